@@ -1,0 +1,376 @@
+package abi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+)
+
+// Guest is the ABI side of one isolate: a module instance bound to a
+// [Host]. It serves one request at a time and is not safe for concurrent use;
+// the pool guarantees that. Create it with [Host.NewGuest], instantiate the
+// module with [Guest.Context] (so that the start function can call
+// enable_features, log and get_config), then [Guest.Bind] the instance.
+type Guest struct {
+	// ID names the isolate in log lines.
+	ID string
+
+	host           *Host
+	mod            api.Module
+	mem            api.Memory
+	handleRequest  api.Function
+	handleResponse api.Function
+	features       Features // module-wide, from the start function
+	ctx            guestCtx // reused for calls without a deadline
+	ex             exchange // the request in flight
+	stack          [2]uint64
+}
+
+// phase is where an exchange is in the request/response cycle.
+type phase uint8
+
+const (
+	phaseRequest  phase = iota // in handle_request, before next
+	phaseResponse              // after next, in handle_response
+)
+
+// exchange is the state of one request through a guest. It lives inside the
+// Guest and is reset for every request, so that a request allocates none.
+type exchange struct {
+	w           http.ResponseWriter
+	r           *http.Request
+	phase       phase
+	features    Features
+	status      int // 0 means 200
+	committed   bool
+	reqEOF      bool
+	reqBodyOut  *bytes.Buffer // request body written by the guest, for next
+	respTrailer http.Header
+	trap        *TrapError
+	writeErr    error
+}
+
+func (ex *exchange) statusCode() int {
+	if ex.status == 0 {
+		return http.StatusOK
+	}
+	return ex.status
+}
+
+// NewGuest returns an unbound Guest named id.
+func (h *Host) NewGuest(id string) *Guest {
+	g := &Guest{ID: id, host: h}
+	g.ctx = guestCtx{Context: context.Background(), g: g}
+	return g
+}
+
+// Context returns a context derived from parent that carries g, for
+// instantiating g's module: host functions called by the start function find
+// their isolate through it.
+func (g *Guest) Context(parent context.Context) context.Context {
+	return &guestCtx{Context: parent, g: g}
+}
+
+// Bind attaches the instantiated module to g and resolves its exports.
+func (g *Guest) Bind(mod api.Module) error {
+	mem := mod.ExportedMemory(ExportMemory)
+	if mem == nil {
+		return fmt.Errorf("module does not export %q", ExportMemory)
+	}
+	hr := mod.ExportedFunction(ExportHandleRequest)
+	if hr == nil {
+		return fmt.Errorf("module does not export %q", ExportHandleRequest)
+	}
+	g.mod, g.mem, g.handleRequest = mod, mem, hr
+	g.handleResponse = mod.ExportedFunction(ExportHandleResponse)
+	return nil
+}
+
+// Features returns the features the start function enabled for every
+// request of this isolate.
+func (g *Guest) Features() Features { return g.features }
+
+// Memory returns the isolate's linear memory, for tests and diagnostics.
+func (g *Guest) Memory() api.Memory { return g.mem }
+
+// GuestError is a failed guest call: a trap, an exit, an interruption, or a
+// host function refusing what the guest asked. After one, the isolate must
+// not be used again.
+type GuestError struct {
+	// Export is the guest function that failed.
+	Export string
+	// Trap is set when a host function trapped the guest for breaking the
+	// ABI; it says which function and why.
+	Trap *TrapError
+	// Err is wazero's error, with the trap message and the wasm stack.
+	Err error
+	// Committed reports that the response status and headers had already
+	// been sent, so the host can no longer answer with an error status.
+	Committed bool
+}
+
+func (e *GuestError) Error() string {
+	return e.Export + ": " + e.Err.Error()
+}
+
+// Unwrap returns the trap (when a host function raised it) and wazero's
+// error, for errors.Is and errors.As.
+func (e *GuestError) Unwrap() []error {
+	if e.Trap != nil {
+		return []error{e.Trap, e.Err}
+	}
+	return []error{e.Err}
+}
+
+// Handle serves one request through the guest: handle_request, then, when
+// the guest asks for next, the host's next handler and handle_response. A
+// ctx with a deadline or cancellation interrupts the guest only if the
+// runtime was configured to close modules on context done. Any error is a
+// *GuestError and leaves the guest unusable.
+func (g *Guest) Handle(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	ex := &g.ex
+	*ex = exchange{w: w, r: r, features: g.features}
+	defer func() { *ex = exchange{} }()
+
+	callCtx := context.Context(&g.ctx)
+	if ctx.Done() != nil {
+		callCtx = &guestCtx{Context: ctx, g: g}
+	}
+
+	g.stack[0] = 0
+	if err := g.handleRequest.CallWithStack(callCtx, g.stack[:]); err != nil {
+		return g.fail(ExportHandleRequest, err)
+	}
+	reqCtx, next := DecodeHandleRequest(g.stack[0])
+	if next {
+		g.callNext()
+		if g.handleResponse != nil {
+			g.stack[0], g.stack[1] = uint64(reqCtx), 0
+			if err := g.handleResponse.CallWithStack(callCtx, g.stack[:]); err != nil {
+				return g.fail(ExportHandleResponse, err)
+			}
+		}
+	}
+	g.finish()
+	return nil
+}
+
+func (g *Guest) fail(export string, err error) error {
+	return &GuestError{Export: export, Trap: g.ex.trap, Err: err, Committed: g.ex.committed}
+}
+
+// callNext hands the request, as the guest left it, to the host's next
+// handler, which writes the response.
+func (g *Guest) callNext() {
+	ex := &g.ex
+	ex.phase = phaseResponse
+	if ex.reqBodyOut != nil {
+		ex.r.Body = io.NopCloser(bytes.NewReader(ex.reqBodyOut.Bytes()))
+		ex.r.ContentLength = int64(ex.reqBodyOut.Len())
+		ex.r.Header.Set("Content-Length", strconv.Itoa(ex.reqBodyOut.Len()))
+	}
+	next := g.host.Next
+	if next == nil {
+		next = http.NotFoundHandler()
+	}
+	ex.committed = true
+	next.ServeHTTP(ex.w, ex.r)
+}
+
+// commit sends the status line and headers once.
+func (ex *exchange) commit() {
+	if ex.committed {
+		return
+	}
+	ex.committed = true
+	ex.w.WriteHeader(ex.statusCode())
+}
+
+// finish completes the response the guest built: headers of an untouched
+// or body-less response, and response trailers.
+func (g *Guest) finish() {
+	ex := &g.ex
+	ex.commit()
+	if len(ex.respTrailer) > 0 {
+		h := ex.w.Header()
+		for k, vs := range ex.respTrailer {
+			h[http.TrailerPrefix+k] = vs
+		}
+	}
+}
+
+// requestForWrite traps unless the request may still be changed.
+func (g *Guest) requestForWrite(fn string) *http.Request {
+	r := g.request(fn)
+	if g.ex.phase != phaseRequest {
+		g.trap(fn, "the request cannot be changed after next was called")
+	}
+	return r
+}
+
+// responseForWrite traps unless the response may still be changed.
+func (g *Guest) responseForWrite(fn string) {
+	g.request(fn)
+	if g.ex.phase != phaseRequest {
+		g.trap(fn, "the response cannot be changed after next without the buffer_response feature")
+	}
+	if g.ex.committed {
+		g.trap(fn, "the response status and headers were already sent by the first write_body")
+	}
+}
+
+func readBody(ctx context.Context, _ api.Module, stack []uint64) {
+	g := guestOf(ctx)
+	ex := &g.ex
+	r := g.request(FuncReadBody)
+	kind := BodyKind(uint32(stack[0]))
+	buf, limit := uint32(stack[1]), uint32(stack[2])
+	switch kind {
+	case BodyKindRequest:
+	case BodyKindResponse:
+		// Without buffer_response the response streams to the client
+		// and there is nothing to read back.
+		stack[0] = EncodeEOFLen(true, 0)
+		return
+	default:
+		g.trap(FuncReadBody, "unknown body kind %d (want 0 or 1)", uint32(kind))
+	}
+	if ex.reqEOF || r.Body == nil || ex.phase != phaseRequest {
+		stack[0] = EncodeEOFLen(true, 0)
+		return
+	}
+	if limit == 0 {
+		stack[0] = EncodeEOFLen(false, 0)
+		return
+	}
+	b := g.view(FuncReadBody, buf, limit)
+	n, err := r.Body.Read(b)
+	for n == 0 && err == nil {
+		n, err = r.Body.Read(b)
+	}
+	switch {
+	case err == io.EOF:
+		ex.reqEOF = true
+	case err != nil:
+		te := &TrapError{Func: FuncReadBody, Reason: "reading the request body: " + err.Error(), Err: err}
+		if ex.trap == nil {
+			ex.trap = te
+		}
+		panic(te)
+	}
+	stack[0] = EncodeEOFLen(ex.reqEOF, uint32(n))
+}
+
+func writeBody(ctx context.Context, _ api.Module, stack []uint64) {
+	g := guestOf(ctx)
+	ex := &g.ex
+	g.request(FuncWriteBody)
+	kind := BodyKind(uint32(stack[0]))
+	b := g.view(FuncWriteBody, uint32(stack[1]), uint32(stack[2]))
+	switch kind {
+	case BodyKindRequest:
+		g.requestForWrite(FuncWriteBody)
+		if ex.reqBodyOut == nil {
+			ex.reqBodyOut = new(bytes.Buffer)
+		}
+		ex.reqBodyOut.Write(b)
+	case BodyKindResponse:
+		if ex.phase != phaseRequest {
+			g.trap(FuncWriteBody, "the response cannot be changed after next without the buffer_response feature")
+		}
+		ex.commit()
+		if ex.writeErr != nil || len(b) == 0 {
+			return
+		}
+		// A client that went away is not the guest's fault: the rest of
+		// its output is dropped and the isolate stays healthy.
+		_, ex.writeErr = ex.w.Write(b)
+	default:
+		g.trap(FuncWriteBody, "unknown body kind %d (want 0 or 1)", uint32(kind))
+	}
+}
+
+// protoString is the request's protocol version as the ABI spells it.
+func protoString(r *http.Request) string {
+	switch {
+	case r.ProtoMajor == 1 && r.ProtoMinor == 1:
+		return "HTTP/1.1"
+	case r.ProtoMajor == 2:
+		return "HTTP/2.0"
+	case r.ProtoMajor == 1 && r.ProtoMinor == 0:
+		return "HTTP/1.0"
+	}
+	return r.Proto
+}
+
+// setRequestURI replaces the path and query of r with uri, a request target
+// in origin form ("/path?query").
+func setRequestURI(r *http.Request, uri string) error {
+	if uri[0] != '/' {
+		return fmt.Errorf("invalid URI %q: want a path starting with '/'", uri)
+	}
+	u, err := url.ParseRequestURI(uri)
+	if err != nil {
+		return fmt.Errorf("invalid URI %q: %w", uri, errors.Unwrap(err))
+	}
+	r.URL.Path, r.URL.RawPath = u.Path, u.RawPath
+	r.URL.RawQuery, r.URL.ForceQuery = u.RawQuery, u.ForceQuery
+	r.RequestURI = uri
+	return nil
+}
+
+// Validate checks that a compiled module fits the handler ABI before it is
+// instantiated: it exports memory and handle_request with the right
+// signatures, and every function it imports from http_handler exists here
+// with the signature it expects. The error names the first problem.
+func Validate(cm wazero.CompiledModule) error {
+	if _, ok := cm.ExportedMemories()[ExportMemory]; !ok {
+		return fmt.Errorf("module does not export %q: an http-wasm guest must export its memory", ExportMemory)
+	}
+	exports := cm.ExportedFunctions()
+	hr, ok := exports[ExportHandleRequest]
+	if !ok {
+		return fmt.Errorf("module does not export %q: it is not an http-wasm handler", ExportHandleRequest)
+	}
+	if !sameTypes(hr.ParamTypes(), nil) || !sameTypes(hr.ResultTypes(), sig(i64)) {
+		return fmt.Errorf("module exports %q with the wrong signature: want () -> i64", ExportHandleRequest)
+	}
+	if hs, ok := exports[ExportHandleResponse]; ok &&
+		(!sameTypes(hs.ParamTypes(), sig(i32, i32)) || !sameTypes(hs.ResultTypes(), nil)) {
+		return fmt.Errorf("module exports %q with the wrong signature: want (i32, i32) -> ()", ExportHandleResponse)
+	}
+	for _, f := range cm.ImportedFunctions() {
+		mod, name, _ := f.Import()
+		if mod != ModuleName {
+			continue
+		}
+		want, ok := Signatures[name]
+		if !ok {
+			return fmt.Errorf("module imports %s.%s, which the http-wasm handler ABI does not define", mod, name)
+		}
+		if !sameTypes(f.ParamTypes(), want.Params) || !sameTypes(f.ResultTypes(), want.Results) {
+			return fmt.Errorf("module imports %s.%s with the wrong signature", mod, name)
+		}
+	}
+	return nil
+}
+
+func sameTypes(a, b []api.ValueType) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

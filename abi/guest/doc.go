@@ -1,0 +1,75 @@
+//go:build wasip1
+
+// Package guest lets an ordinary net/http handler run as a wasmserve guest.
+//
+// A guest is a Go program built for GOOS=wasip1 GOARCH=wasm with
+// -buildmode=c-shared. The host calls the module's _initialize export once,
+// then the handle_request export once per HTTP request, using the http-wasm
+// HTTP handler ABI (host functions imported from the "http_handler" module).
+// This package implements that ABI: for each request it builds an
+// *http.Request and an http.ResponseWriter backed by host calls and runs the
+// handler registered with Handle.
+//
+// # Usage
+//
+// Register the handler from an init function. In a -buildmode=c-shared
+// module, _initialize runs package initialization only: main.main is never
+// called, so a Handle call placed in main has no effect. main must still
+// exist and can be empty.
+//
+//	//go:build wasip1
+//
+//	package main
+//
+//	import (
+//		"io"
+//		"net/http"
+//
+//		"github.com/wasmserve/wasmserve/abi/guest"
+//	)
+//
+//	func init() {
+//		guest.Handle(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+//			io.WriteString(w, "hello "+r.URL.Path+"\n")
+//		}))
+//	}
+//
+//	func main() {}
+//
+// Build it with:
+//
+//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o app.wasm .
+//
+// # Requests
+//
+// The request has Method, URL (parsed from the request URI), RequestURI,
+// Proto, ProtoMajor, ProtoMinor, Header, Host (taken from the Host header,
+// which is removed from Header as net/http does), RemoteAddr and
+// ContentLength (-1 when unknown) set. Its Body reads from the host lazily,
+// straight into the caller's buffer, so a large body is streamed rather than
+// loaded up front. The Body must not be used after the handler returns.
+//
+// # Responses
+//
+// The header map and status code are sent to the host at the first Write,
+// WriteHeader or Flush, or when the handler returns (with status 200 if
+// none was set); later changes to the header map have no effect, as in
+// net/http. If the handler never set the Content-Type key, it is sniffed
+// from the first non-empty Write, as net/http does. Body bytes are passed to the host as they are
+// written, without buffering in the guest; the ResponseWriter also
+// implements http.Flusher and io.StringWriter. Informational (1xx) status
+// codes and trailers are not supported.
+//
+// A panic in the handler is recovered and logged to the host at
+// LogLevelError. If nothing was written yet, the client gets a 500
+// response; otherwise the response ends where the handler stopped. The
+// module instance stays usable for later requests.
+//
+// # Concurrency
+//
+// The host calls into one instance one request at a time; concurrency comes
+// from running several instances. A handler may start goroutines and wait
+// for them, but goroutines still running when the handler returns make
+// progress only while a later request is being handled, and must not touch
+// the ResponseWriter or Request.
+package guest

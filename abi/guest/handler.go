@@ -1,0 +1,102 @@
+//go:build wasip1
+
+package guest
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+)
+
+// handler serves every request. It is set by Handle, normally from an init
+// function.
+var handler http.Handler
+
+// Handle registers h to serve every request the host sends to this module.
+// A nil h means http.DefaultServeMux, as in net/http.
+//
+// Call Handle from an init function (or a package-level variable
+// initializer): a module built with -buildmode=c-shared runs only package
+// initialization when the host calls _initialize, never main.main. Calling
+// Handle again replaces the handler for later requests.
+func Handle(h http.Handler) {
+	if h == nil {
+		h = http.DefaultServeMux
+	}
+	handler = h
+}
+
+// HandleFunc registers f to serve every request; see Handle.
+func HandleFunc(f func(http.ResponseWriter, *http.Request)) {
+	Handle(http.HandlerFunc(f))
+}
+
+// handleRequest is called by the host once per request. The guest always
+// produces the response itself, so it returns next=0 and request context 0.
+//
+//go:wasmexport handle_request
+func handleRequest() uint64 {
+	serve()
+	return 0
+}
+
+// handleResponse is called by the host after the response was sent. The
+// SDK keeps no per-request state, so there is nothing to do.
+//
+//go:wasmexport handle_response
+func handleResponse(reqCtx uint32, isError uint32) {}
+
+// serve runs the registered handler for the current request.
+func serve() {
+	w := &responseWriter{header: make(http.Header, 4)}
+	var body *requestBody
+	defer func() {
+		if body != nil {
+			body.closed = true
+		}
+		if p := recover(); p != nil {
+			recovered(w, p)
+		}
+		w.finish()
+	}()
+
+	h := handler
+	if h == nil {
+		Log(LogLevelError, "guest: no handler registered: call guest.Handle from an init function (main is not run in a -buildmode=c-shared module)")
+		sendError(w, http.StatusInternalServerError)
+		return
+	}
+	r, err := buildRequest()
+	if err != nil {
+		if LogEnabled(LogLevelDebug) {
+			Log(LogLevelDebug, "guest: bad request: "+err.Error())
+		}
+		sendError(w, http.StatusBadRequest)
+		return
+	}
+	body, _ = r.Body.(*requestBody)
+	h.ServeHTTP(w, r)
+}
+
+// recovered handles a panic from the handler: it logs it (except for
+// http.ErrAbortHandler, which net/http also keeps quiet) and answers 500
+// when the response has not started yet.
+func recovered(w *responseWriter, p any) {
+	if err, ok := p.(error); !ok || !errors.Is(err, http.ErrAbortHandler) {
+		Log(LogLevelError, fmt.Sprintf("guest: panic serving request: %v\n%s", p, debug.Stack()))
+	}
+	if !w.wroteHeader {
+		sendError(w, http.StatusInternalServerError)
+	}
+}
+
+// sendError answers with a plain-text status response, discarding any
+// headers the handler had set.
+func sendError(w *responseWriter, code int) {
+	clear(w.header)
+	w.header.Set("Content-Type", "text/plain; charset=utf-8")
+	w.header.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	w.WriteString(http.StatusText(code) + "\n")
+}

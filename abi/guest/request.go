@@ -1,0 +1,273 @@
+//go:build wasip1
+
+package guest
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strconv"
+	"strings"
+	"unsafe"
+)
+
+// buildRequest reads the current request from the host into an
+// *http.Request whose Body streams from the host on demand.
+func buildRequest() (*http.Request, error) {
+	// Each value is copied out of scratch before the next host read reuses
+	// it, hence one statement per value: in a composite literal, Go may
+	// evaluate conversions such as string(b) after all the calls.
+	r := new(http.Request)
+	r.Method = method(readHostValue(&scratch, getMethod))
+	r.RequestURI = string(readHostValue(&scratch, getURI))
+	r.Header = readHeaders(kindRequest)
+	if r.Method == "" {
+		r.Method = http.MethodGet
+	}
+
+	var ok bool
+	r.Proto, ok = proto(readHostValue(&scratch, getProtocolVersion))
+	if !ok {
+		return nil, errors.New("malformed HTTP version")
+	}
+	if r.ProtoMajor, r.ProtoMinor, ok = http.ParseHTTPVersion(r.Proto); !ok {
+		return nil, errors.New("malformed HTTP version " + strconv.Quote(r.Proto))
+	}
+
+	u, err := url.ParseRequestURI(r.RequestURI)
+	if err != nil {
+		return nil, err
+	}
+	r.URL = u
+
+	// Like net/http's server, promote Host to Request.Host and remove it
+	// from the header map.
+	if hv, ok := r.Header["Host"]; ok {
+		if len(hv) > 0 {
+			r.Host = hv[0]
+		}
+		delete(r.Header, "Host")
+	}
+	if r.Host == "" {
+		r.Host = u.Host
+	}
+
+	r.RemoteAddr = string(readHostValue(&scratch, getSourceAddr))
+
+	r.ContentLength = -1
+	if cl, ok := r.Header["Content-Length"]; ok && len(cl) > 0 {
+		n, err := strconv.ParseInt(strings.TrimSpace(cl[0]), 10, 64)
+		if err != nil || n < 0 {
+			return nil, errors.New("bad Content-Length " + strconv.Quote(cl[0]))
+		}
+		r.ContentLength = n
+	} else if r.ProtoMajor == 1 && r.Header["Transfer-Encoding"] == nil {
+		// An HTTP/1.x request with neither Content-Length nor
+		// Transfer-Encoding has no body (RFC 9112 section 6.3).
+		r.ContentLength = 0
+	}
+	if r.ContentLength == 0 {
+		r.Body = http.NoBody
+	} else {
+		r.Body = &requestBody{}
+	}
+	return r, nil
+}
+
+// method returns the method as a string, without allocating for the
+// standard methods.
+func method(b []byte) string {
+	switch string(b) {
+	case http.MethodGet:
+		return http.MethodGet
+	case http.MethodHead:
+		return http.MethodHead
+	case http.MethodPost:
+		return http.MethodPost
+	case http.MethodPut:
+		return http.MethodPut
+	case http.MethodPatch:
+		return http.MethodPatch
+	case http.MethodDelete:
+		return http.MethodDelete
+	case http.MethodOptions:
+		return http.MethodOptions
+	}
+	return string(b)
+}
+
+// proto returns the protocol version as a string, without allocating for
+// the common versions. An empty version is taken as HTTP/1.1.
+func proto(b []byte) (string, bool) {
+	switch string(b) {
+	case "HTTP/1.1", "":
+		return "HTTP/1.1", true
+	case "HTTP/2.0", "HTTP/2":
+		return "HTTP/2.0", true
+	case "HTTP/1.0":
+		return "HTTP/1.0", true
+	}
+	return string(b), true
+}
+
+// readHeaders reads all headers of the given kind into a new http.Header.
+// Each header's values share one string allocation.
+func readHeaders(kind uint32) http.Header {
+	names := readHeaderNames(kind)
+	h := make(http.Header, countNames(names))
+	for len(names) > 0 {
+		i := indexNUL(names)
+		if i < 0 {
+			i = len(names)
+		}
+		name := names[:i]
+		if i < len(names) {
+			names = names[i+1:]
+		} else {
+			names = nil
+		}
+		if len(name) == 0 {
+			continue
+		}
+		key := canonicalKey(name)
+		if _, dup := h[key]; dup {
+			continue // all values were read the first time
+		}
+		h[key] = readHeaderValues(kind, unsafe.String(&name[0], len(name)))
+	}
+	return h
+}
+
+// readHeaderNames returns the NUL-terminated header names of kind. The
+// result aliases namesBuf.
+func readHeaderNames(kind uint32) []byte {
+	for {
+		r := getHeaderNames(kind, &namesBuf[0], uint32(len(namesBuf)))
+		n := uint32(r)
+		if n <= uint32(len(namesBuf)) {
+			return namesBuf[:n]
+		}
+		ensure(&namesBuf, n)
+	}
+}
+
+// readHeaderValues returns the values of header name of kind.
+func readHeaderValues(kind uint32, name string) []string {
+	var r uint64
+	for {
+		r = getHeaderValues(kind, name, &scratch[0], uint32(len(scratch)))
+		if uint32(r) <= uint32(len(scratch)) {
+			break
+		}
+		ensure(&scratch, uint32(r))
+	}
+	count, n := int(r>>32), uint32(r)
+	if count == 0 {
+		return nil
+	}
+	all := string(scratch[:n]) // one allocation for all values
+	vals := make([]string, 0, count)
+	for len(all) > 0 {
+		i := strings.IndexByte(all, 0)
+		if i < 0 {
+			vals = append(vals, all)
+			break
+		}
+		vals = append(vals, all[:i])
+		all = all[i+1:]
+	}
+	return vals
+}
+
+func countNames(b []byte) int {
+	n := 0
+	for _, c := range b {
+		if c == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func indexNUL(b []byte) int {
+	for i, c := range b {
+		if c == 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// keyCache maps header names as the host sends them (lower-case) to their
+// canonical form, so that a request's usual headers cost no allocation. It
+// is bounded so clients cannot grow it without limit.
+var keyCache = make(map[string]string, 64)
+
+const keyCacheMax = 512
+
+// canonicalKey returns the canonical MIME form of a header name, as
+// net/http uses for Header keys.
+func canonicalKey(name []byte) string {
+	if k, ok := keyCache[string(name)]; ok {
+		return k
+	}
+	raw := string(name)
+	k := textproto.CanonicalMIMEHeaderKey(raw)
+	if len(keyCache) < keyCacheMax {
+		keyCache[raw] = k
+	}
+	return k
+}
+
+// requestBody streams the request body from the host. Reads go straight
+// into the caller's buffer.
+type requestBody struct {
+	eof    bool // the host reported the end of the body
+	closed bool // Close was called or the handler returned
+}
+
+// maxEmptyReads bounds consecutive empty, non-EOF reads from the host.
+const maxEmptyReads = 100
+
+// Read implements io.Reader.
+func (b *requestBody) Read(p []byte) (int, error) {
+	if b.closed {
+		return 0, http.ErrBodyReadAfterClose
+	}
+	if b.eof {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	limit := uint32(len(p))
+	if len(p) > 1<<30 {
+		limit = 1 << 30
+	}
+	for range maxEmptyReads {
+		r := readBody(kindRequest, &p[0], limit)
+		n := int(uint32(r))
+		if n > len(p) {
+			return 0, errors.New("guest: host read_body overran the buffer")
+		}
+		if r>>32 != 0 {
+			b.eof = true
+			if n == 0 {
+				return 0, io.EOF
+			}
+			return n, io.EOF
+		}
+		if n > 0 {
+			return n, nil
+		}
+	}
+	return 0, io.ErrNoProgress
+}
+
+// Close implements io.Closer. Further reads fail.
+func (b *requestBody) Close() error {
+	b.closed = true
+	return nil
+}

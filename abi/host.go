@@ -1,0 +1,316 @@
+package abi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+)
+
+// Host is the host side of the http_handler import module, shared by every
+// isolate of one runtime. The zero value is valid: no guest config, logs
+// discarded, and next answering 404.
+type Host struct {
+	// Logger receives guest log messages and host-side faults. Nil
+	// discards them.
+	Logger *slog.Logger
+	// Config is what get_config returns to the guest. Nil is empty.
+	Config []byte
+	// Next is the handler called when handle_request returns next=1. It
+	// gets the request as the guest left it. Nil answers 404.
+	Next http.Handler
+}
+
+// Install defines the http_handler host module in r. Its shape,
+// func(context.Context, wazero.Runtime) error, is what the runtime pool
+// takes as a host-module installer.
+func (h *Host) Install(ctx context.Context, r wazero.Runtime) error {
+	i32, i64 := api.ValueTypeI32, api.ValueTypeI64
+	b := r.NewHostModuleBuilder(ModuleName)
+	def := func(name string, fn api.GoModuleFunc, params, results []api.ValueType) {
+		b.NewFunctionBuilder().WithGoModuleFunction(fn, params, results).WithName(name).Export(name)
+	}
+	p := func(t ...api.ValueType) []api.ValueType { return t }
+
+	def(FuncEnableFeatures, h.enableFeatures, p(i32), p(i32))
+	def(FuncGetConfig, h.getConfig, p(i32, i32), p(i32))
+	def(FuncLogEnabled, h.logEnabled, p(i32), p(i32))
+	def(FuncLog, h.log, p(i32, i32, i32), nil)
+	def(FuncGetMethod, getMethod, p(i32, i32), p(i32))
+	def(FuncSetMethod, setMethod, p(i32, i32), nil)
+	def(FuncGetURI, getURI, p(i32, i32), p(i32))
+	def(FuncSetURI, setURI, p(i32, i32), nil)
+	def(FuncGetProtocolVersion, getProtocolVersion, p(i32, i32), p(i32))
+	def(FuncGetSourceAddr, getSourceAddr, p(i32, i32), p(i32))
+	def(FuncGetHeaderNames, getHeaderNames, p(i32, i32, i32), p(i64))
+	def(FuncGetHeaderValues, getHeaderValues, p(i32, i32, i32, i32, i32), p(i64))
+	def(FuncSetHeaderValue, setHeaderValue, p(i32, i32, i32, i32, i32), nil)
+	def(FuncAddHeaderValue, addHeaderValue, p(i32, i32, i32, i32, i32), nil)
+	def(FuncRemoveHeader, removeHeader, p(i32, i32, i32), nil)
+	def(FuncReadBody, readBody, p(i32, i32, i32), p(i64))
+	def(FuncWriteBody, writeBody, p(i32, i32, i32), nil)
+	def(FuncGetStatusCode, getStatusCode, nil, p(i32))
+	def(FuncSetStatusCode, setStatusCode, p(i32), nil)
+
+	_, err := b.Instantiate(ctx)
+	if err != nil {
+		return fmt.Errorf("instantiating host module %s: %w", ModuleName, err)
+	}
+	return nil
+}
+
+// Signatures lists every host function of [ModuleName] with its parameter
+// and result types, for checking a module's imports before it is run.
+var Signatures = map[string]struct{ Params, Results []api.ValueType }{
+	FuncEnableFeatures:     {sig(i32), sig(i32)},
+	FuncGetConfig:          {sig(i32, i32), sig(i32)},
+	FuncLogEnabled:         {sig(i32), sig(i32)},
+	FuncLog:                {sig(i32, i32, i32), nil},
+	FuncGetMethod:          {sig(i32, i32), sig(i32)},
+	FuncSetMethod:          {sig(i32, i32), nil},
+	FuncGetURI:             {sig(i32, i32), sig(i32)},
+	FuncSetURI:             {sig(i32, i32), nil},
+	FuncGetProtocolVersion: {sig(i32, i32), sig(i32)},
+	FuncGetSourceAddr:      {sig(i32, i32), sig(i32)},
+	FuncGetHeaderNames:     {sig(i32, i32, i32), sig(i64)},
+	FuncGetHeaderValues:    {sig(i32, i32, i32, i32, i32), sig(i64)},
+	FuncSetHeaderValue:     {sig(i32, i32, i32, i32, i32), nil},
+	FuncAddHeaderValue:     {sig(i32, i32, i32, i32, i32), nil},
+	FuncRemoveHeader:       {sig(i32, i32, i32), nil},
+	FuncReadBody:           {sig(i32, i32, i32), sig(i64)},
+	FuncWriteBody:          {sig(i32, i32, i32), nil},
+	FuncGetStatusCode:      {nil, sig(i32)},
+	FuncSetStatusCode:      {sig(i32), nil},
+}
+
+const (
+	i32 = api.ValueTypeI32
+	i64 = api.ValueTypeI64
+)
+
+func sig(t ...api.ValueType) []api.ValueType { return t }
+
+// TrapError is the error a host function raises, as a trap of the calling
+// guest, when the guest broke the ABI: a pointer out of range, a call in the
+// wrong phase, an invalid value.
+type TrapError struct {
+	// Func is the host function that trapped.
+	Func string
+	// Reason says what the guest did wrong.
+	Reason string
+	// Err is the underlying error, when a host operation failed (reading
+	// the request body, for one); nil otherwise.
+	Err error
+}
+
+func (e *TrapError) Error() string { return e.Func + ": " + e.Reason }
+
+// Unwrap returns the underlying error, if any.
+func (e *TrapError) Unwrap() error { return e.Err }
+
+// trap aborts the running guest call: wazero recovers the panic and returns
+// it as the call's error. The exchange keeps the first trap so that the
+// host can report it precisely.
+func (g *Guest) trap(fn, format string, args ...any) {
+	err := &TrapError{Func: fn, Reason: fmt.Sprintf(format, args...)}
+	if g.ex.trap == nil {
+		g.ex.trap = err
+	}
+	panic(err)
+}
+
+// guestKey finds the calling isolate's *Guest in the context of a call.
+type guestKey struct{}
+
+// guestCtx carries a *Guest through wazero into the host functions. One is
+// kept per isolate for calls without a deadline, so that a call allocates
+// no context.
+type guestCtx struct {
+	context.Context
+	g *Guest
+}
+
+func (c *guestCtx) Value(key any) any {
+	if key == (guestKey{}) {
+		return c.g
+	}
+	return c.Context.Value(key)
+}
+
+func guestOf(ctx context.Context) *Guest {
+	g, _ := ctx.Value(guestKey{}).(*Guest)
+	if g == nil {
+		// Only a module instantiated without NewGuest can get here.
+		panic(errors.New("http_handler: host function called outside a wasmserve isolate"))
+	}
+	return g
+}
+
+// view returns guest memory [ptr, ptr+n) or traps naming fn.
+func (g *Guest) view(fn string, ptr, n uint32) []byte {
+	b, ok := g.mem.Read(ptr, n)
+	if !ok {
+		g.trap(fn, "memory range [%d, %d+%d) is outside the guest's %d bytes of memory", ptr, ptr, n, g.mem.Size())
+	}
+	return b
+}
+
+// writeString copies s to guest memory at buf when it fits in limit and
+// returns its length either way.
+func (g *Guest) writeString(fn string, buf, limit uint32, s string) uint32 {
+	n := uint32(len(s))
+	if n > limit || n == 0 {
+		return n
+	}
+	copy(g.view(fn, buf, n), s)
+	return n
+}
+
+// request returns the exchange's request or traps when no request is in
+// flight (the start function).
+func (g *Guest) request(fn string) *http.Request {
+	if g.ex.r == nil {
+		g.trap(fn, "called outside a request (in the start function)")
+	}
+	return g.ex.r
+}
+
+func (h *Host) enableFeatures(ctx context.Context, _ api.Module, stack []uint64) {
+	g := guestOf(ctx)
+	f := Features(uint32(stack[0])) & (FeatureBufferRequest | FeatureBufferResponse | FeatureTrailers)
+	if g.ex.r == nil {
+		g.features |= f
+		stack[0] = uint64(g.features)
+		return
+	}
+	g.ex.features |= f
+	stack[0] = uint64(g.ex.features)
+}
+
+func (h *Host) getConfig(ctx context.Context, _ api.Module, stack []uint64) {
+	g := guestOf(ctx)
+	buf, limit := uint32(stack[0]), uint32(stack[1])
+	n := uint32(len(h.Config))
+	if n <= limit && n > 0 {
+		copy(g.view(FuncGetConfig, buf, n), h.Config)
+	}
+	stack[0] = uint64(n)
+}
+
+func slogLevel(l LogLevel) slog.Level {
+	switch {
+	case l <= LogLevelDebug:
+		return slog.LevelDebug
+	case l == LogLevelInfo:
+		return slog.LevelInfo
+	case l == LogLevelWarn:
+		return slog.LevelWarn
+	}
+	return slog.LevelError
+}
+
+func (h *Host) logEnabled(ctx context.Context, _ api.Module, stack []uint64) {
+	l := LogLevel(int32(uint32(stack[0])))
+	on := h.Logger != nil && l < LogLevelNone && h.Logger.Enabled(ctx, slogLevel(l))
+	stack[0] = 0
+	if on {
+		stack[0] = 1
+	}
+}
+
+func (h *Host) log(ctx context.Context, _ api.Module, stack []uint64) {
+	l := LogLevel(int32(uint32(stack[0])))
+	if h.Logger == nil || l >= LogLevelNone || !h.Logger.Enabled(ctx, slogLevel(l)) {
+		return
+	}
+	g := guestOf(ctx)
+	msg := "(log message out of guest memory range)"
+	if b, ok := g.mem.Read(uint32(stack[1]), uint32(stack[2])); ok {
+		msg = string(b)
+	}
+	h.Logger.Log(ctx, slogLevel(l), msg, "isolate", g.ID)
+}
+
+func getMethod(ctx context.Context, _ api.Module, stack []uint64) {
+	g := guestOf(ctx)
+	r := g.request(FuncGetMethod)
+	stack[0] = uint64(g.writeString(FuncGetMethod, uint32(stack[0]), uint32(stack[1]), r.Method))
+}
+
+func setMethod(ctx context.Context, _ api.Module, stack []uint64) {
+	g := guestOf(ctx)
+	r := g.requestForWrite(FuncSetMethod)
+	m := g.view(FuncSetMethod, uint32(stack[0]), uint32(stack[1]))
+	if len(m) == 0 || !isToken(m) {
+		g.trap(FuncSetMethod, "invalid method %q", m)
+	}
+	r.Method = string(m)
+}
+
+func getURI(ctx context.Context, _ api.Module, stack []uint64) {
+	g := guestOf(ctx)
+	r := g.request(FuncGetURI)
+	buf, limit := uint32(stack[0]), uint32(stack[1])
+	u := r.URL
+	path := u.EscapedPath()
+	if path == "" {
+		path = "/"
+	}
+	n := uint32(len(path))
+	if u.ForceQuery || u.RawQuery != "" {
+		n += 1 + uint32(len(u.RawQuery))
+	}
+	if n <= limit {
+		b := g.view(FuncGetURI, buf, n)
+		i := copy(b, path)
+		if i < len(b) {
+			b[i] = '?'
+			copy(b[i+1:], u.RawQuery)
+		}
+	}
+	stack[0] = uint64(n)
+}
+
+func setURI(ctx context.Context, _ api.Module, stack []uint64) {
+	g := guestOf(ctx)
+	r := g.requestForWrite(FuncSetURI)
+	v := string(g.view(FuncSetURI, uint32(stack[0]), uint32(stack[1])))
+	if v == "" {
+		v = "/"
+	}
+	if err := setRequestURI(r, v); err != nil {
+		g.trap(FuncSetURI, "%v", err)
+	}
+}
+
+func getProtocolVersion(ctx context.Context, _ api.Module, stack []uint64) {
+	g := guestOf(ctx)
+	r := g.request(FuncGetProtocolVersion)
+	stack[0] = uint64(g.writeString(FuncGetProtocolVersion, uint32(stack[0]), uint32(stack[1]), protoString(r)))
+}
+
+func getSourceAddr(ctx context.Context, _ api.Module, stack []uint64) {
+	g := guestOf(ctx)
+	r := g.request(FuncGetSourceAddr)
+	stack[0] = uint64(g.writeString(FuncGetSourceAddr, uint32(stack[0]), uint32(stack[1]), r.RemoteAddr))
+}
+
+func getStatusCode(ctx context.Context, _ api.Module, stack []uint64) {
+	g := guestOf(ctx)
+	g.request(FuncGetStatusCode)
+	stack[0] = uint64(g.ex.statusCode())
+}
+
+func setStatusCode(ctx context.Context, _ api.Module, stack []uint64) {
+	g := guestOf(ctx)
+	g.responseForWrite(FuncSetStatusCode)
+	code := int32(uint32(stack[0]))
+	if code < 200 || code > 999 {
+		g.trap(FuncSetStatusCode, "invalid status code %d (want 200 to 999; informational responses are not supported)", code)
+	}
+	g.ex.status = int(code)
+}

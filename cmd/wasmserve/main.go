@@ -1,0 +1,118 @@
+// Command wasmserve serves an HTTP handler compiled to WebAssembly, running
+// every request inside an isolated wazero instance of the module.
+//
+//	wasmserve serve [flags] handler.wasm
+//	wasmserve handler.wasm            (serve is the default)
+//	wasmserve version
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+}
+
+// exitError carries a specific exit code through cli's error return.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+
+// run is main without os.Exit, for tests: it returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
+	// "wasmserve handler.wasm" means "wasmserve serve handler.wasm".
+	if len(args) > 1 && strings.HasSuffix(args[1], ".wasm") {
+		args = append([]string{args[0], "serve"}, args[1:]...)
+	}
+	err := app.Run(args)
+	if err == nil {
+		return 0
+	}
+	code := 1
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintln(stderr, "wasmserve: "+msg)
+	}
+	return code
+}
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:                 "wasmserve",
+		Usage:                "serve an HTTP handler compiled to WebAssembly, one isolate per request",
+		UsageText:            "wasmserve [serve] [flags] MODULE.wasm\nwasmserve version",
+		Version:              versionString(),
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		HideVersion:          true,
+		EnableBashCompletion: false,
+		ExitErrHandler:       func(*cli.Context, error) {},
+		OnUsageError:         usageError("wasmserve"),
+		Commands: []*cli.Command{
+			serveCommand(),
+			versionCommand(),
+		},
+	}
+}
+
+// usageError turns cli's "flag provided but not defined" and friends into one
+// line that says where to look.
+func usageError(name string) cli.OnUsageErrorFunc {
+	return func(_ *cli.Context, err error, _ bool) error {
+		return fmt.Errorf("%v (run '%s --help' for the flags)", err, name)
+	}
+}
+
+func versionCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "print the version of wasmserve and of its runtime",
+		Action: func(c *cli.Context) error {
+			fmt.Fprintf(c.App.Writer, "wasmserve %s\n", versionString())
+			return nil
+		},
+	}
+}
+
+// versionString is the version with the Go and wazero versions it was built
+// with.
+func versionString() string {
+	v := version
+	wazero := "unknown"
+	goVersion := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		goVersion = bi.GoVersion
+		if v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/tetratelabs/wazero" {
+				wazero = d.Version
+			}
+		}
+	}
+	return fmt.Sprintf("%s (%s, wazero %s)", v, goVersion, wazero)
+}

@@ -1,0 +1,122 @@
+// Package host resolves, binds and secures the listener, runs the HTTP
+// server, and maps each request onto an isolate of the guest module.
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Config configures a [Server]'s listener and HTTP behaviour. The zero value
+// is valid: localhost, an ephemeral port, no port file, a 10 s read-header
+// timeout and a 120 s idle timeout.
+type Config struct {
+	// Address is an IP literal, a host name (first lookup result used) or
+	// a keyword (any, any4, any6, loopback, loopback6). Empty means
+	// localhost.
+	Address string
+	// Port is the TCP port; 0 picks a free one.
+	Port int
+	// PortFile, when set, receives the bound port once listening.
+	PortFile string
+	// ReadHeaderTimeout bounds reading a request's headers; 0 means 10 s.
+	ReadHeaderTimeout time.Duration
+	// IdleTimeout closes keep-alive connections idle this long; 0 means
+	// 120 s.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds request headers; 0 means net/http's 1 MiB.
+	MaxHeaderBytes int
+	// Logger receives server errors. Nil discards.
+	Logger *slog.Logger
+}
+
+// Server is wasmserve's HTTP server on one listener.
+type Server struct {
+	cfg      Config
+	handler  http.Handler
+	http     *http.Server
+	ln       net.Listener
+	resolved Resolved
+	port     int
+}
+
+// NewServer returns a server for handler. Call Listen, then Serve.
+func NewServer(cfg Config, handler http.Handler) *Server {
+	if cfg.ReadHeaderTimeout == 0 {
+		cfg.ReadHeaderTimeout = 10 * time.Second
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 120 * time.Second
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, handler: handler}
+	s.http = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return s
+}
+
+// Listen resolves the address and binds the port, then writes the port
+// file.
+func (s *Server) Listen(ctx context.Context) error {
+	res, err := Resolve(ctx, s.cfg.Address)
+	if err != nil {
+		return err
+	}
+	ln, err := listen(ctx, res, s.cfg.Port)
+	if err != nil {
+		return err
+	}
+	s.ln, s.resolved = ln, res
+	s.port = ln.Addr().(*net.TCPAddr).Port
+	if s.cfg.PortFile != "" {
+		if err := writePortFile(s.cfg.PortFile, s.port); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	return nil
+}
+
+// Resolved returns how the address was resolved; valid after Listen.
+func (s *Server) Resolved() Resolved { return s.resolved }
+
+// Addr returns the bound address; valid after Listen.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Port returns the bound port; valid after Listen.
+func (s *Server) Port() int { return s.port }
+
+// URLs lists every URL a user can type to reach the server.
+func (s *Server) URLs() []string { return urls("http", s.resolved, s.port) }
+
+// Serve serves until Shutdown or Close; it returns nil after a shutdown.
+func (s *Server) Serve() error {
+	if s.ln == nil {
+		return errors.New("serve called before listen")
+	}
+	err := s.http.Serve(s.ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return fmt.Errorf("serving: %w", err)
+}
+
+// Shutdown stops accepting, closes idle connections and waits for requests
+// in flight until ctx is done.
+func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
+
+// Close closes the listener and every connection at once.
+func (s *Server) Close() error { return s.http.Close() }

@@ -1,0 +1,65 @@
+package runtimepool
+
+import (
+	"context"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/tetratelabs/wazero/api"
+)
+
+// State is where an isolate is in its life:
+//
+//	idle → busy → idle        a call that ended normally
+//	busy → broken → closed    a call that trapped, timed out or exited
+//
+// closed is terminal: a closed isolate's memory is gone and it is never
+// handed out again.
+type State uint32
+
+// The states of an isolate.
+const (
+	StateIdle State = iota
+	StateBusy
+	StateBroken
+	StateClosed
+)
+
+// String names the state.
+func (s State) String() string {
+	switch s {
+	case StateIdle:
+		return "idle"
+	case StateBusy:
+		return "busy"
+	case StateBroken:
+		return "broken"
+	case StateClosed:
+		return "closed"
+	}
+	return "state(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Isolate is one instance of the pool's module with its own linear memory.
+// Between Acquire and Release (or Discard) it belongs to one caller.
+type Isolate struct {
+	// ID names the isolate in logs, unique within the pool.
+	ID string
+	// Module is the wazero instance.
+	Module api.Module
+	// Value is what Config.Prepare returned for this isolate.
+	Value any
+
+	pool  *Pool
+	state atomic.Uint32
+}
+
+// State returns the isolate's state now.
+func (iso *Isolate) State() State { return State(iso.state.Load()) }
+
+func (iso *Isolate) close(ctx context.Context) {
+	iso.state.Store(uint32(StateClosed))
+	if iso.Module != nil {
+		iso.Module.Close(ctx)
+	}
+}

@@ -1,0 +1,405 @@
+// Package runtimepool owns one wazero runtime, the module compiled in it, and
+// a fixed-size pool of isolates: instances of that module, each with its own
+// linear memory, each used by one caller at a time.
+//
+// The package knows nothing of HTTP or of the guest ABI. Host modules come in
+// as [Installer] functions, and the caller attaches its own per-isolate state
+// through [Config.Prepare] and [Config.Bind].
+package runtimepool
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+)
+
+// Installer defines host modules in the runtime before the guest module is
+// compiled. abi.Host.Install has this shape.
+type Installer func(context.Context, wazero.Runtime) error
+
+// Config configures a [Pool]. The zero value is valid: one isolate per CPU,
+// no compilation cache, wazero's default memory limit (4 GiB), WASI with
+// nothing granted, and no host modules besides WASI.
+type Config struct {
+	// Isolates is the number of pooled instances. 0 means one per CPU;
+	// a negative number is an error.
+	Isolates int
+	// CacheDir holds compiled code between runs. Empty disables the
+	// on-disk cache.
+	CacheDir string
+	// MemoryLimitPages caps every isolate's linear memory, in 64 KiB
+	// pages. 0 means wazero's limit, 65536 pages (4 GiB).
+	MemoryLimitPages uint32
+	// CloseOnContextDone makes a guest call end when its context is done,
+	// at a cost on every call and loop iteration (see RATIONALE.md).
+	CloseOnContextDone bool
+	// Installers define the host modules the guest imports.
+	Installers []Installer
+	// Validate, when set, checks the compiled module before any isolate is
+	// made; its error is returned by New.
+	Validate func(wazero.CompiledModule) error
+	// Prepare, when set, is called before each instantiation with the new
+	// isolate's ID. The context it returns is used to instantiate (so the
+	// start function's host calls can find the isolate), and its value is
+	// kept as Isolate.Value.
+	Prepare func(ctx context.Context, id string) (context.Context, any)
+	// Bind, when set, is called with Prepare's value and the new instance.
+	// An error discards the instance.
+	Bind func(value any, mod api.Module) error
+	// Output, when set, returns the writers for the isolate's stdout and
+	// stderr. Nil discards guest output.
+	Output func(id string) (stdout, stderr io.Writer)
+	// Logger reports background work: replacements and their failures.
+	// Nil discards.
+	Logger *slog.Logger
+}
+
+// Stats describe how the pool was built.
+type Stats struct {
+	// CompileTime is how long compiling the module took.
+	CompileTime time.Duration
+	// CacheHit reports that the compiled code came from CacheDir.
+	CacheHit bool
+	// InstantiateTime is how long creating all isolates took.
+	InstantiateTime time.Duration
+	// StartFunction is the start function called on each isolate:
+	// "_initialize", "_start" or "" for none.
+	StartFunction string
+}
+
+// ErrClosed is returned by Acquire once the pool is closed.
+var ErrClosed = errors.New("isolate pool is closed")
+
+// Pool is a fixed-size set of isolates of one compiled module. Its methods
+// are safe for concurrent use.
+type Pool struct {
+	cfg      Config
+	size     int
+	rt       wazero.Runtime
+	cache    wazero.CompilationCache
+	compiled wazero.CompiledModule
+	modCfg   wazero.ModuleConfig
+	stats    Stats
+	log      *slog.Logger
+
+	idle     chan *Isolate
+	nextID   atomic.Uint64
+	closed   atomic.Bool
+	closing  chan struct{}
+	bg       sync.WaitGroup // background replacements
+	replaced atomic.Uint64
+}
+
+// New compiles wasm and fills the pool. A module that does not compile, that
+// fails Validate, or whose start function fails is an error here, before
+// anything is served.
+func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
+	size := cfg.Isolates
+	switch {
+	case size < 0:
+		return nil, fmt.Errorf("isolates must be 0 (one per CPU) or more, got %d", size)
+	case size == 0:
+		size = runtime.NumCPU()
+	}
+	p := &Pool{cfg: cfg, size: size, log: cfg.Logger, closing: make(chan struct{})}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+
+	rc := wazero.NewRuntimeConfig().WithCloseOnContextDone(cfg.CloseOnContextDone)
+	if cfg.MemoryLimitPages > 0 {
+		rc = rc.WithMemoryLimitPages(cfg.MemoryLimitPages)
+	}
+	before := -1
+	if cfg.CacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("opening compilation cache %s: %w", cfg.CacheDir, err)
+		}
+		p.cache = c
+		rc = rc.WithCompilationCache(c)
+		before = countFiles(cfg.CacheDir)
+	}
+	p.rt = wazero.NewRuntimeWithConfig(ctx, rc)
+	ok := false
+	defer func() {
+		if !ok {
+			p.closeRuntime(ctx)
+		}
+	}()
+
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, p.rt); err != nil {
+		return nil, fmt.Errorf("instantiating WASI: %w", err)
+	}
+	for _, install := range cfg.Installers {
+		if err := install(ctx, p.rt); err != nil {
+			return nil, err
+		}
+	}
+
+	start := time.Now()
+	compiled, err := p.rt.CompileModule(ctx, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("compiling module: %w", err)
+	}
+	p.compiled = compiled
+	p.stats.CompileTime = time.Since(start)
+	if before >= 0 {
+		p.stats.CacheHit = countFiles(cfg.CacheDir) == before && before > 0
+	}
+	if err := checkMemory(compiled, cfg.MemoryLimitPages); err != nil {
+		return nil, err
+	}
+	if cfg.Validate != nil {
+		if err := cfg.Validate(compiled); err != nil {
+			return nil, err
+		}
+	}
+
+	p.modCfg = wazero.NewModuleConfig().
+		WithName("").
+		WithSysWalltime().WithSysNanotime().WithSysNanosleep().
+		WithRandSource(rand.Reader).
+		WithStartFunctions()
+	exports := compiled.ExportedFunctions()
+	for _, name := range []string{"_initialize", "_start"} {
+		if _, ok := exports[name]; ok {
+			p.stats.StartFunction = name
+			p.modCfg = p.modCfg.WithStartFunctions(name)
+			break
+		}
+	}
+
+	p.idle = make(chan *Isolate, size)
+	start = time.Now()
+	for i := 0; i < size; i++ {
+		iso, err := p.instantiate(ctx)
+		if err != nil {
+			p.drainIdle(ctx)
+			return nil, err
+		}
+		p.idle <- iso
+	}
+	p.stats.InstantiateTime = time.Since(start)
+	ok = true
+	return p, nil
+}
+
+// checkMemory refuses a module whose minimum memory is above the limit, with
+// both numbers, before wazero fails less clearly.
+func checkMemory(cm wazero.CompiledModule, limitPages uint32) error {
+	if limitPages == 0 {
+		return nil
+	}
+	check := func(m api.MemoryDefinition) error {
+		if m.Min() > limitPages {
+			return fmt.Errorf("module needs %d MiB of memory at start (%d pages), above the memory limit of %d MiB (%d pages)",
+				uint64(m.Min())*65536>>20, m.Min(), uint64(limitPages)*65536>>20, limitPages)
+		}
+		return nil
+	}
+	for _, m := range cm.ExportedMemories() {
+		if err := check(m); err != nil {
+			return err
+		}
+	}
+	for _, m := range cm.ImportedMemories() {
+		if err := check(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// instantiate creates one isolate and runs its start function.
+func (p *Pool) instantiate(ctx context.Context) (*Isolate, error) {
+	id := "i" + strconv.FormatUint(p.nextID.Add(1), 10)
+	iso := &Isolate{ID: id, pool: p}
+	ictx := ctx
+	if p.cfg.Prepare != nil {
+		ictx, iso.Value = p.cfg.Prepare(ctx, id)
+	}
+	mc := p.modCfg
+	if p.cfg.Output != nil {
+		stdout, stderr := p.cfg.Output(id)
+		mc = mc.WithStdout(stdout).WithStderr(stderr)
+	}
+	mod, err := p.rt.InstantiateModule(ictx, p.compiled, mc)
+	if err != nil {
+		if p.stats.StartFunction != "" {
+			return nil, fmt.Errorf("starting isolate %s (%s): %w", id, p.stats.StartFunction, err)
+		}
+		return nil, fmt.Errorf("instantiating isolate %s: %w", id, err)
+	}
+	iso.Module = mod
+	if p.cfg.Bind != nil {
+		if err := p.cfg.Bind(iso.Value, mod); err != nil {
+			mod.Close(ctx)
+			return nil, err
+		}
+	}
+	return iso, nil
+}
+
+// Stats returns how the pool was built.
+func (p *Pool) Stats() Stats { return p.stats }
+
+// Size is the number of isolates the pool keeps.
+func (p *Pool) Size() int { return p.size }
+
+// Idle is the number of isolates waiting for work now.
+func (p *Pool) Idle() int { return len(p.idle) }
+
+// Replaced counts isolates discarded and replaced since the pool started.
+func (p *Pool) Replaced() uint64 { return p.replaced.Load() }
+
+// Compiled returns the compiled module, for inspection.
+func (p *Pool) Compiled() wazero.CompiledModule { return p.compiled }
+
+// Acquire takes an idle isolate, waiting until one is free or ctx is done.
+// The caller owns it until Release or Discard.
+func (p *Pool) Acquire(ctx context.Context) (*Isolate, error) {
+	select {
+	case iso := <-p.idle:
+		return p.take(iso)
+	default:
+	}
+	select {
+	case iso := <-p.idle:
+		return p.take(iso)
+	case <-p.closing:
+		return nil, ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (p *Pool) take(iso *Isolate) (*Isolate, error) {
+	if !iso.state.CompareAndSwap(uint32(StateIdle), uint32(StateBusy)) {
+		// Only a bug in this package could put a non-idle isolate in
+		// the idle set; refuse rather than share it.
+		panic(fmt.Sprintf("runtimepool: isolate %s taken from the idle set in state %s", iso.ID, iso.State()))
+	}
+	return iso, nil
+}
+
+// Release returns a healthy isolate to the pool.
+func (p *Pool) Release(iso *Isolate) {
+	if !iso.state.CompareAndSwap(uint32(StateBusy), uint32(StateIdle)) {
+		panic(fmt.Sprintf("runtimepool: release of isolate %s in state %s", iso.ID, iso.State()))
+	}
+	if p.closed.Load() {
+		iso.close(context.Background())
+		return
+	}
+	p.idle <- iso
+	if p.closed.Load() {
+		p.drainIdle(context.Background())
+	}
+}
+
+// Discard marks a busy isolate broken, closes it, and instantiates a
+// replacement in the background so that the pool returns to full size
+// without a request paying for it.
+func (p *Pool) Discard(iso *Isolate, reason error) {
+	if !iso.state.CompareAndSwap(uint32(StateBusy), uint32(StateBroken)) {
+		panic(fmt.Sprintf("runtimepool: discard of isolate %s in state %s", iso.ID, iso.State()))
+	}
+	p.replaced.Add(1)
+	p.bg.Add(1)
+	go func() {
+		defer p.bg.Done()
+		iso.close(context.Background())
+		p.log.Debug("isolate discarded", "isolate", iso.ID, "reason", reason)
+		p.replace()
+	}()
+}
+
+// replace instantiates one isolate, retrying with backoff while the pool is
+// open.
+func (p *Pool) replace() {
+	backoff := 10 * time.Millisecond
+	for !p.closed.Load() {
+		iso, err := p.instantiate(context.Background())
+		if err == nil {
+			p.idle <- iso
+			if p.closed.Load() {
+				p.drainIdle(context.Background())
+			}
+			return
+		}
+		p.log.Error("replacing isolate failed; retrying", "err", err, "retry_in", backoff)
+		select {
+		case <-time.After(backoff):
+		case <-p.closing:
+			return
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+// Close stops the pool: waiters get ErrClosed, idle isolates are closed now,
+// busy ones when they are released, and the runtime once background work has
+// ended.
+func (p *Pool) Close(ctx context.Context) error {
+	if !p.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	close(p.closing)
+	p.drainIdle(ctx)
+	p.bg.Wait()
+	p.drainIdle(ctx)
+	return nil
+}
+
+// CloseRuntime releases the runtime and the compilation cache. Call it after
+// Close once no isolate is busy any more.
+func (p *Pool) CloseRuntime(ctx context.Context) { p.closeRuntime(ctx) }
+
+func (p *Pool) closeRuntime(ctx context.Context) {
+	if p.rt != nil {
+		p.rt.Close(ctx)
+	}
+	if p.cache != nil {
+		p.cache.Close(ctx)
+	}
+}
+
+func (p *Pool) drainIdle(ctx context.Context) {
+	for {
+		select {
+		case iso := <-p.idle:
+			iso.state.Store(uint32(StateIdle))
+			iso.close(ctx)
+		default:
+			return
+		}
+	}
+}
+
+// countFiles counts the regular files below dir, to tell whether a compile
+// added to the cache (a miss) or not (a hit).
+func countFiles(dir string) int {
+	n := 0
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return nil
+	})
+	return n
+}
