@@ -1,0 +1,49 @@
+# wasmserve — the two set-up commands are `make run` and `make test`.
+GO       ?= go
+BIN      := bin
+GUESTS   := hello echo
+WASMENV  := GOOS=wasip1 GOARCH=wasm
+PORT     ?= 8080
+WAT      := $(wildcard guest-examples/*/*.wat abi/testdata/*.wat runtimepool/testdata/*.wat host/testdata/*.wat)
+
+.PHONY: all build guests run test test-short check wat bench clean
+
+all: build guests
+
+## build: the server binary, bin/wasmserve
+build:
+	$(GO) build -o $(BIN)/wasmserve ./cmd/wasmserve
+
+## guests: the Go example handlers, bin/guests/<name>.wasm
+guests: $(GUESTS:%=$(BIN)/guests/%.wasm)
+
+$(BIN)/guests/%.wasm: FORCE
+	$(WASMENV) $(GO) build -buildmode=c-shared -o $@ ./guest-examples/$*
+
+FORCE:
+
+## run: build everything and serve the hello example on http://localhost:$(PORT)
+run: build guests
+	$(BIN)/wasmserve serve --port $(PORT) $(BIN)/guests/hello.wasm
+
+## test: every test, with the race detector
+test:
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+test-short:
+	$(GO) test -short ./...
+
+## check: formatting, vet (host and guest side), and a tidy go.mod
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(WASMENV) $(GO) vet ./abi/guest/... ./guest-examples/...
+	$(GO) mod tidy
+	@git diff --exit-code go.mod go.sum || (echo "go mod tidy changed go.mod/go.sum"; exit 1)
+
+## wat: rebuild the committed .wasm of every .wat (needs wabt's wat2wasm)
+wat:
+	@for f in $(WAT); do echo "wat2wasm $$f"; wat2wasm $$f -o $${f%.wat}.wasm || exit 1; done
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,80 @@
+// Package testguest builds the Go guest examples for tests, once per test
+// binary, so that `make test` needs nothing but Go.
+package testguest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+)
+
+var (
+	mu    sync.Mutex
+	built = map[string]string{}
+	dir   string
+)
+
+// Root returns the repository root, found from this file's location.
+func Root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Path returns the path of a file in the repository.
+func Path(rel string) string { return filepath.Join(Root(), rel) }
+
+// Build compiles guest-examples/<name> with GOOS=wasip1 -buildmode=c-shared
+// and returns the .wasm path. Later calls in the same test binary reuse it.
+func Build(tb testing.TB, name string) string {
+	tb.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	if p, ok := built[name]; ok {
+		return p
+	}
+	if dir == "" {
+		d, err := os.MkdirTemp("", "wasmserve-guests-")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		dir = d
+	}
+	out := filepath.Join(dir, name+".wasm")
+	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, "./guest-examples/"+name)
+	cmd.Dir = Root()
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("building guest %s: %v\n%s", name, err, b)
+	}
+	built[name] = out
+	return out
+}
+
+// Read builds (if needed) and reads guest name.
+func Read(tb testing.TB, name string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(Build(tb, name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// CacheDir returns a compilation cache directory shared by the tests of
+// one binary, so that each module is compiled once.
+func CacheDir(tb testing.TB) string {
+	tb.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	if dir == "" {
+		d, err := os.MkdirTemp("", "wasmserve-guests-")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		dir = d
+	}
+	return filepath.Join(dir, "cache")
+}
