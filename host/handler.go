@@ -191,4 +191,3 @@ func (w *lineLogger) emit() {
 	w.buf = w.buf[:0]
 	w.log.Info("guest "+w.stream+": "+line, w.attrs...)
 }
-
