@@ -4,7 +4,7 @@ BIN      := bin
 GUESTS   := hello echo
 WASMENV  := GOOS=wasip1 GOARCH=wasm
 PORT     ?= 8080
-WAT      := $(wildcard guest-examples/*/*.wat abi/testdata/*.wat runtimepool/testdata/*.wat host/testdata/*.wat)
+WAT      := $(wildcard guest-examples/*/*.wat */testdata/*.wat cmd/*/testdata/*.wat)
 
 .PHONY: all build guests run test test-short check wat bench clean
 

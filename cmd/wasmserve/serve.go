@@ -13,45 +13,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/charmbracelet/log"
 	"github.com/urfave/cli/v2"
 
 	"github.com/wasmserve/wasmserve/host"
 )
-
-// env returns the environment variable that also sets flag name:
-// WASMSERVE_ and the name upper-cased with dashes as underscores.
-func env(name string) []string {
-	return []string{"WASMSERVE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))}
-}
-
-func serveFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "address", Aliases: []string{"a"}, Value: "localhost", EnvVars: env("address"),
-			Usage: "IP address, host name, or any|any4|any6|loopback|loopback6"},
-		&cli.IntFlag{Name: "port", Aliases: []string{"p"}, Value: 8080, EnvVars: env("port"),
-			Usage: "TCP port; 0 picks a free one"},
-		&cli.StringFlag{Name: "port-file", EnvVars: env("port-file"),
-			Usage: "write the bound port to this file once listening"},
-		&cli.IntFlag{Name: "isolates", Value: 0, EnvVars: env("isolates"),
-			Usage: "pooled module instances; 0 = one per CPU"},
-		&cli.StringFlag{Name: "memory-limit", Value: "128MiB", EnvVars: env("memory-limit"),
-			Usage: "linear memory limit per isolate"},
-		&cli.StringFlag{Name: "cache-dir", Value: defaultCacheDir(), EnvVars: env("cache-dir"),
-			Usage: "compilation cache directory"},
-		&cli.BoolFlag{Name: "no-cache", EnvVars: env("no-cache"),
-			Usage: "compile without the on-disk cache"},
-		&cli.DurationFlag{Name: "grace", Value: 30 * time.Second, EnvVars: env("grace"),
-			Usage: "how long shutdown waits for requests in flight"},
-		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: env("log-level"),
-			Usage: "debug, info, warn or error"},
-		&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: env("log-format"),
-			Usage: "text, json or logfmt"},
-		&cli.BoolFlag{Name: "no-banner", EnvVars: env("no-banner"),
-			Usage: "do not log the start-up banner"},
-		&cli.BoolFlag{Name: "no-url", EnvVars: env("no-url"),
-			Usage: "do not log the URLs the server answers on"},
-	}
-}
 
 func defaultCacheDir() string {
 	d, err := os.UserCacheDir()
@@ -87,74 +53,80 @@ func readModule(path string) ([]byte, error) {
 	return wasm, nil
 }
 
+// handlerConfig reads and validates the pool and module flags.
+func handlerConfig(c *cli.Context) (host.HandlerConfig, error) {
+	var hc host.HandlerConfig
+	if n := c.Int("isolates"); n < 0 {
+		return hc, fmt.Errorf("--isolates must be 0 (one per CPU) or more, got %d", n)
+	}
+	memLimit, err := parseSize(c.String("memory-limit"))
+	if err != nil {
+		return hc, fmt.Errorf("--memory-limit: %w", err)
+	}
+	if memLimit < 1<<16 {
+		return hc, fmt.Errorf("--memory-limit %s is below one 64 KiB WebAssembly page", c.String("memory-limit"))
+	}
+	if memLimit > 1<<32 {
+		return hc, fmt.Errorf("--memory-limit %s is above the 4 GiB a 32-bit WebAssembly memory can address", c.String("memory-limit"))
+	}
+	hc.Isolates = c.Int("isolates")
+	hc.MemoryLimit = memLimit
+	if !c.Bool("no-cache") {
+		hc.CacheDir = c.String("cache-dir")
+	}
+	return hc, nil
+}
+
+// listenConfig reads the listener flags.
+func listenConfig(c *cli.Context) (host.Config, error) {
+	return host.Config{
+		Address:  c.String("address"),
+		Port:     c.Int("port"),
+		PortFile: c.String("port-file"),
+	}, nil
+}
+
 func serve(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return fmt.Errorf("serve takes one module file, got %d arguments (usage: wasmserve serve [flags] MODULE.wasm)", c.NArg())
 	}
 	path := c.Args().First()
-	if n := c.Int("isolates"); n < 0 {
-		return fmt.Errorf("--isolates must be 0 (one per CPU) or more, got %d", n)
-	}
-	memLimit, err := parseSize(c.String("memory-limit"))
+	hc, err := handlerConfig(c)
 	if err != nil {
-		return fmt.Errorf("--memory-limit: %w", err)
+		return err
 	}
-	if memLimit < 1<<16 {
-		return fmt.Errorf("--memory-limit %s is below one 64 KiB WebAssembly page", c.String("memory-limit"))
-	}
-	if memLimit > 1<<32 {
-		return fmt.Errorf("--memory-limit %s is above the 4 GiB a 32-bit WebAssembly memory can address", c.String("memory-limit"))
+	lc, err := listenConfig(c)
+	if err != nil {
+		return err
 	}
 	charm, logger, err := newLogger(c.App.ErrWriter, c.String("log-level"), c.String("log-format"))
 	if err != nil {
 		return err
 	}
+	hc.Logger, lc.Logger = logger, logger
 	wasm, err := readModule(path)
 	if err != nil {
 		return err
-	}
-	cacheDir := c.String("cache-dir")
-	if c.Bool("no-cache") {
-		cacheDir = ""
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	handler, err := host.NewHandler(ctx, wasm, host.HandlerConfig{
-		Isolates:    c.Int("isolates"),
-		CacheDir:    cacheDir,
-		MemoryLimit: memLimit,
-		Logger:      logger,
-	})
+	handler, err := host.NewHandler(ctx, wasm, hc)
 	if err != nil {
-		return fmt.Errorf("module %s: %w", path, err)
+		// wazero's errors end in a multi-line wasm stack trace: the
+		// user gets the first line, --log-level debug gets it all.
+		charm.Debug("module failed to start", "module", path, "err", err)
+		return fmt.Errorf("module %s: %s", path, firstLine(err.Error()))
 	}
 	defer handler.Close(context.Background())
 
-	srv := host.NewServer(host.Config{
-		Address:  c.String("address"),
-		Port:     c.Int("port"),
-		PortFile: c.String("port-file"),
-		Logger:   logger,
-	}, handler)
+	srv := host.NewServer(lc, handler)
 	if err := srv.Listen(ctx); err != nil {
 		return err
 	}
-
 	if !c.Bool("no-banner") {
-		st := handler.Pool().Stats()
-		cache := "off"
-		if cacheDir != "" {
-			cache = map[bool]string{true: "hit", false: "miss"}[st.CacheHit]
-		}
-		charm.Info("wasmserve "+versionString(),
-			"module", path, "abi", "http-wasm handler", "isolates", handler.Pool().Size(),
-			"compile", st.CompileTime.Round(time.Millisecond), "cache", cache,
-			"start", st.InstantiateTime.Round(time.Millisecond))
-		if r := srv.Resolved(); len(r.Candidates) > 1 {
-			charm.Info("address resolved to several IPs; using the first", "address", r.Name, "using", r.IP, "candidates", r.Candidates)
-		}
+		banner(charm, path, hc, handler, srv)
 	}
 	if !c.Bool("no-url") {
 		charm.Info("listening on " + strings.Join(srv.URLs(), " "))
@@ -167,19 +139,54 @@ func serve(c *cli.Context) error {
 		return err
 	case <-ctx.Done():
 	}
-	stop() // a second signal now kills the process the default way...
+	return shutdown(charm, srv, c.Duration("grace"))
+}
+
+// firstLine returns s up to its first line break.
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return strings.TrimSpace(s[:i]) + " (--log-level debug shows the wasm stack trace)"
+	}
+	return s
+}
+
+// banner logs what is being served and how it was prepared.
+func banner(charm *log.Logger, path string, hc host.HandlerConfig, h *host.Handler, srv *host.Server) {
+	st := h.Pool().Stats()
+	cache := "off"
+	if hc.CacheDir != "" {
+		cache = "miss"
+		if st.CacheHit {
+			cache = "hit"
+		}
+	}
+	charm.Info("wasmserve "+versionString(),
+		"module", path, "abi", "http-wasm handler", "isolates", h.Pool().Size(),
+		"compile", st.CompileTime.Round(time.Millisecond), "cache", cache,
+		"instantiate", st.InstantiateTime.Round(time.Millisecond))
+	if r := srv.Resolved(); len(r.Candidates) > 1 {
+		charm.Info("address resolved to several IPs; using the first",
+			"address", r.Name, "using", r.IP, "candidates", r.Candidates)
+	}
+}
+
+// shutdown drains the server after the first signal: it stops accepting,
+// closes idle connections and waits up to grace for requests in flight. A
+// second signal, or the grace running out, cuts them off and exits 1.
+func shutdown(charm *log.Logger, srv *host.Server, grace time.Duration) error {
 	force := make(chan os.Signal, 1)
-	signal.Notify(force, os.Interrupt, syscall.SIGTERM) // ...unless caught here
-	charm.Info("shutting down; a second signal forces", "grace", c.Duration("grace"))
-	sctx, cancel := context.WithTimeout(context.Background(), c.Duration("grace"))
+	signal.Notify(force, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(force)
+	charm.Info("shutting down; a second signal forces", "grace", grace)
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- srv.Shutdown(sctx) }()
+	go func() { done <- srv.Shutdown(ctx) }()
 	select {
 	case err := <-done:
 		if err != nil {
 			srv.Close()
-			return &exitError{code: 1, err: fmt.Errorf("shutdown: requests still running after --grace %s were cut off", c.Duration("grace"))}
+			return &exitError{code: 1, err: fmt.Errorf("shutdown: requests still running after --grace %s were cut off", grace)}
 		}
 	case <-force:
 		srv.Close()
