@@ -246,4 +246,3 @@ func TestParseSize(t *testing.T) {
 		})
 	}
 }
-
