@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -98,14 +99,33 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// lockedBuffer is a bytes.Buffer safe to read while a child process's
+// output is copied into it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // startServer runs the binary with args plus --port 0 and a port file, and
 // returns the process and its base URL once it listens.
-func startServer(t *testing.T, args ...string) (*exec.Cmd, string, *bytes.Buffer) {
+func startServer(t *testing.T, args ...string) (*exec.Cmd, string, *lockedBuffer) {
 	t.Helper()
 	pf := filepath.Join(t.TempDir(), "port")
 	cmd := exec.Command(binary, append([]string{"serve", "--port", "0", "--port-file", pf, "--address", "127.0.0.1",
 		"--cache-dir", testguest.CacheDir(t)}, args...)...)
-	stderr := new(bytes.Buffer)
+	stderr := new(lockedBuffer)
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -188,8 +208,8 @@ func TestDefaultCommandAndEnv(t *testing.T) {
 	cmd := exec.Command(binary, testguest.Path("guest-examples/hello-wat/hello.wasm"))
 	cmd.Env = append(os.Environ(), "WASMSERVE_PORT=0", "WASMSERVE_PORT_FILE="+pf,
 		"WASMSERVE_ADDRESS=loopback", "WASMSERVE_NO_BANNER=1", "WASMSERVE_NO_URL=true", "WASMSERVE_NO_CACHE=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := new(lockedBuffer)
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +220,7 @@ func TestDefaultCommandAndEnv(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if len(port) == 0 {
-		t.Fatalf("no port file; stderr:\n%s", &stderr)
+		t.Fatalf("no port file; stderr:\n%s", stderr)
 	}
 	if code, body := get(t, "http://127.0.0.1:"+strings.TrimSpace(string(port))+"/env"); code != 200 || body != "Hello from wasmserve: /env\n" {
 		t.Errorf("got %d %q", code, body)
