@@ -6,7 +6,7 @@ WASMENV  := GOOS=wasip1 GOARCH=wasm
 PORT     ?= 8080
 WAT      := $(wildcard guest-examples/*/*.wat */testdata/*.wat cmd/*/testdata/*.wat)
 
-.PHONY: all build guests run test test-short check wat bench clean
+.PHONY: all build guests run test test-short check wat bench bench-go bench-load clean
 
 all: build guests
 
@@ -47,3 +47,12 @@ wat:
 
 clean:
 	rm -rf $(BIN)
+
+## bench: in-process Go benchmarks, then the load/start-up/memory script
+bench: bench-go bench-load
+
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 20000x ./bench/
+
+bench-load:
+	bash bench/load.sh

@@ -21,16 +21,17 @@ func Hello(w http.ResponseWriter, r *http.Request) {
 }
 
 func main() {
-	addr := flag.String("address", "127.0.0.1:0", "listen address")
-	portFile := flag.String("port-file", "", "write the bound port here")
+	addr := flag.String("address", "127.0.0.1", "listen address")
+	port := flag.Int("port", 0, "listen port; 0 picks a free one")
+	portFile := flag.String("port-file", os.Getenv("WASMSERVE_PORT_FILE"), "write the bound port here (default $WASMSERVE_PORT_FILE)")
 	flag.Parse()
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", net.JoinHostPort(*addr, strconv.Itoa(*port)))
 	if err != nil {
 		log.Fatal(err)
 	}
 	if *portFile != "" {
-		port := ln.Addr().(*net.TCPAddr).Port
-		if err := os.WriteFile(*portFile, []byte(strconv.Itoa(port)+"\n"), 0o644); err != nil {
+		bound := ln.Addr().(*net.TCPAddr).Port
+		if err := os.WriteFile(*portFile, []byte(strconv.Itoa(bound)+"\n"), 0o644); err != nil {
 			log.Fatal(err)
 		}
 	}
