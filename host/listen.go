@@ -62,27 +62,6 @@ func listenError(addr string, ip netip.Addr, err error) error {
 // errUnsupported marks a socket option this platform cannot honour.
 var errUnsupported = errors.New("unsupported on this platform")
 
-// listenFD serves on an inherited listening socket, file descriptor fd.
-func listenFD(fd int) (net.Listener, error) {
-	if fd < 0 {
-		return nil, fmt.Errorf("listen fd %d is negative", fd)
-	}
-	f := os.NewFile(uintptr(fd), "listen-fd-"+strconv.Itoa(fd))
-	if f == nil {
-		return nil, fmt.Errorf("listen fd %d is not an open file descriptor", fd)
-	}
-	defer f.Close() // FileListener holds its own duplicate
-	ln, err := net.FileListener(f)
-	if err != nil {
-		return nil, fmt.Errorf("listen fd %d is not a listening socket: %w", fd, err)
-	}
-	if _, ok := ln.Addr().(*net.TCPAddr); !ok {
-		ln.Close()
-		return nil, fmt.Errorf("listen fd %d is a %s socket, not TCP", fd, ln.Addr().Network())
-	}
-	return ln, nil
-}
-
 // SystemdListenFD reports the socket systemd passed by socket activation:
 // LISTEN_PID must be pid and LISTEN_FDS at least 1; the first passed
 // descriptor, 3, is used. ok is false when no socket was passed. getenv is

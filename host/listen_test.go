@@ -250,8 +250,14 @@ func TestListenFD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	srv, _ := serveCfg(t, Config{ListenFD: int(f.Fd()), Address: "no-such-host.invalid"}, nil)
+	// A bare descriptor, as a parent process would pass: the server owns
+	// and closes it, so no *os.File may close the number again.
+	fd, err := syscall.Dup(int(f.Fd()))
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := serveCfg(t, Config{ListenFD: fd, Address: "no-such-host.invalid"}, nil)
 	if srv.Port() != ln.Addr().(*net.TCPAddr).Port {
 		t.Errorf("port %d, want the inherited %s", srv.Port(), ln.Addr())
 	}
