@@ -244,7 +244,6 @@ func TestSIGHUPRotatesCertificate(t *testing.T) {
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	var connsMade int
 	keepAlive := func(path string) {
 		t.Helper()
 		resp, err := client.Get("https://" + addr + path)
@@ -255,9 +254,6 @@ func TestSIGHUPRotatesCertificate(t *testing.T) {
 		resp.Body.Close()
 		if resp.TLS.PeerCertificates[0].Subject.CommonName != "first" {
 			t.Errorf("the kept-alive connection now shows %q", resp.TLS.PeerCertificates[0].Subject.CommonName)
-		}
-		if !resp.TLS.DidResume && path == "/before" {
-			connsMade++
 		}
 	}
 	keepAlive("/before")
@@ -279,9 +275,6 @@ func TestSIGHUPRotatesCertificate(t *testing.T) {
 	}
 	if log := stderr.String(); !strings.Contains(log, "does not match certificate") || !strings.Contains(log, "still serving the previous certificate") {
 		t.Errorf("the failed reload does not say why:\n%s", log)
-	}
-	if cmd.ProcessState != nil {
-		t.Fatal("the server exited")
 	}
 }
 
