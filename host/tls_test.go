@@ -201,7 +201,9 @@ type keyCase struct {
 	wantErr  string // "" = loads
 }
 
-func pemOf(typ string, der []byte) []byte { return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}) }
+func pemOf(typ string, der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+}
 
 func pkcs8DER(t *testing.T, key crypto.Signer) []byte {
 	der, err := x509.MarshalPKCS8PrivateKey(key)
@@ -291,7 +293,6 @@ func opensslPKCS8(args ...string) func(*testing.T, crypto.Signer, string) []byte
 		return readAll(t, out)
 	}
 }
-
 
 func TestKeyFormats(t *testing.T) {
 	cases := []keyCase{
