@@ -73,6 +73,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		OnUsageError:         usageError("wasmserve"),
 		Commands: []*cli.Command{
 			serveCommand(),
+			certsCommand(),
 			versionCommand(),
 		},
 	}

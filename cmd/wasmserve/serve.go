@@ -79,11 +79,33 @@ func handlerConfig(c *cli.Context) (host.HandlerConfig, error) {
 
 // listenConfig reads the listener flags.
 func listenConfig(c *cli.Context) (host.Config, error) {
-	return host.Config{
+	cfg := host.Config{
 		Address:  c.String("address"),
 		Port:     c.Int("port"),
 		PortFile: c.String("port-file"),
-	}, nil
+		Backlog:  c.Int("backlog"),
+		V6Only:   c.Bool("v6only"),
+		Shared:   c.Bool("shared"),
+		ListenFD: c.Int("listen-fd"),
+		H2C:      c.Bool("h2c"),
+	}
+	if cfg.Backlog < 0 {
+		return cfg, fmt.Errorf("--backlog must be 0 (the system default) or more, got %d", cfg.Backlog)
+	}
+	if !c.IsSet("listen-fd") {
+		fd, ok, err := host.SystemdListenFD(os.Getenv, os.Getpid())
+		if err != nil {
+			return cfg, err
+		}
+		if ok {
+			cfg.ListenFD = fd
+		}
+	} else if cfg.ListenFD < 0 {
+		return cfg, fmt.Errorf("--listen-fd must be a file descriptor number, got %d", cfg.ListenFD)
+	}
+	tc, err := tlsConfig(c)
+	cfg.TLS = tc
+	return cfg, err
 }
 
 func serve(c *cli.Context) error {
@@ -131,6 +153,11 @@ func serve(c *cli.Context) error {
 	if !c.Bool("no-url") {
 		charm.Info("listening on " + strings.Join(srv.URLs(), " "))
 	}
+	var reloaders []reloader // run in order on SIGHUP
+	if srv.TLS() {
+		reloaders = append(reloaders, reloader{"TLS certificate", srv.ReloadTLS})
+	}
+	defer reloadOnSIGHUP(charm, reloaders)()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
