@@ -103,12 +103,18 @@ func faultsWasm(t *testing.T) []byte { return readFile(t, "host/testdata/faults.
 // succeed.
 func TestGuestFaults(t *testing.T) {
 	const limitPages = 8
-	base, h, logs := startConfig(t, faultsWasm(t), HandlerConfig{
-		Isolates:       2,
-		MemoryLimit:    limitPages << 16,
-		HandlerTimeout: 2 * time.Second,
-		GuestConfig:    []byte("config"),
-	}, Config{})
+	cfg := HandlerConfig{
+		Isolates:    2,
+		MemoryLimit: limitPages << 16,
+		GuestConfig: []byte("config"),
+		// Generous: running into the stack limit takes over a second
+		// under the race detector.
+		HandlerTimeout: 30 * time.Second,
+	}
+	base, h, logs := startConfig(t, faultsWasm(t), cfg, Config{})
+	// The loop case gets a server of its own with a short timeout.
+	cfg.HandlerTimeout = 300 * time.Millisecond
+	loopBase, loopH, loopLogs := startConfig(t, faultsWasm(t), cfg, Config{})
 	cases := []struct {
 		name, path string
 		want       int
@@ -137,6 +143,10 @@ func TestGuestFaults(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			base, h, logs := base, h, logs
+			if c.path == "/loop" {
+				base, h, logs = loopBase, loopH, loopLogs
+			}
 			code, body, hdr := fetch(t, "GET", base+c.path, nil)
 			if code != c.want {
 				t.Fatalf("GET %s: status %d, want %d (body %q)", c.path, code, c.want, body)
@@ -169,7 +179,7 @@ func TestGuestFaults(t *testing.T) {
 			waitFull(t, h)
 		})
 	}
-	if !h.Healthy() {
+	if !h.Healthy() || !loopH.Healthy() {
 		t.Error("pool reports unhealthy after the faults")
 	}
 }

@@ -196,6 +196,9 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
 		}
 	}
 
+	if err := checkMemory(wasm, cfg.MemoryLimitPages); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	compiled, err := p.rt.CompileModule(ctx, wasm)
 	if err != nil {
@@ -205,9 +208,6 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
 	p.stats.CompileTime = time.Since(start)
 	if before >= 0 {
 		p.stats.CacheHit = countFiles(cfg.CacheDir) == before && before > 0
-	}
-	if err := checkMemory(compiled, cfg.MemoryLimitPages); err != nil {
-		return nil, err
 	}
 	if cfg.Validate != nil {
 		if err := cfg.Validate(compiled); err != nil {
@@ -264,32 +264,6 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
 	p.stats.InstantiateTime = time.Since(start)
 	ok = true
 	return p, nil
-}
-
-// checkMemory refuses a module whose minimum memory is above the limit, with
-// both numbers, before wazero fails less clearly.
-func checkMemory(cm wazero.CompiledModule, limitPages uint32) error {
-	if limitPages == 0 {
-		return nil
-	}
-	check := func(m api.MemoryDefinition) error {
-		if m.Min() > limitPages {
-			return fmt.Errorf("module needs %d MiB of memory at start (%d pages), above the memory limit of %d MiB (%d pages)",
-				uint64(m.Min())*65536>>20, m.Min(), uint64(limitPages)*65536>>20, limitPages)
-		}
-		return nil
-	}
-	for _, m := range cm.ExportedMemories() {
-		if err := check(m); err != nil {
-			return err
-		}
-	}
-	for _, m := range cm.ImportedMemories() {
-		if err := check(m); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // instantiate creates one isolate and runs its start function.
