@@ -43,8 +43,9 @@ func (h *Handler) Reload(ctx context.Context, wasm []byte) error {
 func (h *Handler) Generation() uint64 { return h.cur.Load().n }
 
 // Watch polls path every interval until ctx is done and calls reload when
-// its modification time or size changes. A file that cannot be read is
-// logged and tried again at the next poll. 0 means every second.
+// its modification time or size changes; reload reports its own failures.
+// A file that cannot be stat'ed is logged and tried again at the next poll.
+// An interval of 0 means every second.
 func Watch(ctx context.Context, path string, interval time.Duration, reload func() error, log interface {
 	Error(msg string, args ...any)
 }) {
@@ -76,8 +77,6 @@ func Watch(ctx context.Context, path string, interval time.Duration, reload func
 			continue
 		}
 		mtime, size = m, s
-		if err := reload(); err != nil {
-			log.Error("module changed but did not load", "path", path, "err", err)
-		}
+		reload()
 	}
 }
