@@ -183,6 +183,19 @@ func serve(c *cli.Context) error {
 		}
 	}()
 
+	reloadModule := func() error {
+		wasm, err := readModule(path)
+		if err != nil {
+			charm.Error("reload failed; the old module keeps serving", "err", err)
+			return err
+		}
+		return handler.Reload(ctx, wasm)
+	}
+	reloadOnSIGHUP(ctx, charm, []func() error{reloadModule})
+	if c.Bool("watch") {
+		go host.Watch(ctx, path, time.Second, reloadModule, logger)
+	}
+
 	srv := host.NewServer(lc, handler)
 	if err := srv.Listen(ctx); err != nil {
 		return err
@@ -192,19 +205,6 @@ func serve(c *cli.Context) error {
 	}
 	if !c.Bool("no-url") {
 		charm.Info("listening on " + strings.Join(srv.URLs(), " "))
-	}
-
-	reloadModule := func() error {
-		wasm, err := readModule(path)
-		if err != nil {
-			charm.Error("reload failed; the old module keeps serving", "err", err)
-			return err
-		}
-		return handler.Reload(ctx, wasm)
-	}
-	go reloadOnSIGHUP(ctx, charm, []func() error{reloadModule})
-	if c.Bool("watch") {
-		go host.Watch(ctx, path, time.Second, reloadModule, logger)
 	}
 
 	errc := make(chan error, 1)
@@ -221,23 +221,26 @@ func serve(c *cli.Context) error {
 	return err
 }
 
-// reloadOnSIGHUP runs every reloader on each SIGHUP until ctx is done. Each
-// reports its own failure; one failing does not stop the others.
+// reloadOnSIGHUP catches SIGHUP from now on and, in the background until
+// ctx is done, runs every reloader on each one. Each reports its own
+// failure; one failing does not stop the others.
 func reloadOnSIGHUP(ctx context.Context, charm *log.Logger, reloaders []func() error) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-hup:
-			charm.Info("SIGHUP: reloading")
-			for _, reload := range reloaders {
-				reload()
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				charm.Info("SIGHUP: reloading")
+				for _, reload := range reloaders {
+					reload()
+				}
 			}
 		}
-	}
+	}()
 }
 
 // firstLine returns s up to its first line break.
