@@ -84,13 +84,7 @@ func fetch(t *testing.T, method, url string, body io.Reader) (int, string, http.
 // waitFull waits, up to a generous bound, until every isolate is idle again.
 func waitFull(t *testing.T, h *Handler) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for h.Pool().Idle() != h.Pool().Size() {
-		if time.Now().After(deadline) {
-			t.Fatalf("pool not back to full size: %d of %d idle", h.Pool().Idle(), h.Pool().Size())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, "the pool to be back to full size", func() bool { return h.Pool().Idle() == h.Pool().Size() })
 }
 
 // genericBody is the only body a fault may answer with.

@@ -51,13 +51,7 @@ func call(t testing.TB, ctx context.Context, iso *Isolate, name string) (uint64,
 // waitFull waits, up to a generous bound, until every isolate is idle.
 func waitFull(t *testing.T, p *Pool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for p.Idle() != p.Size() {
-		if time.Now().After(deadline) {
-			t.Fatalf("pool not back to full size: %d of %d idle", p.Idle(), p.Size())
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	waitUntil(t, "the pool to be back to full size", func() bool { return p.Idle() == p.Size() })
 }
 
 func TestCheckMemory(t *testing.T) {
