@@ -185,12 +185,14 @@ func TestStartFunctionTrapRefused(t *testing.T) {
 	}
 }
 
-func TestMemoryLimitBelowModuleMinimumRefused(t *testing.T) {
-	// faults.wasm needs one page; a limit below a page still allows one,
-	// so ask for two pages of minimum via the probe fixture instead.
-	_, err := NewHandler(context.Background(), faultsWasm(t), HandlerConfig{Isolates: 1, MemoryLimit: 1 << 16})
-	if err != nil {
-		t.Fatalf("a module within the limit was refused: %v", err)
+// TestMemoryLimitRefusal: the handler passes the limit on, so a module
+// needing more memory than allowed is refused at start with both sizes (the
+// pool's tests cover the message in detail).
+func TestMemoryLimitRefusal(t *testing.T) {
+	wasm := readFile(t, "runtimepool/testdata/bigmem.wasm") // needs 3 pages
+	_, err := NewHandler(context.Background(), wasm, HandlerConfig{Isolates: 1, MemoryLimit: 2 << 16})
+	if err == nil || !strings.Contains(err.Error(), "192 KiB") || !strings.Contains(err.Error(), "128 KiB") {
+		t.Fatalf("got %v, want a refusal naming 192 KiB and 128 KiB", err)
 	}
 }
 
