@@ -63,7 +63,8 @@ func listenFlags() []cli.Flag {
 	}
 }
 
-// poolFlags configure the isolate pool and the module.
+// poolFlags configure the isolate pool, the module, and the limits that
+// protect the server from it and from clients.
 func poolFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: "isolates", Value: 0, EnvVars: env("isolates"),
@@ -74,8 +75,40 @@ func poolFlags() []cli.Flag {
 			Usage: "compilation cache directory"},
 		&cli.BoolFlag{Name: "no-cache", EnvVars: env("no-cache"),
 			Usage: "compile without the on-disk cache"},
+		&cli.DurationFlag{Name: "handler-timeout", Value: 30 * time.Second, EnvVars: env("handler-timeout"),
+			Usage: "interrupt a guest running longer than this and answer 504; 0 = never (faster guest code)"},
+		&cli.StringFlag{Name: "max-body", Value: "10MiB", EnvVars: env("max-body"),
+			Usage: "largest request body; bigger gets 413; 0 = no limit"},
+		&cli.StringFlag{Name: "max-header-bytes", Value: "1MiB", EnvVars: env("max-header-bytes"),
+			Usage: "largest request header block; bigger gets 431"},
+		&cli.DurationFlag{Name: "read-header-timeout", Value: 10 * time.Second, EnvVars: env("read-header-timeout"),
+			Usage: "time a client has to send its request headers"},
+		&cli.DurationFlag{Name: "queue-timeout", Value: time.Second, EnvVars: env("queue-timeout"),
+			Usage: "longest wait for a free isolate before 503; 0 = as long as the client waits"},
+		&cli.IntFlag{Name: "max-queue", Value: 1024, EnvVars: env("max-queue"),
+			Usage: "most requests waiting for an isolate before 503; 0 = no bound"},
+		&cli.IntFlag{Name: "max-requests-per-isolate", Value: 0, EnvVars: env("max-requests-per-isolate"),
+			Usage: "replace an isolate after this many requests; 0 = reuse forever, 1 = fresh isolate per request"},
+		&cli.GenericFlag{Name: "dir", Value: &repeated{}, EnvVars: env("dir"),
+			Usage: "grant the guest a directory, HOST[:GUEST][:ro] (repeatable)"},
+		&cli.GenericFlag{Name: "env", Value: &repeated{}, EnvVars: env("env"),
+			Usage: "set a guest environment variable, K=V (repeatable)"},
+		&cli.Float64Flag{Name: "guest-output-rate", Value: 100, EnvVars: env("guest-output-rate"),
+			Usage: "guest stdout/stderr lines logged per second (bursts of twice as many); 0 = no limit"},
+		&cli.BoolFlag{Name: "watch", EnvVars: env("watch"),
+			Usage: "reload the module when its file changes (polled every second); SIGHUP also reloads"},
 	}
 }
+
+// repeated is a flag value that collects every occurrence as is, without
+// splitting on commas (environment values may hold commas).
+type repeated []string
+
+// Set adds one occurrence.
+func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
+
+// String lists the occurrences.
+func (r *repeated) String() string { return strings.Join(*r, " ") }
 
 // logFlags configure logging and the start-up output.
 func logFlags() []cli.Flag {
