@@ -1,7 +1,6 @@
 package host
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -16,29 +15,11 @@ import (
 	"github.com/wasmserve/wasmserve/internal/testguest"
 )
 
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startConfig serves wasm with cfg on 127.0.0.1 at an ephemeral port and
 // returns the base URL, the handler and its log.
-func startConfig(t *testing.T, wasm []byte, cfg HandlerConfig, sc Config) (string, *Handler, *syncBuffer) {
+func startConfig(t *testing.T, wasm []byte, cfg HandlerConfig, sc Config) (string, *Handler, *testguest.SyncBuffer) {
 	t.Helper()
-	logs := new(syncBuffer)
+	logs := new(testguest.SyncBuffer)
 	cfg.CacheDir = testguest.CacheDir(t)
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h, err := NewHandler(context.Background(), wasm, cfg)

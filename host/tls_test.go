@@ -27,7 +27,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,27 +37,9 @@ import (
 // committed is the test certificate set in certs/.
 var committed = devcert.Files(testguest.Path("certs"))
 
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // serveCfg serves wasm with cfg (Address defaulting to 127.0.0.1) and
 // returns the listening server; the server's log goes to the returned buffer.
-func serveCfg(t *testing.T, cfg Config, wasm []byte) (*Server, *syncBuffer) {
+func serveCfg(t *testing.T, cfg Config, wasm []byte) (*Server, *testguest.SyncBuffer) {
 	t.Helper()
 	srv, logs, err := tryServe(t, cfg, wasm)
 	if err != nil {
@@ -68,12 +49,12 @@ func serveCfg(t *testing.T, cfg Config, wasm []byte) (*Server, *syncBuffer) {
 }
 
 // tryServe is serveCfg returning the Listen error.
-func tryServe(t *testing.T, cfg Config, wasm []byte) (*Server, *syncBuffer, error) {
+func tryServe(t *testing.T, cfg Config, wasm []byte) (*Server, *testguest.SyncBuffer, error) {
 	t.Helper()
 	if wasm == nil {
 		wasm = readFile(t, "guest-examples/hello-wat/hello.wasm")
 	}
-	logs := new(syncBuffer)
+	logs := new(testguest.SyncBuffer)
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	h, err := NewHandler(context.Background(), wasm, HandlerConfig{Isolates: 2, CacheDir: testguest.CacheDir(t), Logger: logger})
 	if err != nil {

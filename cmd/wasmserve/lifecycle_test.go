@@ -81,7 +81,7 @@ func load(base string, workers, each int, pathFor func(w, i int) string, stop <-
 }
 
 // waitExit waits up to a generous bound for cmd to exit and returns its code.
-func waitExit(t *testing.T, cmd *exec.Cmd, stderr *lockedBuffer) int {
+func waitExit(t *testing.T, cmd *exec.Cmd, stderr *testguest.SyncBuffer) int {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()

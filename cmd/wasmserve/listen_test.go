@@ -24,9 +24,9 @@ var certSet = devcert.Files(testguest.Path("certs"))
 
 // startCmd starts cmd, whose arguments include --port-file pf, and returns
 // the port once the file appears.
-func startCmd(t *testing.T, cmd *exec.Cmd, pf string) (int, *lockedBuffer) {
+func startCmd(t *testing.T, cmd *exec.Cmd, pf string) (int, *testguest.SyncBuffer) {
 	t.Helper()
-	stderr := new(lockedBuffer)
+	stderr := new(testguest.SyncBuffer)
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

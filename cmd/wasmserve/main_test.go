@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -99,33 +98,14 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer safe to read while a child process's
-// output is copied into it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startServer runs the binary with args plus --port 0 and a port file, and
 // returns the process and its base URL once it listens.
-func startServer(t *testing.T, args ...string) (*exec.Cmd, string, *lockedBuffer) {
+func startServer(t *testing.T, args ...string) (*exec.Cmd, string, *testguest.SyncBuffer) {
 	t.Helper()
 	pf := filepath.Join(t.TempDir(), "port")
 	cmd := exec.Command(binary, append([]string{"serve", "--port", "0", "--port-file", pf, "--address", "127.0.0.1",
 		"--cache-dir", testguest.CacheDir(t)}, args...)...)
-	stderr := new(lockedBuffer)
+	stderr := new(testguest.SyncBuffer)
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -208,7 +188,7 @@ func TestDefaultCommandAndEnv(t *testing.T) {
 	cmd := exec.Command(binary, testguest.Path("guest-examples/hello-wat/hello.wasm"))
 	cmd.Env = append(os.Environ(), "WASMSERVE_PORT=0", "WASMSERVE_PORT_FILE="+pf,
 		"WASMSERVE_ADDRESS=loopback", "WASMSERVE_NO_BANNER=1", "WASMSERVE_NO_URL=true", "WASMSERVE_NO_CACHE=1")
-	stderr := new(lockedBuffer)
+	stderr := new(testguest.SyncBuffer)
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

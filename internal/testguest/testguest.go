@@ -3,6 +3,7 @@
 package testguest
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,4 +78,25 @@ func CacheDir(tb testing.TB) string {
 		dir = d
 	}
 	return filepath.Join(dir, "cache")
+}
+
+// SyncBuffer is a bytes.Buffer that a logger or a child process's output
+// copier can write while a test reads it.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns everything written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
