@@ -34,6 +34,12 @@ type HandlerConfig struct {
 	GuestConfig []byte
 	// Logger receives guest logs, guest output and faults. Nil discards.
 	Logger *slog.Logger
+	// Upstream is the origin a request goes to when the guest returns
+	// next=1 (middleware mode), an http or https URL; empty answers 404.
+	Upstream string
+	// MaxBufferedBody bounds an upstream response body held for a guest
+	// with the buffer_response feature; 0 means 10 MiB.
+	MaxBufferedBody int64
 }
 
 // Handler serves HTTP requests by running each inside an isolate of the
@@ -51,7 +57,14 @@ func NewHandler(ctx context.Context, wasm []byte, cfg HandlerConfig) (*Handler, 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{log: logger, abi: &abi.Host{Logger: logger, Config: cfg.GuestConfig}}
+	h := &Handler{log: logger, abi: &abi.Host{Logger: logger, Config: cfg.GuestConfig, MaxBufferedBody: cfg.MaxBufferedBody}}
+	if cfg.Upstream != "" {
+		u, err := ParseUpstream(cfg.Upstream)
+		if err != nil {
+			return nil, err
+		}
+		h.abi.Next = NewProxy(u, logger)
+	}
 	pc := runtimepool.Config{
 		Isolates:         cfg.Isolates,
 		CacheDir:         cfg.CacheDir,
