@@ -28,10 +28,10 @@ type Guest struct {
 	mem            api.Memory
 	handleRequest  api.Function
 	handleResponse api.Function
-	features       Features   // module-wide, from the start function
-	ctx            guestCtx   // reused for calls without a deadline
-	ex             exchange   // the request in flight
-	nw             nextWriter // what next writes to, reused
+	features       Features      // module-wide, from the start function
+	ctx            guestCtx      // reused for calls without a deadline
+	ex             exchange      // the request in flight
+	nw             nextWriter    // what next writes to, reused
 	tee            *bytes.Buffer // reused for exchange.reqTee
 	out            *bytes.Buffer // reused for exchange.held
 	stack          [2]uint64
