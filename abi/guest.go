@@ -224,10 +224,18 @@ func (g *Guest) flushHeld() {
 // or body-less response, and response trailers.
 func (g *Guest) finish() {
 	ex := &g.ex
-	if ex.buffered {
+	trailers := len(ex.respTrailer) > 0 && (ex.phase == phaseRequest || ex.buffered)
+	if trailers {
+		// Set before the headers go out when they have not yet, so
+		// that HTTP/1.1 switches to chunked encoding to carry them.
 		h := ex.w.Header()
-		if len(ex.respTrailer) == 0 && ex.r.Method != http.MethodHead {
-			h.Set("Content-Length", strconv.Itoa(ex.respBody.Len()))
+		for k, vs := range ex.respTrailer {
+			h[http.TrailerPrefix+k] = vs
+		}
+	}
+	if ex.buffered {
+		if !trailers && ex.r.Method != http.MethodHead {
+			ex.w.Header().Set("Content-Length", strconv.Itoa(ex.respBody.Len()))
 		}
 		ex.commit()
 		if ex.respBody.Len() > 0 {
@@ -235,12 +243,6 @@ func (g *Guest) finish() {
 		}
 	}
 	g.flushHeld()
-	if len(ex.respTrailer) > 0 && (ex.phase == phaseRequest || ex.buffered) {
-		h := ex.w.Header()
-		for k, vs := range ex.respTrailer {
-			h[http.TrailerPrefix+k] = vs
-		}
-	}
 }
 
 // requestForWrite traps unless the request may still be changed.
