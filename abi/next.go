@@ -187,8 +187,14 @@ func (g *Guest) serveNext(next http.Handler, nw *nextWriter, r *http.Request) {
 			if !errors.Is(err, http.ErrAbortHandler) {
 				g.host.logf(r, g.ID, "next handler panicked", "err", err)
 			}
-			if !nw.wrote && !nw.buffer && nw.status == 0 {
+			if !nw.wrote && !nw.buffer {
+				nw.w.WriteHeader(http.StatusBadGateway)
+				nw.wrote, nw.status = true, http.StatusBadGateway
+			} else if nw.buffer {
+				// A partial response is no response: the guest
+				// sees a 502 with is_error=1.
 				nw.status = http.StatusBadGateway
+				nw.body.Reset()
 			}
 			g.ex.nextAborted = nw.wrote && errors.Is(err, http.ErrAbortHandler)
 		}
