@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"strings"
 	"sync"
 	"testing"
@@ -337,5 +338,24 @@ func TestInspect(t *testing.T) {
 				t.Errorf("ok=%v problems=%q, want ok=%v and %q", rep.OK(), rep.Problems, tc.ok, tc.problem)
 			}
 		})
+	}
+}
+
+func TestHTTP2Upstream(t *testing.T) {
+	up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Got-Proto", r.Proto)
+		w.Write(body)
+	}))
+	up.EnableHTTP2 = true
+	up.StartTLS()
+	t.Cleanup(up.Close)
+	h := newTestHandler(t, readFile(t, "host/testdata/middleware.wasm"), HandlerConfig{Isolates: 1, Upstream: up.URL})
+	// Trust the test origin's certificate.
+	rp := h.abi.Next.(*httputil.ReverseProxy)
+	rp.Transport.(*http.Transport).TLSClientConfig = up.Client().Transport.(*http.Transport).TLSClientConfig
+	resp, body := do(t, http.DefaultClient, mustRequest(t, "POST", startPlain(t, h)+"/", strings.NewReader("streamed")))
+	if got := resp.Header.Get("X-Got-Proto"); got != "HTTP/2.0" || body != "streamed" {
+		t.Errorf("origin saw %q and answered %q, want HTTP/2.0 and the body", got, body)
 	}
 }
