@@ -79,6 +79,16 @@ func (nw *nextWriter) FlushError() error {
 	return http.NewResponseController(nw.w).Flush()
 }
 
+// Unwrap gives http.ResponseController the client's writer when passing
+// through (for Hijack on protocol upgrades, and deadlines); a buffered
+// response has none to offer.
+func (nw *nextWriter) Unwrap() http.ResponseWriter {
+	if nw.buffer {
+		return nil
+	}
+	return nw.w
+}
+
 // Flush is FlushError for callers that only know http.Flusher.
 func (nw *nextWriter) Flush() { nw.FlushError() }
 
