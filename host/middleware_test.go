@@ -359,3 +359,61 @@ func TestHTTP2Upstream(t *testing.T) {
 		t.Errorf("origin saw %q and answered %q, want HTTP/2.0 and the body", got, body)
 	}
 }
+
+// TestUpgradeThroughMiddleware: a protocol upgrade (WebSocket style) passes
+// through the guest to the origin and the connection becomes a raw tunnel.
+func TestUpgradeThroughMiddleware(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "echo" {
+			http.Error(w, "want an upgrade", 400)
+			return
+		}
+		w.Header().Set("Connection", "Upgrade")
+		w.Header().Set("Upgrade", "echo")
+		w.WriteHeader(http.StatusSwitchingProtocols)
+		conn, rw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("origin hijack: %v", err)
+			return
+		}
+		defer conn.Close()
+		rw.Flush()
+		line, _ := rw.ReadString('\n')
+		rw.WriteString("echo: " + line)
+		rw.Flush()
+	}))
+	t.Cleanup(up.Close)
+	h := newTestHandler(t, readFile(t, "host/testdata/middleware.wasm"), HandlerConfig{Isolates: 1, Upstream: up.URL})
+	base := startPlain(t, h)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(conn, "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+	buf := make([]byte, 4096)
+	var got []byte
+	for !bytes.Contains(got, []byte("\r\n\r\n")) {
+		n, err := conn.Read(buf)
+		if err != nil {
+			t.Fatalf("reading the 101: %v (got %q)", err, got)
+		}
+		got = append(got, buf[:n]...)
+	}
+	if !bytes.HasPrefix(got, []byte("HTTP/1.1 101")) {
+		t.Fatalf("got %q, want 101 Switching Protocols", got)
+	}
+	io.WriteString(conn, "ping\n")
+	rest := got[bytes.Index(got, []byte("\r\n\r\n"))+4:]
+	for !bytes.Contains(rest, []byte("\n")) {
+		n, err := conn.Read(buf)
+		if err != nil {
+			t.Fatalf("reading the tunnel: %v (got %q)", err, rest)
+		}
+		rest = append(rest, buf[:n]...)
+	}
+	if string(rest) != "echo: ping\n" {
+		t.Errorf("tunnel answered %q", rest)
+	}
+}
