@@ -6,7 +6,7 @@ WASMENV  := GOOS=wasip1 GOARCH=wasm
 PORT     ?= 8080
 WAT      := $(wildcard guest-examples/*/*.wat */testdata/*.wat cmd/*/testdata/*.wat)
 
-.PHONY: all build guests run test test-short conformance check wat bench clean
+.PHONY: all build guests run test test-short conformance check wat bench bench-go bench-load clean certs
 
 all: build guests
 
@@ -50,5 +50,18 @@ check:
 wat:
 	@for f in $(WAT); do echo "wat2wasm $$f"; wat2wasm $$f -o $${f%.wat}.wasm || exit 1; done
 
+## certs: remake the committed test certificates in certs/ (100 years; see certs/README.md)
+certs:
+	$(GO) run ./cmd/wasmserve certs --out certs --days 36500 --force
+
 clean:
 	rm -rf $(BIN)
+
+## bench: in-process Go benchmarks, then the load/start-up/memory script
+bench: bench-go bench-load
+
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 20000x ./bench/
+
+bench-load:
+	bash bench/load.sh

@@ -155,6 +155,11 @@ func (e *GuestError) Unwrap() []error {
 func (g *Guest) Handle(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	ex := &g.ex
 	*ex = exchange{w: w, r: r, features: g.features}
+	if len(r.TransferEncoding) > 0 && r.Header["Transfer-Encoding"] == nil {
+		// net/http moves the header out of the map; a guest needs it
+		// to know that a request without Content-Length has a body.
+		r.Header["Transfer-Encoding"] = r.TransferEncoding
+	}
 	defer func() { *ex = exchange{} }()
 
 	callCtx := context.Context(&g.ctx)

@@ -1,15 +1,17 @@
 package host
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -20,7 +22,9 @@ import (
 
 // HandlerConfig configures the module a [Handler] runs. The zero value is
 // valid: one isolate per CPU, no compilation cache, wazero's memory limit,
-// empty guest config, logs discarded.
+// empty guest config, no handler timeout, no body limit, unbounded queue,
+// isolates reused forever, no WASI grants, guest output limited to 100 lines
+// a second, logs discarded.
 type HandlerConfig struct {
 	// Isolates is the pool size; 0 means one per CPU, negative is an
 	// error.
@@ -28,26 +32,72 @@ type HandlerConfig struct {
 	// CacheDir is the on-disk compilation cache; empty disables it.
 	CacheDir string
 	// MemoryLimit caps each isolate's linear memory in bytes, rounded
-	// down to 64 KiB pages; 0 means wazero's 4 GiB.
+	// down to 64 KiB pages; 0 means wazero's 4 GiB. Growth beyond it
+	// fails inside the guest (memory.grow returns -1).
 	MemoryLimit uint64
 	// GuestConfig is what get_config returns to the guest.
 	GuestConfig []byte
 	// Logger receives guest logs, guest output and faults. Nil discards.
 	Logger *slog.Logger
+
+	// HandlerTimeout bounds one request's time inside the guest; past it
+	// the guest is interrupted and the client gets 504. 0 means no
+	// timeout, and then guest calls are not interruptible at all, which
+	// makes them cheaper (see RATIONALE.md).
+	HandlerTimeout time.Duration
+	// MaxBody bounds the request body in bytes; a bigger one gets 413.
+	// 0 means no bound.
+	MaxBody int64
+	// QueueTimeout bounds the wait for a free isolate, and MaxQueue the
+	// number of requests waiting; beyond either the client gets 503 with
+	// Retry-After. 0 means unbounded.
+	QueueTimeout time.Duration
+	// MaxQueue: see QueueTimeout.
+	MaxQueue int
+	// MaxRequestsPerIsolate retires an isolate after this many requests;
+	// 0 reuses isolates forever, 1 gives every request a fresh one.
+	MaxRequestsPerIsolate int
+	// Dirs and Env are the WASI grants; none by default.
+	Dirs []runtimepool.Dir
+	// Env: see Dirs; KEY=VALUE pairs.
+	Env []string
+	// OutputRate bounds guest stdout/stderr lines logged per second,
+	// across all isolates, with bursts of twice as many; lines beyond are
+	// dropped and counted. 0 means 100; negative means no bound.
+	OutputRate float64
+
 	// Upstream is the origin a request goes to when the guest returns
 	// next=1 (middleware mode), an http or https URL; empty answers 404.
 	Upstream string
 	// MaxBufferedBody bounds an upstream response body held for a guest
-	// with the buffer_response feature; 0 means 10 MiB.
+	// with the buffer_response feature; 0 means MaxBody when that is
+	// set, else 10 MiB.
 	MaxBufferedBody int64
 }
 
 // Handler serves HTTP requests by running each inside an isolate of the
-// module. It is an http.Handler.
+// module. It is an http.Handler. The module can be replaced while serving
+// with [Handler.Reload].
 type Handler struct {
+	cfg HandlerConfig
+	abi *abi.Host
+	log *slog.Logger
+	out *outputLimiter
+
+	cur    atomic.Pointer[generation]
+	gens   atomic.Uint64
+	reload sync.Mutex     // one reload at a time
+	drains sync.WaitGroup // old generations draining
+
+	base      context.Context // parent of every guest call's context
+	interrupt context.CancelFunc
+}
+
+// generation is one compiled module and its pool. A reload makes a new one
+// and drains the old.
+type generation struct {
+	n    uint64
 	pool *runtimepool.Pool
-	abi  *abi.Host
-	log  *slog.Logger
 }
 
 // NewHandler compiles wasm, checks it fits the handler ABI, and fills the
@@ -57,7 +107,15 @@ func NewHandler(ctx context.Context, wasm []byte, cfg HandlerConfig) (*Handler, 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{log: logger, abi: &abi.Host{Logger: logger, Config: cfg.GuestConfig, MaxBufferedBody: cfg.MaxBufferedBody}}
+	if cfg.HandlerTimeout < 0 || cfg.MaxBody < 0 {
+		return nil, errors.New("handler timeout and body limit must not be negative")
+	}
+	h := &Handler{cfg: cfg, log: logger, abi: &abi.Host{Logger: logger, Config: cfg.GuestConfig},
+		out: newOutputLimiter(cfg.OutputRate)}
+	h.abi.MaxBufferedBody = cfg.MaxBufferedBody
+	if h.abi.MaxBufferedBody == 0 {
+		h.abi.MaxBufferedBody = cfg.MaxBody
+	}
 	if cfg.Upstream != "" {
 		u, err := ParseUpstream(cfg.Upstream)
 		if err != nil {
@@ -65,12 +123,30 @@ func NewHandler(ctx context.Context, wasm []byte, cfg HandlerConfig) (*Handler, 
 		}
 		h.abi.Next = NewProxy(u, logger)
 	}
+	h.base, h.interrupt = context.WithCancel(context.Background())
+	gen, err := h.newGeneration(ctx, wasm)
+	if err != nil {
+		return nil, err
+	}
+	h.cur.Store(gen)
+	return h, nil
+}
+
+// newGeneration compiles wasm into a new runtime and fills its pool.
+func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, error) {
+	cfg := h.cfg
 	pc := runtimepool.Config{
-		Isolates:         cfg.Isolates,
-		CacheDir:         cfg.CacheDir,
-		MemoryLimitPages: uint32(min(cfg.MemoryLimit>>16, 65536)),
-		Installers:       []runtimepool.Installer{h.abi.Install},
-		Validate:         abi.Validate,
+		Isolates:              cfg.Isolates,
+		CacheDir:              cfg.CacheDir,
+		MemoryLimitPages:      uint32(min(cfg.MemoryLimit>>16, 65536)),
+		CloseOnContextDone:    cfg.HandlerTimeout > 0,
+		QueueTimeout:          cfg.QueueTimeout,
+		MaxQueue:              cfg.MaxQueue,
+		MaxRequestsPerIsolate: cfg.MaxRequestsPerIsolate,
+		Dirs:                  cfg.Dirs,
+		Env:                   cfg.Env,
+		Installers:            []runtimepool.Installer{h.abi.Install},
+		Validate:              abi.Validate,
 		Prepare: func(ctx context.Context, id string) (context.Context, any) {
 			g := h.abi.NewGuest(id)
 			return g.Context(ctx), g
@@ -79,9 +155,9 @@ func NewHandler(ctx context.Context, wasm []byte, cfg HandlerConfig) (*Handler, 
 			return v.(*abi.Guest).Bind(mod)
 		},
 		Output: func(id string) (io.Writer, io.Writer) {
-			return newLineLogger(logger, id, "stdout"), newLineLogger(logger, id, "stderr")
+			return newLineLogger(h.log, h.out, id, "stdout"), newLineLogger(h.log, h.out, id, "stderr")
 		},
-		Logger: logger,
+		Logger: h.log,
 	}
 	if cfg.MemoryLimit > 0 && pc.MemoryLimitPages == 0 {
 		pc.MemoryLimitPages = 1
@@ -90,31 +166,83 @@ func NewHandler(ctx context.Context, wasm []byte, cfg HandlerConfig) (*Handler, 
 	if err != nil {
 		return nil, err
 	}
-	h.pool = pool
-	return h, nil
+	return &generation{n: h.gens.Add(1), pool: pool}, nil
 }
 
-// Pool returns the isolate pool, for stats and tests.
-func (h *Handler) Pool() *runtimepool.Pool { return h.pool }
+// Pool returns the isolate pool now serving, for stats and tests.
+func (h *Handler) Pool() *runtimepool.Pool { return h.cur.Load().pool }
 
-// Compiled returns the compiled module.
-func (h *Handler) Compiled() wazero.CompiledModule { return h.pool.Compiled() }
+// Compiled returns the compiled module now serving.
+func (h *Handler) Compiled() wazero.CompiledModule { return h.Pool().Compiled() }
 
-// Close closes the pool and the runtime. Requests still running finish
-// first only if the caller shut the server down before.
+// Healthy reports whether the pool now serving keeps itself at full size.
+func (h *Handler) Healthy() bool { return h.Pool().Healthy() }
+
+// Close closes the pool, waits until requests still inside an isolate end
+// or ctx is done, and closes the runtime. Shut the HTTP server down first.
 func (h *Handler) Close(ctx context.Context) error {
-	err := h.pool.Close(ctx)
-	h.pool.CloseRuntime(ctx)
+	err := h.cur.Load().pool.Drain(ctx)
+	done := make(chan struct{})
+	go func() { h.drains.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		if err == nil {
+			err = fmt.Errorf("draining replaced modules: %w", ctx.Err())
+		}
+	}
 	return err
 }
 
+// Interrupt ends every guest call in flight now and from now on: each
+// fails and its client gets 503. It works only with a HandlerTimeout, since
+// without one guest calls are not interruptible; a forced shutdown then ends
+// them by exiting the process.
+func (h *Handler) Interrupt() { h.interrupt() }
+
+// acquire takes an isolate of the generation now serving. A generation
+// swapped out by a reload between loading it and acquiring from it answers
+// ErrClosed; the request then goes to the new one.
+func (h *Handler) acquire(ctx context.Context) (*runtimepool.Isolate, *runtimepool.Pool, error) {
+	for {
+		gen := h.cur.Load()
+		iso, err := gen.pool.Acquire(ctx)
+		if errors.Is(err, runtimepool.ErrClosed) && h.cur.Load() != gen {
+			continue
+		}
+		return iso, gen.pool, err
+	}
+}
+
+// callContext returns the context of one guest call: with the handler
+// timeout as its deadline, or, without a timeout, one that is never done
+// (so that wazero starts no watchdog for it).
+func (h *Handler) callContext() (context.Context, context.CancelFunc) {
+	if h.cfg.HandlerTimeout <= 0 {
+		return context.Background(), func() {}
+	}
+	return context.WithTimeout(h.base, h.cfg.HandlerTimeout)
+}
+
 // ServeHTTP runs r through an isolate. A guest fault discards the isolate
-// and answers a generic 500 with a request id; the detail goes only to the
-// log under the same id.
+// and answers a generic 500 (504 for a timeout, 413 for a body over the
+// limit) with a request id; the detail goes only to the log under the same
+// id. A full queue answers 503 with Retry-After.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	iso, err := h.pool.Acquire(r.Context())
+	if h.cfg.MaxBody > 0 {
+		if r.ContentLength > h.cfg.MaxBody {
+			writeError(w, http.StatusRequestEntityTooLarge, "413 request body too large", "")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBody)
+	}
+	iso, pool, err := h.acquire(r.Context())
 	if err != nil {
-		if errors.Is(err, runtimepool.ErrClosed) {
+		switch {
+		case errors.Is(err, runtimepool.ErrOverloaded):
+			w.Header().Set("Retry-After", "1")
+			writeError(w, http.StatusServiceUnavailable, "503 server busy", "")
+		case errors.Is(err, runtimepool.ErrClosed):
 			w.Header().Set("Retry-After", "1")
 			writeError(w, http.StatusServiceUnavailable, "503 server shutting down", "")
 		}
@@ -123,14 +251,27 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g := iso.Value.(*abi.Guest)
-	err = g.Handle(context.Background(), w, r)
+	ctx, cancel := h.callContext()
+	err = g.Handle(ctx, w, r)
+	ctxErr := ctx.Err()
+	cancel()
 	if err == nil {
-		h.pool.Release(iso)
+		pool.Release(iso)
 		return
 	}
-	h.pool.Discard(iso, err)
+	pool.Discard(iso, err)
 	id := requestID()
-	h.log.Error("guest failed", "request_id", id, "isolate", iso.ID,
+	code, text := http.StatusInternalServerError, "500 handler error"
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		code, text = http.StatusRequestEntityTooLarge, "413 request body too large"
+	case errors.Is(ctxErr, context.DeadlineExceeded):
+		code, text = http.StatusGatewayTimeout, "504 handler timeout"
+	case ctxErr != nil:
+		code, text = http.StatusServiceUnavailable, "503 server shutting down"
+	}
+	h.log.Error("guest failed", "request_id", id, "isolate", iso.ID, "status", code,
 		"method", r.Method, "uri", r.RequestURI, "err", err)
 	var ge *abi.GuestError
 	if errors.As(err, &ge) && ge.Committed {
@@ -139,7 +280,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	clear(w.Header())
-	writeError(w, http.StatusInternalServerError, "500 handler error", id)
+	writeError(w, code, text, id)
 }
 
 // writeError answers a generic error. No guest or host error text reaches
@@ -161,46 +302,4 @@ func requestID() string {
 	var b [8]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// lineLogger turns guest output into log lines tagged with the isolate.
-type lineLogger struct {
-	log    *slog.Logger
-	mu     sync.Mutex
-	buf    []byte
-	attrs  []any
-	stream string
-}
-
-func newLineLogger(l *slog.Logger, id, stream string) *lineLogger {
-	return &lineLogger{log: l, stream: stream, attrs: []any{"isolate", id, "stream", stream}}
-}
-
-// maxLine bounds a buffered partial line; longer ones are logged in pieces.
-const maxLine = 4096
-
-func (w *lineLogger) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n := len(p)
-	for len(p) > 0 {
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			w.buf = append(w.buf, p...)
-			if len(w.buf) >= maxLine {
-				w.emit()
-			}
-			break
-		}
-		w.buf = append(w.buf, p[:i]...)
-		w.emit()
-		p = p[i+1:]
-	}
-	return n, nil
-}
-
-func (w *lineLogger) emit() {
-	line := string(bytes.TrimRight(w.buf, "\r"))
-	w.buf = w.buf[:0]
-	w.log.Info("guest "+w.stream+": "+line, w.attrs...)
 }

@@ -108,10 +108,15 @@ func TestEchoRoundTrip(t *testing.T) {
 			http.Header{"X-One": {"1"}, "X-Multi": {"a", "b"}}},
 		{"POST 1 MiB", "POST", "/upload", big, http.Header{"Content-Type": {"application/octet-stream"}}},
 		{"PUT empty body", "PUT", "/", []byte{}, nil},
+		{"POST chunked", "POST", "/chunked", []byte("streamed without a length"), nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			req, _ := http.NewRequest(c.method, base+c.path, bytes.NewReader(c.body))
+			var body io.Reader = bytes.NewReader(c.body)
+			if c.name == "POST chunked" {
+				body = io.MultiReader(body) // unknown length: sent chunked
+			}
+			req, _ := http.NewRequest(c.method, base+c.path, body)
 			for k, vs := range c.header {
 				req.Header[k] = vs
 			}

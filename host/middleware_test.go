@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -104,24 +103,6 @@ func mustRequest(t *testing.T, method, url string, body io.Reader) *http.Request
 	return req
 }
 
-// logBuffer is a concurrency-safe log sink for tests.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestBufferResponse(t *testing.T) {
 	up := origin(t)
 	// A port that was free a moment ago: nothing listens there.
@@ -148,7 +129,7 @@ func TestBufferResponse(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var logs logBuffer
+			var logs syncBuffer
 			h := newTestHandler(t, readFile(t, "host/testdata/bufresp.wasm"), HandlerConfig{
 				Isolates: 1, Upstream: tc.upstream, MaxBufferedBody: tc.max,
 				Logger: slog.New(slog.NewTextHandler(&logs, nil)),
@@ -287,7 +268,7 @@ func TestRequestTrailersReachTheUpstream(t *testing.T) {
 }
 
 func TestGuestConfigAndLog(t *testing.T) {
-	var logs logBuffer
+	var logs syncBuffer
 	h := newTestHandler(t, readFile(t, "host/testdata/configlog.wasm"), HandlerConfig{
 		Isolates: 1, GuestConfig: []byte(`{"greeting":"hi"}`),
 		Logger: slog.New(slog.NewTextHandler(&logs, nil)),

@@ -14,7 +14,8 @@ import (
 
 // Config configures a [Server]'s listener and HTTP behaviour. The zero value
 // is valid: localhost, an ephemeral port, no port file, a 10 s read-header
-// timeout and a 120 s idle timeout.
+// timeout and a 120 s idle timeout, the system's backlog, dual-stack,
+// unshared, plain HTTP/1.1.
 type Config struct {
 	// Address is an IP literal, a host name (first lookup result used) or
 	// a keyword (any, any4, any6, loopback, loopback6). Empty means
@@ -33,6 +34,21 @@ type Config struct {
 	MaxHeaderBytes int
 	// Logger receives server errors. Nil discards.
 	Logger *slog.Logger
+
+	// Backlog is listen(2)'s backlog; 0 is the system default.
+	Backlog int
+	// V6Only makes an IPv6 listener refuse IPv4 clients.
+	V6Only bool
+	// Shared sets SO_REUSEPORT: several processes may bind the port.
+	Shared bool
+	// ListenFD, when positive, serves on this inherited listening socket
+	// instead of binding Address and Port.
+	ListenFD int
+	// TLS, when non-nil, serves HTTPS.
+	TLS *TLSConfig
+	// H2C serves cleartext HTTP/2 (prior knowledge and Upgrade: h2c)
+	// beside HTTP/1.1 when TLS is nil.
+	H2C bool
 }
 
 // Server is wasmserve's HTTP server on one listener.
@@ -43,6 +59,7 @@ type Server struct {
 	ln       net.Listener
 	resolved Resolved
 	port     int
+	certs    *certStore // nil without TLS
 }
 
 // NewServer returns a server for handler. Call Listen, then Serve.
@@ -59,7 +76,7 @@ func NewServer(cfg Config, handler http.Handler) *Server {
 	}
 	s := &Server{cfg: cfg, handler: handler}
 	s.http = &http.Server{
-		Handler:           handler,
+		Handler:           clientCertHeaders(handler),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    cfg.MaxHeaderBytes,
@@ -71,11 +88,10 @@ func NewServer(cfg Config, handler http.Handler) *Server {
 // Listen resolves the address and binds the port, then writes the port
 // file.
 func (s *Server) Listen(ctx context.Context) error {
-	res, err := Resolve(ctx, s.cfg.Address)
-	if err != nil {
+	if err := s.configureProtocols(); err != nil {
 		return err
 	}
-	ln, err := listen(ctx, res, s.cfg.Port)
+	ln, res, err := s.bind(ctx)
 	if err != nil {
 		return err
 	}
@@ -100,14 +116,24 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 func (s *Server) Port() int { return s.port }
 
 // URLs lists every URL a user can type to reach the server.
-func (s *Server) URLs() []string { return urls("http", s.resolved, s.port) }
+func (s *Server) URLs() []string {
+	if s.certs != nil {
+		return urls("https", s.resolved, s.port)
+	}
+	return urls("http", s.resolved, s.port)
+}
 
 // Serve serves until Shutdown or Close; it returns nil after a shutdown.
 func (s *Server) Serve() error {
 	if s.ln == nil {
 		return errors.New("serve called before listen")
 	}
-	err := s.http.Serve(s.ln)
+	var err error
+	if s.certs != nil {
+		err = s.http.ServeTLS(s.ln, "", "")
+	} else {
+		err = s.http.Serve(s.ln)
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}

@@ -11,8 +11,13 @@ import (
 // State is where an isolate is in its life:
 //
 //	idle → busy → idle        a call that ended normally
-//	busy → broken → closed    a call that trapped, timed out or exited
+//	busy → broken → closed    a call that trapped, timed out, exited, or
+//	                          whose host function failed or panicked
+//	busy → closed             retired after Config.MaxRequestsPerIsolate
+//	idle → closed             the pool closed
 //
+// Broken and retired isolates are replaced in the background, so the pool
+// returns to full size without a caller waiting for an instantiation.
 // closed is terminal: a closed isolate's memory is gone and it is never
 // handed out again.
 type State uint32
@@ -52,6 +57,7 @@ type Isolate struct {
 
 	pool  *Pool
 	state atomic.Uint32
+	uses  int // calls served; only the owner touches it
 }
 
 // State returns the isolate's state now.

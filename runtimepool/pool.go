@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,6 +67,34 @@ type Config struct {
 	// Logger reports background work: replacements and their failures.
 	// Nil discards.
 	Logger *slog.Logger
+
+	// QueueTimeout bounds how long Acquire waits for a free isolate;
+	// beyond it Acquire returns ErrQueueTimeout. 0 waits as long as the
+	// caller's context allows.
+	QueueTimeout time.Duration
+	// MaxQueue bounds how many callers may wait in Acquire at once; one
+	// more gets ErrQueueFull at once. 0 means no bound.
+	MaxQueue int
+	// MaxRequestsPerIsolate retires an isolate after this many uses and
+	// replaces it in the background. 0 reuses isolates forever; 1 gives
+	// every caller a fresh instance.
+	MaxRequestsPerIsolate int
+	// Dirs are the host directories the guest may open through WASI.
+	// None means no file system at all.
+	Dirs []Dir
+	// Env is the guest's WASI environment as KEY=VALUE pairs. None means
+	// an empty environment.
+	Env []string
+}
+
+// Dir grants the guest one host directory through WASI.
+type Dir struct {
+	// Host is the directory on the host.
+	Host string
+	// Guest is where the guest sees it; empty means the same as Host.
+	Guest string
+	// ReadOnly refuses writes.
+	ReadOnly bool
 }
 
 // Stats describe how the pool was built.
@@ -81,8 +110,14 @@ type Stats struct {
 	StartFunction string
 }
 
-// ErrClosed is returned by Acquire once the pool is closed.
-var ErrClosed = errors.New("isolate pool is closed")
+// Errors returned by Acquire. ErrQueueFull and ErrQueueTimeout both match
+// ErrOverloaded with errors.Is.
+var (
+	ErrClosed       = errors.New("isolate pool is closed")
+	ErrOverloaded   = errors.New("isolate pool is overloaded")
+	ErrQueueFull    = fmt.Errorf("%w: too many callers waiting for an isolate", ErrOverloaded)
+	ErrQueueTimeout = fmt.Errorf("%w: no isolate became free within the queue timeout", ErrOverloaded)
+)
 
 // Pool is a fixed-size set of isolates of one compiled module. Its methods
 // are safe for concurrent use.
@@ -102,6 +137,13 @@ type Pool struct {
 	closing  chan struct{}
 	bg       sync.WaitGroup // background replacements
 	replaced atomic.Uint64
+	retired  atomic.Uint64
+	waiters  atomic.Int64
+	failing  atomic.Int64 // replacements failing in a row now
+
+	mu      sync.Mutex // guards busy and drained
+	busy    int        // isolates handed out and not yet returned
+	drained chan struct{}
 }
 
 // New compiles wasm and fills the pool. A module that does not compile, that
@@ -115,7 +157,10 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
 	case size == 0:
 		size = runtime.NumCPU()
 	}
-	p := &Pool{cfg: cfg, size: size, log: cfg.Logger, closing: make(chan struct{})}
+	if cfg.MaxQueue < 0 || cfg.MaxRequestsPerIsolate < 0 || cfg.QueueTimeout < 0 {
+		return nil, errors.New("queue bounds and requests per isolate must not be negative")
+	}
+	p := &Pool{cfg: cfg, size: size, log: cfg.Logger, closing: make(chan struct{}), drained: make(chan struct{})}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -151,6 +196,9 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
 		}
 	}
 
+	if err := checkMemory(wasm, cfg.MemoryLimitPages); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	compiled, err := p.rt.CompileModule(ctx, wasm)
 	if err != nil {
@@ -160,9 +208,6 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
 	p.stats.CompileTime = time.Since(start)
 	if before >= 0 {
 		p.stats.CacheHit = countFiles(cfg.CacheDir) == before && before > 0
-	}
-	if err := checkMemory(compiled, cfg.MemoryLimitPages); err != nil {
-		return nil, err
 	}
 	if cfg.Validate != nil {
 		if err := cfg.Validate(compiled); err != nil {
@@ -175,6 +220,28 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
 		WithSysWalltime().WithSysNanotime().WithSysNanosleep().
 		WithRandSource(rand.Reader).
 		WithStartFunctions()
+	if len(cfg.Dirs) > 0 {
+		fc := wazero.NewFSConfig()
+		for _, d := range cfg.Dirs {
+			guest := d.Guest
+			if guest == "" {
+				guest = d.Host
+			}
+			if d.ReadOnly {
+				fc = fc.WithReadOnlyDirMount(d.Host, guest)
+			} else {
+				fc = fc.WithDirMount(d.Host, guest)
+			}
+		}
+		p.modCfg = p.modCfg.WithFSConfig(fc)
+	}
+	for _, kv := range cfg.Env {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("guest environment entry %q is not KEY=VALUE", kv)
+		}
+		p.modCfg = p.modCfg.WithEnv(k, v)
+	}
 	exports := compiled.ExportedFunctions()
 	for _, name := range []string{"_initialize", "_start"} {
 		if _, ok := exports[name]; ok {
@@ -197,32 +264,6 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
 	p.stats.InstantiateTime = time.Since(start)
 	ok = true
 	return p, nil
-}
-
-// checkMemory refuses a module whose minimum memory is above the limit, with
-// both numbers, before wazero fails less clearly.
-func checkMemory(cm wazero.CompiledModule, limitPages uint32) error {
-	if limitPages == 0 {
-		return nil
-	}
-	check := func(m api.MemoryDefinition) error {
-		if m.Min() > limitPages {
-			return fmt.Errorf("module needs %d MiB of memory at start (%d pages), above the memory limit of %d MiB (%d pages)",
-				uint64(m.Min())*65536>>20, m.Min(), uint64(limitPages)*65536>>20, limitPages)
-		}
-		return nil
-	}
-	for _, m := range cm.ExportedMemories() {
-		if err := check(m); err != nil {
-			return err
-		}
-	}
-	for _, m := range cm.ImportedMemories() {
-		if err := check(m); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // instantiate creates one isolate and runs its start function.
@@ -270,23 +311,43 @@ func (p *Pool) Replaced() uint64 { return p.replaced.Load() }
 // Compiled returns the compiled module, for inspection.
 func (p *Pool) Compiled() wazero.CompiledModule { return p.compiled }
 
-// Acquire takes an idle isolate, waiting until one is free or ctx is done.
-// The caller owns it until Release or Discard.
+// Acquire takes an idle isolate, waiting until one is free, ctx is done, or
+// the queue bounds of Config are reached. The caller owns it until Release
+// or Discard.
 func (p *Pool) Acquire(ctx context.Context) (*Isolate, error) {
 	select {
 	case iso := <-p.idle:
 		return p.take(iso)
 	default:
 	}
+	if p.closed.Load() {
+		return nil, ErrClosed
+	}
+	n := p.waiters.Add(1)
+	defer p.waiters.Add(-1)
+	if p.cfg.MaxQueue > 0 && n > int64(p.cfg.MaxQueue) {
+		return nil, ErrQueueFull
+	}
+	var timeout <-chan time.Time
+	if p.cfg.QueueTimeout > 0 {
+		t := time.NewTimer(p.cfg.QueueTimeout)
+		defer t.Stop()
+		timeout = t.C
+	}
 	select {
 	case iso := <-p.idle:
 		return p.take(iso)
 	case <-p.closing:
 		return nil, ErrClosed
+	case <-timeout:
+		return nil, ErrQueueTimeout
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
+
+// Waiting is the number of callers waiting in Acquire now.
+func (p *Pool) Waiting() int { return int(p.waiters.Load()) }
 
 func (p *Pool) take(iso *Isolate) (*Isolate, error) {
 	if !iso.state.CompareAndSwap(uint32(StateIdle), uint32(StateBusy)) {
@@ -294,14 +355,58 @@ func (p *Pool) take(iso *Isolate) (*Isolate, error) {
 		// the idle set; refuse rather than share it.
 		panic(fmt.Sprintf("runtimepool: isolate %s taken from the idle set in state %s", iso.ID, iso.State()))
 	}
+	iso.uses++
+	p.mu.Lock()
+	p.busy++
+	p.mu.Unlock()
 	return iso, nil
 }
 
-// Release returns a healthy isolate to the pool.
+// done records that a busy isolate came back, and tells Drain when the last
+// one of a closed pool has.
+func (p *Pool) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.busy--
+	p.signalDrainedLocked()
+}
+
+// signalDrainedLocked closes drained once the pool is closed and nothing is
+// busy. p.mu must be held.
+func (p *Pool) signalDrainedLocked() {
+	if p.busy != 0 || !p.closed.Load() {
+		return
+	}
+	select {
+	case <-p.drained:
+	default:
+		close(p.drained)
+	}
+}
+
+// Busy is the number of isolates handed out now.
+func (p *Pool) Busy() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.busy
+}
+
+// Release returns a healthy isolate to the pool. An isolate that has served
+// Config.MaxRequestsPerIsolate calls is retired instead: closed and replaced
+// in the background.
 func (p *Pool) Release(iso *Isolate) {
+	if max := p.cfg.MaxRequestsPerIsolate; max > 0 && iso.uses >= max {
+		if !iso.state.CompareAndSwap(uint32(StateBusy), uint32(StateClosed)) {
+			panic(fmt.Sprintf("runtimepool: release of isolate %s in state %s", iso.ID, iso.State()))
+		}
+		p.retired.Add(1)
+		p.recycle(iso, nil)
+		return
+	}
 	if !iso.state.CompareAndSwap(uint32(StateBusy), uint32(StateIdle)) {
 		panic(fmt.Sprintf("runtimepool: release of isolate %s in state %s", iso.ID, iso.State()))
 	}
+	defer p.done()
 	if p.closed.Load() {
 		iso.close(context.Background())
 		return
@@ -320,28 +425,48 @@ func (p *Pool) Discard(iso *Isolate, reason error) {
 		panic(fmt.Sprintf("runtimepool: discard of isolate %s in state %s", iso.ID, iso.State()))
 	}
 	p.replaced.Add(1)
+	p.recycle(iso, reason)
+}
+
+// recycle closes iso and replaces it, both in the background.
+func (p *Pool) recycle(iso *Isolate, reason error) {
 	p.bg.Add(1)
 	go func() {
 		defer p.bg.Done()
 		iso.close(context.Background())
-		p.log.Debug("isolate discarded", "isolate", iso.ID, "reason", reason)
+		p.done()
+		if reason != nil {
+			p.log.Debug("isolate discarded", "isolate", iso.ID, "reason", reason)
+		}
 		p.replace()
 	}()
 }
 
-// replace instantiates one isolate, retrying with backoff while the pool is
-// open.
+// Retired counts isolates closed after Config.MaxRequestsPerIsolate uses.
+func (p *Pool) Retired() uint64 { return p.retired.Load() }
+
+// Healthy reports whether the pool can keep itself at full size: false while
+// replacing an isolate keeps failing (the pool is then backing off and
+// serving with fewer isolates), and after Close.
+func (p *Pool) Healthy() bool { return p.failing.Load() == 0 && !p.closed.Load() }
+
+// replace instantiates one isolate, retrying with backoff (10 ms doubling to
+// 5 s) while the pool is open.
 func (p *Pool) replace() {
 	backoff := 10 * time.Millisecond
 	for !p.closed.Load() {
 		iso, err := p.instantiate(context.Background())
 		if err == nil {
+			if p.failing.Swap(0) != 0 {
+				p.log.Info("replacing isolates works again", "isolate", iso.ID)
+			}
 			p.idle <- iso
 			if p.closed.Load() {
 				p.drainIdle(context.Background())
 			}
 			return
 		}
+		p.failing.Add(1)
 		p.log.Error("replacing isolate failed; retrying", "err", err, "retry_in", backoff)
 		select {
 		case <-time.After(backoff):
@@ -360,9 +485,26 @@ func (p *Pool) Close(ctx context.Context) error {
 		return nil
 	}
 	close(p.closing)
+	p.mu.Lock()
+	p.signalDrainedLocked()
+	p.mu.Unlock()
 	p.drainIdle(ctx)
 	p.bg.Wait()
 	p.drainIdle(ctx)
+	return nil
+}
+
+// Drain closes the pool, waits until every busy isolate has come back or ctx
+// is done, and then closes the runtime. It returns ctx's error when isolates
+// were still busy; the runtime is then left open for them.
+func (p *Pool) Drain(ctx context.Context) error {
+	p.Close(ctx)
+	select {
+	case <-p.drained:
+	case <-ctx.Done():
+		return fmt.Errorf("draining isolate pool: %d isolates still busy: %w", p.Busy(), ctx.Err())
+	}
+	p.closeRuntime(ctx)
 	return nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/textproto"
-	"net/url"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -36,7 +35,7 @@ func buildRequest() (*http.Request, error) {
 		return nil, errors.New("malformed HTTP version " + strconv.Quote(r.Proto))
 	}
 
-	u, err := url.ParseRequestURI(r.RequestURI)
+	u, err := parseRequestURI(r.RequestURI)
 	if err != nil {
 		return nil, err
 	}

@@ -34,10 +34,37 @@ func listenFlags() []cli.Flag {
 			Usage: "write the bound port to this file once listening"},
 		&cli.DurationFlag{Name: "grace", Value: 30 * time.Second, EnvVars: env("grace"),
 			Usage: "how long shutdown waits for requests in flight"},
+		&cli.IntFlag{Name: "backlog", EnvVars: env("backlog"),
+			Usage: "listen(2) backlog; 0 = the system default (net.core.somaxconn)"},
+		&cli.BoolFlag{Name: "v6only", EnvVars: env("v6only"),
+			Usage: "an IPv6 listener refuses IPv4 clients (default: dual-stack)"},
+		&cli.BoolFlag{Name: "shared", EnvVars: env("shared"),
+			Usage: "SO_REUSEPORT: several processes may serve one address and port"},
+		&cli.IntFlag{Name: "listen-fd", EnvVars: env("listen-fd"),
+			Usage: "serve on this inherited listening socket instead of binding (systemd LISTEN_FDS is used automatically)"},
+		&cli.StringFlag{Name: "tls-cert", EnvVars: env("tls-cert"),
+			Usage: "PEM certificate chain, leaf first; turns on HTTPS (re-read on SIGHUP)"},
+		&cli.StringFlag{Name: "tls-key", EnvVars: env("tls-key"),
+			Usage: "PEM private key (PKCS#1, PKCS#8 or EC; may be encrypted)"},
+		&cli.StringFlag{Name: "tls-key-password", EnvVars: env("tls-key-password"),
+			Usage: "password of an encrypted --tls-key"},
+		&cli.StringFlag{Name: "tls-key-password-file", EnvVars: env("tls-key-password-file"),
+			Usage: "file whose first line is the password of --tls-key"},
+		&cli.StringFlag{Name: "client-cert", Value: "none", EnvVars: env("client-cert"),
+			Usage: "ask clients for a certificate: none, request or require"},
+		&cli.StringFlag{Name: "client-ca", EnvVars: env("client-ca"),
+			Usage: "PEM CAs that client certificates must chain to"},
+		&cli.StringFlag{Name: "alpn", Value: "h2,http/1.1", EnvVars: env("alpn"),
+			Usage: "TLS application protocols in preference order; http/1.1 alone turns HTTP/2 off"},
+		&cli.BoolFlag{Name: "h2c", EnvVars: env("h2c"),
+			Usage: "serve cleartext HTTP/2 (prior knowledge and Upgrade: h2c) beside HTTP/1.1"},
+		&cli.StringFlag{Name: "tls-min-version", Value: "1.2", EnvVars: env("tls-min-version"),
+			Usage: "lowest TLS version accepted: 1.0, 1.1, 1.2 or 1.3"},
 	}
 }
 
-// poolFlags configure the isolate pool and the module.
+// poolFlags configure the isolate pool, the module, and the limits that
+// protect the server from it and from clients.
 func poolFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: "isolates", Value: 0, EnvVars: env("isolates"),
@@ -48,8 +75,40 @@ func poolFlags() []cli.Flag {
 			Usage: "compilation cache directory"},
 		&cli.BoolFlag{Name: "no-cache", EnvVars: env("no-cache"),
 			Usage: "compile without the on-disk cache"},
+		&cli.DurationFlag{Name: "handler-timeout", Value: 30 * time.Second, EnvVars: env("handler-timeout"),
+			Usage: "interrupt a guest running longer than this and answer 504; 0 = never (faster guest code)"},
+		&cli.StringFlag{Name: "max-body", Value: "10MiB", EnvVars: env("max-body"),
+			Usage: "largest request body; bigger gets 413; 0 = no limit"},
+		&cli.StringFlag{Name: "max-header-bytes", Value: "1MiB", EnvVars: env("max-header-bytes"),
+			Usage: "largest request header block; bigger gets 431"},
+		&cli.DurationFlag{Name: "read-header-timeout", Value: 10 * time.Second, EnvVars: env("read-header-timeout"),
+			Usage: "time a client has to send its request headers"},
+		&cli.DurationFlag{Name: "queue-timeout", Value: time.Second, EnvVars: env("queue-timeout"),
+			Usage: "longest wait for a free isolate before 503; 0 = as long as the client waits"},
+		&cli.IntFlag{Name: "max-queue", Value: 1024, EnvVars: env("max-queue"),
+			Usage: "most requests waiting for an isolate before 503; 0 = no bound"},
+		&cli.IntFlag{Name: "max-requests-per-isolate", Value: 0, EnvVars: env("max-requests-per-isolate"),
+			Usage: "replace an isolate after this many requests; 0 = reuse forever, 1 = fresh isolate per request"},
+		&cli.GenericFlag{Name: "dir", Value: &repeated{}, EnvVars: env("dir"),
+			Usage: "grant the guest a directory, HOST[:GUEST][:ro] (repeatable)"},
+		&cli.GenericFlag{Name: "env", Value: &repeated{}, EnvVars: env("env"),
+			Usage: "set a guest environment variable, K=V (repeatable)"},
+		&cli.Float64Flag{Name: "guest-output-rate", Value: 100, EnvVars: env("guest-output-rate"),
+			Usage: "guest stdout/stderr lines logged per second (bursts of twice as many); 0 = no limit"},
+		&cli.BoolFlag{Name: "watch", EnvVars: env("watch"),
+			Usage: "reload the module when its file changes (polled every second); SIGHUP also reloads"},
 	}
 }
+
+// repeated is a flag value that collects every occurrence as is, without
+// splitting on commas (environment values may hold commas).
+type repeated []string
+
+// Set adds one occurrence.
+func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
+
+// String lists the occurrences.
+func (r *repeated) String() string { return strings.Join(*r, " ") }
 
 // logFlags configure logging and the start-up output.
 func logFlags() []cli.Flag {

@@ -74,6 +74,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			serveCommand(),
 			checkCommand(),
+			certsCommand(),
 			versionCommand(),
 		},
 	}

@@ -53,7 +53,7 @@ func readModule(path string) ([]byte, error) {
 	return wasm, nil
 }
 
-// handlerConfig reads and validates the pool and module flags.
+// handlerConfig reads and validates the pool, module and limit flags.
 func handlerConfig(c *cli.Context) (host.HandlerConfig, error) {
 	var hc host.HandlerConfig
 	if n := c.Int("isolates"); n < 0 {
@@ -69,8 +69,45 @@ func handlerConfig(c *cli.Context) (host.HandlerConfig, error) {
 	if memLimit > 1<<32 {
 		return hc, fmt.Errorf("--memory-limit %s is above the 4 GiB a 32-bit WebAssembly memory can address", c.String("memory-limit"))
 	}
+	maxBody, err := parseSize(c.String("max-body"))
+	if err != nil {
+		return hc, fmt.Errorf("--max-body: %w", err)
+	}
+	for _, name := range []string{"handler-timeout", "queue-timeout"} {
+		if d := c.Duration(name); d < 0 {
+			return hc, fmt.Errorf("--%s must be 0 or more, got %s", name, d)
+		}
+	}
+	for _, name := range []string{"max-queue", "max-requests-per-isolate"} {
+		if n := c.Int(name); n < 0 {
+			return hc, fmt.Errorf("--%s must be 0 or more, got %d", name, n)
+		}
+	}
+	for _, s := range *c.Generic("dir").(*repeated) {
+		d, err := host.ParseDir(s)
+		if err != nil {
+			return hc, fmt.Errorf("--dir: %w", err)
+		}
+		hc.Dirs = append(hc.Dirs, d)
+	}
+	for _, s := range *c.Generic("env").(*repeated) {
+		kv, err := host.ParseEnv(s)
+		if err != nil {
+			return hc, fmt.Errorf("--env: %w", err)
+		}
+		hc.Env = append(hc.Env, kv)
+	}
 	hc.Isolates = c.Int("isolates")
 	hc.MemoryLimit = memLimit
+	hc.MaxBody = int64(maxBody)
+	hc.HandlerTimeout = c.Duration("handler-timeout")
+	hc.QueueTimeout = c.Duration("queue-timeout")
+	hc.MaxQueue = c.Int("max-queue")
+	hc.MaxRequestsPerIsolate = c.Int("max-requests-per-isolate")
+	hc.OutputRate = c.Float64("guest-output-rate")
+	if hc.OutputRate == 0 {
+		hc.OutputRate = -1 // the flag's 0 would mean the default
+	}
 	if !c.Bool("no-cache") {
 		hc.CacheDir = c.String("cache-dir")
 	}
@@ -104,13 +141,52 @@ func guestConfig(c *cli.Context, hc *host.HandlerConfig) error {
 	return nil
 }
 
+// serverLimits reads the flags that bound what a client may send.
+func serverLimits(c *cli.Context, lc *host.Config) error {
+	n, err := parseSize(c.String("max-header-bytes"))
+	if err != nil {
+		return fmt.Errorf("--max-header-bytes: %w", err)
+	}
+	if n < 1 || n > 1<<30 {
+		return fmt.Errorf("--max-header-bytes %s must be between 1 byte and 1 GiB", c.String("max-header-bytes"))
+	}
+	if d := c.Duration("read-header-timeout"); d <= 0 {
+		return fmt.Errorf("--read-header-timeout must be above 0, got %s", d)
+	}
+	lc.MaxHeaderBytes = int(n)
+	lc.ReadHeaderTimeout = c.Duration("read-header-timeout")
+	return nil
+}
+
 // listenConfig reads the listener flags.
 func listenConfig(c *cli.Context) (host.Config, error) {
-	return host.Config{
+	cfg := host.Config{
 		Address:  c.String("address"),
 		Port:     c.Int("port"),
 		PortFile: c.String("port-file"),
-	}, nil
+		Backlog:  c.Int("backlog"),
+		V6Only:   c.Bool("v6only"),
+		Shared:   c.Bool("shared"),
+		ListenFD: c.Int("listen-fd"),
+		H2C:      c.Bool("h2c"),
+	}
+	if cfg.Backlog < 0 {
+		return cfg, fmt.Errorf("--backlog must be 0 (the system default) or more, got %d", cfg.Backlog)
+	}
+	if !c.IsSet("listen-fd") {
+		fd, ok, err := host.SystemdListenFD(os.Getenv, os.Getpid())
+		if err != nil {
+			return cfg, err
+		}
+		if ok {
+			cfg.ListenFD = fd
+		}
+	} else if cfg.ListenFD < 0 {
+		return cfg, fmt.Errorf("--listen-fd must be a file descriptor number, got %d", cfg.ListenFD)
+	}
+	tc, err := tlsConfig(c)
+	cfg.TLS = tc
+	return cfg, err
 }
 
 func serve(c *cli.Context) error {
@@ -124,6 +200,9 @@ func serve(c *cli.Context) error {
 	}
 	lc, err := listenConfig(c)
 	if err != nil {
+		return err
+	}
+	if err := serverLimits(c, &lc); err != nil {
 		return err
 	}
 	charm, logger, err := newLogger(c.App.ErrWriter, c.String("log-level"), c.String("log-format"))
@@ -146,9 +225,32 @@ func serve(c *cli.Context) error {
 		charm.Debug("module failed to start", "module", path, "err", err)
 		return fmt.Errorf("module %s: %s", path, firstLine(err.Error()))
 	}
-	defer handler.Close(context.Background())
+	closeHandler := true
+	defer func() {
+		if closeHandler {
+			handler.Close(context.Background())
+		}
+	}()
 
 	srv := host.NewServer(lc, handler)
+	// SIGHUP re-reads what can change under a running server, in order;
+	// it is caught from here on so that it never kills the process.
+	reloadModule := func() error {
+		wasm, err := readModule(path)
+		if err != nil {
+			return err
+		}
+		return handler.Reload(ctx, wasm)
+	}
+	reloaders := []reloader{{"module", reloadModule}}
+	if lc.TLS != nil {
+		reloaders = append(reloaders, reloader{"TLS certificate", srv.ReloadTLS})
+	}
+	defer reloadOnSIGHUP(charm, reloaders)()
+	if c.Bool("watch") {
+		go host.Watch(ctx, path, time.Second, reloadModule, logger)
+	}
+
 	if err := srv.Listen(ctx); err != nil {
 		return err
 	}
@@ -158,7 +260,6 @@ func serve(c *cli.Context) error {
 	if !c.Bool("no-url") {
 		charm.Info("listening on " + strings.Join(srv.URLs(), " "))
 	}
-
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
 	select {
@@ -166,7 +267,11 @@ func serve(c *cli.Context) error {
 		return err
 	case <-ctx.Done():
 	}
-	return shutdown(charm, srv, c.Duration("grace"))
+	err = shutdown(charm, srv, handler, c.Duration("grace"))
+	// After a forced or overrun shutdown guests may still be running:
+	// waiting for them to close the pool could take for ever.
+	closeHandler = err == nil
+	return err
 }
 
 // firstLine returns s up to its first line break.
@@ -198,9 +303,12 @@ func banner(charm *log.Logger, path string, hc host.HandlerConfig, h *host.Handl
 }
 
 // shutdown drains the server after the first signal: it stops accepting,
-// closes idle connections and waits up to grace for requests in flight. A
-// second signal, or the grace running out, cuts them off and exits 1.
-func shutdown(charm *log.Logger, srv *host.Server, grace time.Duration) error {
+// closes idle connections and waits up to grace for requests in flight, then
+// closes the isolate pool. A second signal, or the grace running out,
+// interrupts the guests still running and exits 1. Guests are interruptible
+// only with a --handler-timeout; without one a running guest is ended by the
+// process exiting.
+func shutdown(charm *log.Logger, srv *host.Server, handler *host.Handler, grace time.Duration) error {
 	force := make(chan os.Signal, 1)
 	signal.Notify(force, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(force)
@@ -212,12 +320,17 @@ func shutdown(charm *log.Logger, srv *host.Server, grace time.Duration) error {
 	select {
 	case err := <-done:
 		if err != nil {
+			handler.Interrupt()
 			srv.Close()
 			return &exitError{code: 1, err: fmt.Errorf("shutdown: requests still running after --grace %s were cut off", grace)}
 		}
 	case <-force:
+		handler.Interrupt()
 		srv.Close()
 		return &exitError{code: 1, err: errors.New("forced shutdown: requests in flight were cut off")}
+	}
+	if err := handler.Close(ctx); err != nil {
+		charm.Warn("closing the isolate pool", "err", err)
 	}
 	charm.Info("stopped")
 	return nil

@@ -1,0 +1,126 @@
+// Package bench holds wasmserve's benchmarks: in-process requests through
+// the ABI here, and the load, start-up and memory scripts beside them. Every
+// figure is compared with a native net/http handler measured in the same run.
+package bench
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/wasmserve/wasmserve/host"
+	"github.com/wasmserve/wasmserve/internal/testguest"
+)
+
+// sink is a ResponseWriter that keeps nothing, so the benchmarks measure
+// the handler and not a recorder.
+type sink struct {
+	h      http.Header
+	status int
+	n      int
+}
+
+func (s *sink) Header() http.Header  { return s.h }
+func (s *sink) WriteHeader(code int) { s.status = code }
+
+func (s *sink) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	s.n += len(p)
+	return len(p), nil
+}
+
+func (s *sink) reset() {
+	clear(s.h)
+	s.status, s.n = 0, 0
+}
+
+// nativeHello is bench/native's handler, repeated here so the package
+// needs no import of a main package.
+func nativeHello(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "Hello from wasmserve: "+r.URL.RequestURI()+"\n")
+}
+
+func newHandler(b *testing.B, wasm []byte) *host.Handler {
+	b.Helper()
+	h, err := host.NewHandler(context.Background(), wasm, host.HandlerConfig{
+		Isolates: 1,
+		CacheDir: testguest.CacheDir(b),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { h.Close(context.Background()) })
+	return h
+}
+
+// serveLoop runs h over one reused request and checks the first answer.
+func serveLoop(b *testing.B, h http.Handler, r *http.Request, body []byte, wantLen int) {
+	b.Helper()
+	w := &sink{h: http.Header{}}
+	var rd bytes.Reader
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if body != nil {
+			rd.Reset(body)
+			r.Body = io.NopCloser(&rd)
+		}
+		w.reset()
+		h.ServeHTTP(w, r)
+		if i == 0 && (w.status != 200 || w.n < wantLen) {
+			b.Fatalf("status %d, %d body bytes, want 200 and at least %d", w.status, w.n, wantLen)
+		}
+	}
+}
+
+func hello() *http.Request {
+	return httptest.NewRequest("GET", "/bench", nil)
+}
+
+const helloLen = len("Hello from wasmserve: /bench\n")
+
+func BenchmarkHelloNative(b *testing.B) {
+	serveLoop(b, http.HandlerFunc(nativeHello), hello(), nil, helloLen)
+}
+
+func BenchmarkHelloWAT(b *testing.B) {
+	wasm, err := os.ReadFile(testguest.Path("guest-examples/hello-wat/hello.wasm"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	serveLoop(b, newHandler(b, wasm), hello(), nil, helloLen)
+}
+
+func BenchmarkHelloGo(b *testing.B) {
+	serveLoop(b, newHandler(b, testguest.Read(b, "hello")), hello(), nil, helloLen)
+}
+
+var body64K = bytes.Repeat([]byte("wasmserve-64KiB."), 4096)
+
+// post64K is a POST as net/http's server presents one with a 64 KiB body.
+func post64K() *http.Request {
+	r := httptest.NewRequest("POST", "/echo", nil)
+	r.ContentLength = int64(len(body64K))
+	r.Header.Set("Content-Length", strconv.Itoa(len(body64K)))
+	return r
+}
+
+func BenchmarkEcho64KiBNative(b *testing.B) {
+	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.Copy(w, r.Body)
+	})
+	serveLoop(b, echo, post64K(), body64K, len(body64K))
+}
+
+func BenchmarkEcho64KiBGo(b *testing.B) {
+	serveLoop(b, newHandler(b, testguest.Read(b, "echo")), post64K(), body64K, len(body64K))
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# bench/load.sh: wasmserve against a native net/http hello server, on this
+# machine, in one run. Prints req/s, p50 and p99 of each and the ratio to
+# native; start-up time to the first 200 (cold and warm compilation cache);
+# and resident memory per idle isolate.
+#
+#   bash bench/load.sh                # defaults: 3 rounds of 5 s, 16 connections
+#   ROUNDS=5 DURATION=10s bash bench/load.sh
+#
+# Needs wrk (Debian package wrk). Everything runs on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5s}
+CONNS=${CONNS:-16}
+THREADS=${THREADS:-2}
+ISOLATES=${ISOLATES:-2}
+OUT=${OUT:-bench/out}
+mkdir -p "$OUT" bin/bench
+command -v wrk >/dev/null || { echo "load.sh: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+
+go build -o bin/wasmserve ./cmd/wasmserve
+go build -o bin/bench/native ./bench/native
+go build -o bin/bench/startup ./bench/startup
+GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o bin/guests/hello.wasm ./guest-examples/hello
+WAT=guest-examples/hello-wat/hello.wasm
+GOHELLO=bin/guests/hello.wasm
+CACHE=$(mktemp -d)
+trap 'rm -rf "$CACHE"; kill $(jobs -p) 2>/dev/null || true' EXIT
+
+# serve NAME CMD...: start a server with a port file; sets PID and PORT.
+serve() {
+  local pf="$OUT/$1.port"; shift
+  rm -f "$pf"
+  WASMSERVE_PORT_FILE="$pf" "$@" >/dev/null 2>"$OUT/server.log" &
+  PID=$!
+  for _ in $(seq 600); do [ -s "$pf" ] && break; sleep 0.05; done
+  [ -s "$pf" ] || { echo "load.sh: server did not start: $*" >&2; cat "$OUT/server.log" >&2; exit 1; }
+  PORT=$(cat "$pf")
+  curl -sf "http://127.0.0.1:$PORT/warm" >/dev/null
+}
+
+stop() { kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; }
+
+# to_us VALUE: wrk latency ("812.00us", "1.23ms", "1.01s") in microseconds.
+to_us() {
+  awk -v v="$1" 'BEGIN {
+    n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+    if (u == "ms") n *= 1000; else if (u == "s") n *= 1000000
+    printf "%.0f", n }'
+}
+
+# drive NAME: run wrk against $PORT; appends "name rps p50 p99" to results.
+drive() {
+  local out
+  out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "http://127.0.0.1:$PORT/bench")
+  local rps p50 p99
+  rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(to_us "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+  p99=$(to_us "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+  if grep -q "Non-2xx" <<<"$out"; then echo "load.sh: $1 answered non-2xx:" >&2; echo "$out" >&2; exit 1; fi
+  echo "$1 $rps $p50 $p99" >>"$OUT/results"
+  printf '  %-22s %10.0f req/s  p50 %6d us  p99 %6d us\n' "$1" "$rps" "$p50" "$p99"
+}
+
+WS=(bin/wasmserve serve --no-banner --no-url --address 127.0.0.1 --port 0 --isolates "$ISOLATES" --cache-dir "$CACHE" --log-level error)
+declare -A CONFIGS=(
+  [native]="bin/bench/native"
+  [wat]="${WS[*]} $WAT"
+  [go]="${WS[*]} $GOHELLO"
+)
+ORDER=(native wat go)
+if bin/wasmserve serve --help 2>&1 | grep -q -- --max-requests-per-isolate; then
+  CONFIGS[wat-fresh]="${WS[*]} --max-requests-per-isolate 1 $WAT"
+  CONFIGS[go-fresh]="${WS[*]} --max-requests-per-isolate 1 $GOHELLO"
+  ORDER+=(wat-fresh go-fresh)
+fi
+
+echo "# load: $ROUNDS rounds x $DURATION, wrk -t$THREADS -c$CONNS keep-alive, $(nproc) CPUs, isolates=$ISOLATES"
+: >"$OUT/results"
+for round in $(seq "$ROUNDS"); do
+  echo "round $round"
+  for name in "${ORDER[@]}"; do
+    # shellcheck disable=SC2086
+    serve "$name" ${CONFIGS[$name]}
+    drive "$name"
+    stop
+  done
+done
+
+echo
+echo "# median over rounds, ratio to native"
+printf '%-22s %12s %8s %8s %10s %10s\n' config req/s p50_us p99_us rps_ratio p99_ratio
+awk '
+  { rps[$1] = rps[$1] " " $2; p50[$1] = p50[$1] " " $3; p99[$1] = p99[$1] " " $4; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
+  function median(s,   a, k, i, j, t) {
+    k = split(s, a, " ")
+    for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return a[int((k + 1) / 2)]
+  }
+  END {
+    nr = median(rps["native"]); np = median(p99["native"])
+    for (i = 1; i <= n; i++) {
+      c = order[i]
+      printf "%-22s %12.0f %8d %8d %9.2fx %9.2fx\n", c, median(rps[c]), median(p50[c]), median(p99[c]), median(rps[c]) / nr, median(p99[c]) / np
+    }
+  }' "$OUT/results" | tee "$OUT/summary"
+
+echo
+echo "# start-up: exec to first 200 (median of 5), ms"
+for g in "wat $WAT" "go $GOHELLO"; do
+  set -- $g
+  rm -rf "$CACHE"/*
+  cold=$(bin/bench/startup -n 1 -- bin/wasmserve serve --no-banner --no-url --address 127.0.0.1 --isolates 1 --cache-dir "$CACHE" "$2")
+  warm=$(bin/bench/startup -n 5 -- bin/wasmserve serve --no-banner --no-url --address 127.0.0.1 --isolates 1 --cache-dir "$CACHE" "$2")
+  nocache=$(bin/bench/startup -n 3 -- bin/wasmserve serve --no-banner --no-url --address 127.0.0.1 --isolates 1 --no-cache "$2")
+  native=$(bin/bench/startup -n 5 -- bin/bench/native -address 127.0.0.1 x)
+  printf '  %-4s cold %8s  warm cache %8s  no cache %8s   (native server: %s)\n' "$1" "$cold" "$warm" "$nocache" "$native"
+done
+
+echo
+echo "# memory: resident set size over idle isolates (after one request each)"
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+for g in "wat $WAT" "go $GOHELLO"; do
+  set -- $g
+  line="  $1"
+  declare -A R=()
+  for n in 1 16 64; do
+    serve "mem-$1-$n" bin/wasmserve serve --no-banner --no-url --address 127.0.0.1 --port 0 --isolates "$n" --cache-dir "$CACHE" "$2"
+    sleep 0.5
+    R[$n]=$(rss_kib "$PID")
+    stop
+    line="$line  n=$n ${R[$n]} KiB"
+  done
+  echo "$line  per isolate (16->64): $(( (R[64] - R[16]) / 48 )) KiB"
+done

@@ -1,0 +1,40 @@
+// Command native is the baseline of the load benchmarks: the hello handler
+// written directly against net/http, answering exactly what the hello
+// guests answer.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+)
+
+// Hello answers "Hello from wasmserve: <uri>\n" as the hello guests do.
+func Hello(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "Hello from wasmserve: "+r.URL.RequestURI()+"\n")
+}
+
+func main() {
+	addr := flag.String("address", "127.0.0.1", "listen address")
+	port := flag.Int("port", 0, "listen port; 0 picks a free one")
+	portFile := flag.String("port-file", os.Getenv("WASMSERVE_PORT_FILE"), "write the bound port here (default $WASMSERVE_PORT_FILE)")
+	flag.Parse()
+	ln, err := net.Listen("tcp", net.JoinHostPort(*addr, strconv.Itoa(*port)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if *portFile != "" {
+		bound := ln.Addr().(*net.TCPAddr).Port
+		if err := os.WriteFile(*portFile, []byte(strconv.Itoa(bound)+"\n"), 0o644); err != nil {
+			log.Fatal(err)
+		}
+	}
+	fmt.Fprintln(os.Stderr, "native hello listening on", ln.Addr())
+	log.Fatal(http.Serve(ln, http.HandlerFunc(Hello)))
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/wasmserve/wasmserve/host"
+)
+
+// tlsConfig reads the TLS flags; nil without --tls-cert and --tls-key.
+func tlsConfig(c *cli.Context) (*host.TLSConfig, error) {
+	if c.String("tls-cert") == "" && c.String("tls-key") == "" {
+		for _, name := range []string{"tls-key-password", "tls-key-password-file", "client-cert", "client-ca", "alpn", "tls-min-version"} {
+			if c.IsSet(name) {
+				return nil, fmt.Errorf("--%s needs --tls-cert and --tls-key", name)
+			}
+		}
+		return nil, nil
+	}
+	if c.String("tls-cert") == "" || c.String("tls-key") == "" {
+		return nil, errors.New("TLS needs both --tls-cert and --tls-key")
+	}
+	mode, err := host.ParseClientCertMode(c.String("client-cert"))
+	if err != nil {
+		return nil, fmt.Errorf("--client-cert: %w", err)
+	}
+	minVersion, err := host.ParseTLSVersion(c.String("tls-min-version"))
+	if err != nil {
+		return nil, fmt.Errorf("--tls-min-version: %w", err)
+	}
+	var alpn []string
+	for _, p := range strings.Split(c.String("alpn"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			alpn = append(alpn, p)
+		}
+	}
+	if len(alpn) == 0 {
+		return nil, errors.New("--alpn is empty: use h2, http/1.1 or both")
+	}
+	password := []byte(c.String("tls-key-password"))
+	if file := c.String("tls-key-password-file"); file != "" {
+		if len(password) > 0 {
+			return nil, errors.New("give --tls-key-password or --tls-key-password-file, not both")
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-key-password-file: %w", err)
+		}
+		password = []byte(strings.TrimRight(strings.SplitN(string(b), "\n", 2)[0], "\r"))
+	}
+	return &host.TLSConfig{
+		CertFile:     c.String("tls-cert"),
+		KeyFile:      c.String("tls-key"),
+		KeyPassword:  password,
+		ClientCert:   mode,
+		ClientCAFile: c.String("client-ca"),
+		ALPN:         alpn,
+		MinVersion:   minVersion,
+	}, nil
+}

@@ -1,0 +1,108 @@
+package host
+
+import (
+	"bytes"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// lineLogger turns guest output into log lines tagged with the isolate and
+// the stream, within the rate its outputLimiter allows.
+type lineLogger struct {
+	log    *slog.Logger
+	limit  *outputLimiter
+	mu     sync.Mutex
+	buf    []byte
+	attrs  []any
+	stream string
+}
+
+func newLineLogger(l *slog.Logger, limit *outputLimiter, id, stream string) *lineLogger {
+	return &lineLogger{log: l, limit: limit, stream: stream, attrs: []any{"isolate", id, "stream", stream}}
+}
+
+// maxLine bounds a buffered partial line; longer ones are logged in pieces.
+const maxLine = 4096
+
+// Write logs every complete line of p and buffers the rest. It never fails,
+// so that a guest's write never sees an error because of logging.
+func (w *lineLogger) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			w.buf = append(w.buf, p...)
+			if len(w.buf) >= maxLine {
+				w.emit()
+			}
+			break
+		}
+		w.buf = append(w.buf, p[:i]...)
+		w.emit()
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+func (w *lineLogger) emit() {
+	line := string(bytes.TrimRight(w.buf, "\r"))
+	w.buf = w.buf[:0]
+	ok, dropped := w.limit.allow()
+	if dropped > 0 {
+		w.log.Warn("guest output over the rate limit was dropped", "lines", dropped)
+	}
+	if ok {
+		w.log.Info("guest "+w.stream+": "+line, w.attrs...)
+	}
+}
+
+// outputLimiter is a token bucket shared by every isolate of a handler: rate
+// lines a second, bursts of twice that. Lines beyond it are dropped, counted,
+// and the count is logged with the next line let through.
+type outputLimiter struct {
+	mu      sync.Mutex
+	rate    float64 // tokens a second; 0 means unlimited
+	burst   float64
+	tokens  float64
+	last    time.Time
+	dropped int
+	now     func() time.Time
+}
+
+// newOutputLimiter returns a limiter of rate lines a second: 0 means 100,
+// negative means unlimited.
+func newOutputLimiter(rate float64) *outputLimiter {
+	switch {
+	case rate == 0:
+		rate = 100
+	case rate < 0:
+		rate = 0
+	}
+	return &outputLimiter{rate: rate, burst: 2 * rate, tokens: 2 * rate, now: time.Now}
+}
+
+// allow takes a token for one line. It reports whether the line may be
+// logged and, when it may, how many lines were dropped since the last one
+// let through.
+func (l *outputLimiter) allow() (ok bool, dropped int) {
+	if l.rate == 0 {
+		return true, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if !l.last.IsZero() {
+		l.tokens = min(l.burst, l.tokens+now.Sub(l.last).Seconds()*l.rate)
+	}
+	l.last = now
+	if l.tokens < 1 {
+		l.dropped++
+		return false, 0
+	}
+	l.tokens--
+	dropped, l.dropped = l.dropped, 0
+	return true, dropped
+}

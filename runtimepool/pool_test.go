@@ -1,0 +1,301 @@
+package runtimepool
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tetratelabs/wazero/api"
+)
+
+func readWasm(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func newPool(t testing.TB, cfg Config) *Pool {
+	t.Helper()
+	p, err := New(context.Background(), readWasm(t, "spin.wasm"), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := p.Drain(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	return p
+}
+
+// call runs a no-argument export of iso and returns its first result.
+func call(t testing.TB, ctx context.Context, iso *Isolate, name string) (uint64, error) {
+	t.Helper()
+	res, err := iso.Module.ExportedFunction(name).Call(ctx)
+	if err != nil || len(res) == 0 {
+		return 0, err
+	}
+	return res[0], nil
+}
+
+// waitFull waits, up to a generous bound, until every isolate is idle.
+func waitFull(t *testing.T, p *Pool) {
+	t.Helper()
+	waitUntil(t, "the pool to be back to full size", func() bool { return p.Idle() == p.Size() })
+}
+
+func TestCheckMemory(t *testing.T) {
+	cases := []struct {
+		name, file string
+		limit      uint32
+		want       string // empty: accepted
+	}{
+		{"no limit", "bigmem.wasm", 0, ""},
+		{"limit equal to the minimum", "bigmem.wasm", 3, ""},
+		{"declared maximum above the limit", "maxmem.wasm", 16, "module declares a maximum memory of 2 MiB (32 pages), above the memory limit of 1 MiB (16 pages); raise the limit or lower the module's maximum"},
+		{"declared maximum within the limit", "maxmem.wasm", 32, ""},
+		{"limit below the minimum", "bigmem.wasm", 2, "module needs 192 KiB of memory at start (3 pages), above the memory limit of 128 KiB (2 pages)"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := New(context.Background(), readWasm(t, c.file), Config{Isolates: 1, MemoryLimitPages: c.limit})
+			if c.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				p.Drain(context.Background())
+				return
+			}
+			if err == nil || err.Error() != c.want {
+				t.Fatalf("got %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestDiscardReplacesInBackground(t *testing.T) {
+	p := newPool(t, Config{Isolates: 2})
+	iso, err := p.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := call(t, context.Background(), iso, "trap"); err == nil {
+		t.Fatal("trap did not fail")
+	}
+	p.Discard(iso, errors.New("trapped"))
+	if s := iso.State(); s != StateBroken && s != StateClosed {
+		t.Errorf("discarded isolate is %s", s)
+	}
+	waitFull(t, p)
+	if p.Replaced() != 1 || !p.Healthy() {
+		t.Errorf("replaced %d healthy %v", p.Replaced(), p.Healthy())
+	}
+}
+
+// TestReplacementBackoff: while instantiation keeps failing the pool reports
+// itself unhealthy; once it works again the pool refills and is healthy.
+func TestReplacementBackoff(t *testing.T) {
+	var failing atomic.Bool
+	p := newPool(t, Config{Isolates: 1, Bind: func(any, api.Module) error {
+		if failing.Load() {
+			return errors.New("bind refused")
+		}
+		return nil
+	}})
+	iso, err := p.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	failing.Store(true)
+	p.Discard(iso, errors.New("test"))
+	waitUntil(t, "the pool to report unhealthy", func() bool { return !p.Healthy() })
+	failing.Store(false)
+	waitFull(t, p)
+	waitUntil(t, "the pool to report healthy", p.Healthy)
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func TestAcquireBounds(t *testing.T) {
+	p := newPool(t, Config{Isolates: 1, MaxQueue: 1, QueueTimeout: 50 * time.Millisecond})
+	iso, err := p.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Acquire(context.Background()); !errors.Is(err, ErrQueueTimeout) || !errors.Is(err, ErrOverloaded) {
+		t.Errorf("acquire past the queue timeout: %v", err)
+	}
+	waiting := make(chan error, 1)
+	go func() {
+		_, err := p.Acquire(context.Background())
+		waiting <- err
+	}()
+	waitUntil(t, "a waiter", func() bool { return p.Waiting() == 1 })
+	if _, err := p.Acquire(context.Background()); !errors.Is(err, ErrQueueFull) {
+		t.Errorf("acquire beyond the queue bound: %v", err)
+	}
+	<-waiting
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.Acquire(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("acquire with a cancelled context: %v", err)
+	}
+	p.Release(iso)
+}
+
+func TestMaxRequestsPerIsolate(t *testing.T) {
+	cases := []struct {
+		name string
+		max  int
+		want func(n uint64) bool
+	}{
+		{"reuse forever", 0, func(n uint64) bool { return n >= 1 }},
+		{"fresh every call", 1, func(n uint64) bool { return n == 1 }},
+		{"two calls each", 2, func(n uint64) bool { return n == 1 || n == 2 }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := newPool(t, Config{Isolates: 2, MaxRequestsPerIsolate: c.max})
+			for i := range 30 {
+				iso, err := p.Acquire(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				n, err := call(t, context.Background(), iso, "count")
+				if err != nil || !c.want(n) {
+					t.Fatalf("call %d: count %d, %v", i, n, err)
+				}
+				p.Release(iso)
+			}
+			if c.max > 0 && p.Retired() == 0 {
+				t.Error("nothing retired")
+			}
+		})
+	}
+}
+
+// TestHammer: many goroutines over two isolates; an ownership flag per
+// isolate proves no two callers hold one at once.
+func TestHammer(t *testing.T) {
+	p := newPool(t, Config{Isolates: 2, MaxRequestsPerIsolate: 5})
+	var owners sync.Map // isolate ID → *atomic.Bool
+	var wg sync.WaitGroup
+	for w := range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 100 {
+				iso, err := p.Acquire(context.Background())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				v, _ := owners.LoadOrStore(iso.ID, new(atomic.Bool))
+				if !v.(*atomic.Bool).CompareAndSwap(false, true) {
+					t.Errorf("isolate %s handed to two callers", iso.ID)
+				}
+				if (w+i)%9 == 0 {
+					call(t, context.Background(), iso, "trap")
+					v.(*atomic.Bool).Store(false)
+					p.Discard(iso, errors.New("trap"))
+					continue
+				}
+				if _, err := call(t, context.Background(), iso, "count"); err != nil {
+					t.Error(err)
+				}
+				v.(*atomic.Bool).Store(false)
+				p.Release(iso)
+			}
+		}()
+	}
+	wg.Wait()
+	waitFull(t, p)
+}
+
+// TestTimeoutInterrupts: with CloseOnContextDone a looping call ends when
+// its deadline passes.
+func TestTimeoutInterrupts(t *testing.T) {
+	p := newPool(t, Config{Isolates: 1, CloseOnContextDone: true})
+	iso, err := p.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = iso.Module.ExportedFunction("spin").Call(ctx, 0xffffffff)
+	for range 1000 { // 4 billion iterations at most per call
+		if err != nil {
+			break
+		}
+		_, err = iso.Module.ExportedFunction("spin").Call(ctx, 0xffffffff)
+	}
+	if err == nil || ctx.Err() == nil {
+		t.Fatalf("spin was not interrupted: %v", err)
+	}
+	p.Discard(iso, err)
+	waitFull(t, p)
+}
+
+func TestDrainWaitsForBusy(t *testing.T) {
+	p, err := New(context.Background(), readWasm(t, "spin.wasm"), Config{Isolates: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iso, err := p.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := p.Drain(ctx); err == nil || !strings.Contains(err.Error(), "1 isolates still busy") {
+		t.Fatalf("drain with a busy isolate: %v", err)
+	}
+	if _, err := p.Acquire(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Errorf("acquire after close: %v", err)
+	}
+	p.Release(iso)
+	if err := p.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if iso.State() != StateClosed {
+		t.Errorf("released isolate of a closed pool is %s", iso.State())
+	}
+}
+
+func TestWASIEnvRejectsMalformed(t *testing.T) {
+	_, err := New(context.Background(), readWasm(t, "spin.wasm"), Config{Isolates: 1, Env: []string{"NOEQUALS"}})
+	if err == nil || !strings.Contains(err.Error(), `"NOEQUALS" is not KEY=VALUE`) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// FuzzMemoryLimits: the memory-section reader never panics on any input.
+func FuzzMemoryLimits(f *testing.F) {
+	for _, name := range []string{"spin.wasm", "bigmem.wasm", "maxmem.wasm"} {
+		f.Add(readWasm(f, name))
+	}
+	f.Add([]byte("\x00asm\x01\x00\x00\x00\x05\xff"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		memoryLimits(b)
+		checkMemory(b, 1)
+	})
+}

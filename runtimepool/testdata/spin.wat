@@ -1,0 +1,21 @@
+;; spin.wat: a minimal guest for the pool's own tests and benchmarks.
+;;   nop()          returns at once (the per-call cost)
+;;   spin(n)        a counted loop of n iterations (the per-iteration cost)
+;;   count() -> i32 how many times count was called on this instance
+;;   trap()         executes unreachable
+;; Rebuild: wat2wasm runtimepool/testdata/spin.wat -o runtimepool/testdata/spin.wasm
+(module
+  (memory (export "memory") 1)
+  (global $count (mut i32) (i32.const 0))
+  (func (export "nop"))
+  (func (export "spin") (param $n i32)
+    (block $done
+      (loop $again
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $again))))
+  (func (export "count") (result i32)
+    (global.set $count (i32.add (global.get $count) (i32.const 1)))
+    (global.get $count))
+  (func (export "trap") unreachable)
+)
