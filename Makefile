@@ -6,7 +6,7 @@ WASMENV  := GOOS=wasip1 GOARCH=wasm
 PORT     ?= 8080
 WAT      := $(wildcard guest-examples/*/*.wat */testdata/*.wat cmd/*/testdata/*.wat)
 
-.PHONY: all build guests run test test-short check wat bench bench-go bench-load clean certs
+.PHONY: all build guests run test test-short conformance check wat bench bench-go bench-load clean certs
 
 all: build guests
 
@@ -29,6 +29,11 @@ run: build guests
 ## test: every test, with the race detector
 test:
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+## conformance: the public http-wasm TCK (v0.7.0) over HTTP/1.1 and HTTP/2, plus
+## the middleware-mode tests; `make test` runs them too (they are Go tests)
+conformance:
+	$(GO) test -race -count=1 -run 'TestTCK|TestMiddleware|TestBuffer|TestTrailers|TestRequestTrailers|TestGuestConfig|TestStartFunctions' -v ./host/
 
 test-short:
 	$(GO) test -short ./...

@@ -28,9 +28,12 @@ type Guest struct {
 	mem            api.Memory
 	handleRequest  api.Function
 	handleResponse api.Function
-	features       Features // module-wide, from the start function
-	ctx            guestCtx // reused for calls without a deadline
-	ex             exchange // the request in flight
+	features       Features      // module-wide, from the start function
+	ctx            guestCtx      // reused for calls without a deadline
+	ex             exchange      // the request in flight
+	nw             nextWriter    // what next writes to, reused
+	tee            *bytes.Buffer // reused for exchange.reqTee
+	out            *bytes.Buffer // reused for exchange.held
 	stack          [2]uint64
 }
 
@@ -53,7 +56,14 @@ type exchange struct {
 	committed   bool
 	reqEOF      bool
 	reqBodyOut  *bytes.Buffer // request body written by the guest, for next
+	reqTee      *bytes.Buffer // request body read by the guest (buffer_request)
+	buffered    bool          // next's response is held for handle_response
+	respBody    *bytes.Buffer // the held response body (buffer_response)
+	respRead    int           // how much of respBody the guest has read
+	respWritten bool          // the guest replaced respBody
+	held        *bytes.Buffer // response body written by the guest, not yet sent
 	respTrailer http.Header
+	nextAborted bool // next failed after the response was committed
 	trap        *TrapError
 	writeErr    error
 }
@@ -81,6 +91,13 @@ func (g *Guest) Context(parent context.Context) context.Context {
 
 // Bind attaches the instantiated module to g and resolves its exports.
 func (g *Guest) Bind(mod api.Module) error {
+	if mod.IsClosed() {
+		// wazero closes an instance whose start function calls
+		// proc_exit, even proc_exit(0), and reports no error.
+		return errors.New("the module's start function (_start) exited with proc_exit(0), which closes the instance: " +
+			"an http-wasm guest must stay alive after starting; build it as a reactor that exports _initialize " +
+			"(Go and TinyGo: -buildmode=c-shared)")
+	}
 	mem := mod.ExportedMemory(ExportMemory)
 	if mem == nil {
 		return fmt.Errorf("module does not export %q", ExportMemory)
@@ -156,38 +173,28 @@ func (g *Guest) Handle(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	}
 	reqCtx, next := DecodeHandleRequest(g.stack[0])
 	if next {
-		g.callNext()
+		failed := g.callNext()
 		if g.handleResponse != nil {
 			g.stack[0], g.stack[1] = uint64(reqCtx), 0
+			if failed {
+				g.stack[1] = 1
+			}
 			if err := g.handleResponse.CallWithStack(callCtx, g.stack[:]); err != nil {
 				return g.fail(ExportHandleResponse, err)
 			}
 		}
 	}
 	g.finish()
+	if ex.nextAborted {
+		// The response was cut short after its status line went out:
+		// the host must abort it rather than end it as if complete.
+		return &GuestError{Export: "next handler", Err: g.nw.err, Committed: true}
+	}
 	return nil
 }
 
 func (g *Guest) fail(export string, err error) error {
 	return &GuestError{Export: export, Trap: g.ex.trap, Err: err, Committed: g.ex.committed}
-}
-
-// callNext hands the request, as the guest left it, to the host's next
-// handler, which writes the response.
-func (g *Guest) callNext() {
-	ex := &g.ex
-	ex.phase = phaseResponse
-	if ex.reqBodyOut != nil {
-		ex.r.Body = io.NopCloser(bytes.NewReader(ex.reqBodyOut.Bytes()))
-		ex.r.ContentLength = int64(ex.reqBodyOut.Len())
-		ex.r.Header.Set("Content-Length", strconv.Itoa(ex.reqBodyOut.Len()))
-	}
-	next := g.host.Next
-	if next == nil {
-		next = http.NotFoundHandler()
-	}
-	ex.committed = true
-	next.ServeHTTP(ex.w, ex.r)
 }
 
 // commit sends the status line and headers once.
@@ -199,17 +206,48 @@ func (ex *exchange) commit() {
 	ex.w.WriteHeader(ex.statusCode())
 }
 
+// holdLimit is how much response body the guest may write in handle_request
+// before the status and headers go out and the rest streams: until then the
+// guest may still change them, as http-wasm guests expect.
+const holdLimit = 64 << 10
+
+// flushHeld sends the status, the headers and the held body.
+func (g *Guest) flushHeld() {
+	ex := &g.ex
+	ex.commit()
+	if ex.held != nil && ex.held.Len() > 0 {
+		if ex.writeErr == nil {
+			// A client that went away is not the guest's fault: the
+			// rest of its output is dropped, the isolate stays healthy.
+			_, ex.writeErr = ex.w.Write(ex.held.Bytes())
+		}
+		ex.held.Reset()
+	}
+}
+
 // finish completes the response the guest built: headers of an untouched
 // or body-less response, and response trailers.
 func (g *Guest) finish() {
 	ex := &g.ex
-	ex.commit()
-	if len(ex.respTrailer) > 0 {
+	trailers := len(ex.respTrailer) > 0 && (ex.phase == phaseRequest || ex.buffered)
+	if trailers {
+		// Set before the headers go out when they have not yet, so
+		// that HTTP/1.1 switches to chunked encoding to carry them.
 		h := ex.w.Header()
 		for k, vs := range ex.respTrailer {
 			h[http.TrailerPrefix+k] = vs
 		}
 	}
+	if ex.buffered {
+		if !trailers && ex.r.Method != http.MethodHead {
+			ex.w.Header().Set("Content-Length", strconv.Itoa(ex.respBody.Len()))
+		}
+		ex.commit()
+		if ex.respBody.Len() > 0 {
+			_, ex.writeErr = ex.w.Write(ex.respBody.Bytes())
+		}
+	}
+	g.flushHeld()
 }
 
 // requestForWrite traps unless the request may still be changed.
@@ -224,11 +262,11 @@ func (g *Guest) requestForWrite(fn string) *http.Request {
 // responseForWrite traps unless the response may still be changed.
 func (g *Guest) responseForWrite(fn string) {
 	g.request(fn)
-	if g.ex.phase != phaseRequest {
+	if g.ex.phase != phaseRequest && !g.ex.buffered {
 		g.trap(fn, "the response cannot be changed after next without the buffer_response feature")
 	}
 	if g.ex.committed {
-		g.trap(fn, "the response status and headers were already sent by the first write_body")
+		g.trap(fn, "the response status and headers were already sent: the guest's response body outgrew the %d bytes held before streaming", holdLimit)
 	}
 }
 
@@ -241,9 +279,16 @@ func readBody(ctx context.Context, _ api.Module, stack []uint64) {
 	switch kind {
 	case BodyKindRequest:
 	case BodyKindResponse:
-		// Without buffer_response the response streams to the client
-		// and there is nothing to read back.
-		stack[0] = EncodeEOFLen(true, 0)
+		// Only a response held by buffer_response can be read back:
+		// otherwise it streamed to the client.
+		if !ex.buffered {
+			stack[0] = EncodeEOFLen(true, 0)
+			return
+		}
+		b := g.view(FuncReadBody, buf, limit)
+		n := copy(b, ex.respBody.Bytes()[ex.respRead:])
+		ex.respRead += n
+		stack[0] = EncodeEOFLen(ex.respRead == ex.respBody.Len(), uint32(n))
 		return
 	default:
 		g.trap(FuncReadBody, "unknown body kind %d (want 0 or 1)", uint32(kind))
@@ -271,6 +316,16 @@ func readBody(ctx context.Context, _ api.Module, stack []uint64) {
 		}
 		panic(te)
 	}
+	if n > 0 && ex.features.Has(FeatureBufferRequest) {
+		if ex.reqTee == nil {
+			if g.tee == nil {
+				g.tee = new(bytes.Buffer)
+			}
+			g.tee.Reset()
+			ex.reqTee = g.tee
+		}
+		ex.reqTee.Write(b[:n])
+	}
 	stack[0] = EncodeEOFLen(ex.reqEOF, uint32(n))
 }
 
@@ -288,16 +343,35 @@ func writeBody(ctx context.Context, _ api.Module, stack []uint64) {
 		}
 		ex.reqBodyOut.Write(b)
 	case BodyKindResponse:
+		if ex.buffered {
+			if !ex.respWritten {
+				ex.respWritten = true
+				ex.respBody.Reset()
+				ex.respRead = 0
+			}
+			ex.respBody.Write(b)
+			return
+		}
 		if ex.phase != phaseRequest {
 			g.trap(FuncWriteBody, "the response cannot be changed after next without the buffer_response feature")
 		}
-		ex.commit()
-		if ex.writeErr != nil || len(b) == 0 {
+		if ex.committed {
+			if ex.writeErr == nil && len(b) > 0 {
+				_, ex.writeErr = ex.w.Write(b)
+			}
 			return
 		}
-		// A client that went away is not the guest's fault: the rest of
-		// its output is dropped and the isolate stays healthy.
-		_, ex.writeErr = ex.w.Write(b)
+		if ex.held == nil {
+			if g.out == nil {
+				g.out = new(bytes.Buffer)
+			}
+			g.out.Reset()
+			ex.held = g.out
+		}
+		ex.held.Write(b)
+		if ex.held.Len() >= holdLimit {
+			g.flushHeld()
+		}
 	default:
 		g.trap(FuncWriteBody, "unknown body kind %d (want 0 or 1)", uint32(kind))
 	}

@@ -44,8 +44,13 @@ func (g *Guest) headersFor(fn string, kind HeaderKind, write bool) http.Header {
 			}
 			return nil
 		}
-		if ex.respTrailer == nil {
-			ex.respTrailer = http.Header{}
+		if write {
+			if ex.phase != phaseRequest && !ex.buffered {
+				g.trap(fn, "the response cannot be changed after next without the buffer_response feature")
+			}
+			if ex.respTrailer == nil {
+				ex.respTrailer = http.Header{}
+			}
 		}
 		return ex.respTrailer
 	}

@@ -21,8 +21,23 @@ type Host struct {
 	// Config is what get_config returns to the guest. Nil is empty.
 	Config []byte
 	// Next is the handler called when handle_request returns next=1. It
-	// gets the request as the guest left it. Nil answers 404.
+	// gets the request as the guest left it. Nil answers 404. It may call
+	// [ReportNextError] to make handle_response see is_error=1; a panic
+	// in it counts as a failure too.
 	Next http.Handler
+	// MaxBufferedBody bounds the next handler's response body held for a
+	// guest with the buffer_response feature; a larger one becomes a 502
+	// with is_error=1. 0 means [DefaultMaxBufferedBody].
+	MaxBufferedBody int64
+}
+
+// logf logs a host-side event of a request at warn level.
+func (h *Host) logf(r *http.Request, id, msg string, args ...any) {
+	if h.Logger == nil {
+		return
+	}
+	args = append(args, "isolate", id, "method", r.Method, "uri", r.RequestURI)
+	h.Logger.Warn(msg, args...)
 }
 
 // Install defines the http_handler host module in r. Its shape,

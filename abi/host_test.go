@@ -330,8 +330,8 @@ func TestPhaseRules(t *testing.T) {
 		p.trap(ctx, FuncSetMethod, 0, 3)
 		p.trap(ctx, FuncSetStatusCode, 200)
 		p.trap(ctx, FuncWriteBody, 1, 0, 1)
-		if got := p.must(ctx, FuncGetStatusCode); got != 200 {
-			t.Errorf("get_status_code after next = %d, want 200 (readable in any phase)", got)
+		if got := p.must(ctx, FuncGetStatusCode); got != 404 {
+			t.Errorf("get_status_code after next = %d, want the next handler's 404", got)
 		}
 	})
 	if err != nil {
@@ -387,7 +387,7 @@ func TestReadBody(t *testing.T) {
 	}
 }
 
-func TestWriteBodyStreamsAndCommits(t *testing.T) {
+func TestWriteBodyHoldsThenStreams(t *testing.T) {
 	p := newProbe(t, &Host{})
 	w, err := p.serve(newRequest("GET", "/", ""), func(ctx context.Context) {
 		p.write(0, []byte("hello, world"))
@@ -395,16 +395,38 @@ func TestWriteBodyStreamsAndCommits(t *testing.T) {
 		p.must(ctx, FuncWriteBody, 1, 0, 5)
 		p.must(ctx, FuncWriteBody, 1, 5, 7)
 		p.must(ctx, FuncWriteBody, 1, 0, 0)
-		p.trap(ctx, FuncSetStatusCode, 500) // headers are out
-		p.trap(ctx, FuncSetHeaderValue, 1, 0, 1, 0, 1)
+		// A small body is held: status and headers may still change.
+		p.must(ctx, FuncSetStatusCode, 201)
+		p.must(ctx, FuncSetHeaderValue, 1, 0, 1, 0, 1)
 		p.trap(ctx, FuncWriteBody, 1, memSize-1, 2)
 		p.trap(ctx, FuncWriteBody, 9, 0, 1)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.Code != 202 || w.Body.String() != "hello, world" {
-		t.Errorf("got %d %q", w.Code, w.Body.String())
+	if w.Code != 201 || w.Body.String() != "hello, world" || w.Header().Get("h") != "h" {
+		t.Errorf("got %d %q %v", w.Code, w.Body.String(), w.Header())
+	}
+
+	// Past the hold limit the status and headers go out and the rest
+	// streams: changing them then traps.
+	w, err = p.serve(newRequest("GET", "/", ""), func(ctx context.Context) {
+		p.must(ctx, FuncSetStatusCode, 202)
+		for range holdLimit / memSize {
+			p.must(ctx, FuncWriteBody, 1, 0, memSize)
+		}
+		if !p.g.ex.committed {
+			t.Error("not committed after holdLimit bytes")
+		}
+		p.trap(ctx, FuncSetStatusCode, 500)
+		p.trap(ctx, FuncSetHeaderValue, 1, 0, 1, 0, 1)
+		p.must(ctx, FuncWriteBody, 1, 0, 1)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Code != 202 || w.Body.Len() != holdLimit+1 {
+		t.Errorf("got %d with %d bytes", w.Code, w.Body.Len())
 	}
 }
 

@@ -65,6 +65,14 @@ type HandlerConfig struct {
 	// across all isolates, with bursts of twice as many; lines beyond are
 	// dropped and counted. 0 means 100; negative means no bound.
 	OutputRate float64
+
+	// Upstream is the origin a request goes to when the guest returns
+	// next=1 (middleware mode), an http or https URL; empty answers 404.
+	Upstream string
+	// MaxBufferedBody bounds an upstream response body held for a guest
+	// with the buffer_response feature; 0 means MaxBody when that is
+	// set, else 10 MiB.
+	MaxBufferedBody int64
 }
 
 // Handler serves HTTP requests by running each inside an isolate of the
@@ -104,6 +112,17 @@ func NewHandler(ctx context.Context, wasm []byte, cfg HandlerConfig) (*Handler, 
 	}
 	h := &Handler{cfg: cfg, log: logger, abi: &abi.Host{Logger: logger, Config: cfg.GuestConfig},
 		out: newOutputLimiter(cfg.OutputRate)}
+	h.abi.MaxBufferedBody = cfg.MaxBufferedBody
+	if h.abi.MaxBufferedBody == 0 {
+		h.abi.MaxBufferedBody = cfg.MaxBody
+	}
+	if cfg.Upstream != "" {
+		u, err := ParseUpstream(cfg.Upstream)
+		if err != nil {
+			return nil, err
+		}
+		h.abi.Next = NewProxy(u, logger)
+	}
 	h.base, h.interrupt = context.WithCancel(context.Background())
 	gen, err := h.newGeneration(ctx, wasm)
 	if err != nil {

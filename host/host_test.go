@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -27,26 +26,8 @@ import (
 // URL. Everything is closed when the test ends.
 func start(t *testing.T, wasm []byte, isolates int) (string, *Handler) {
 	t.Helper()
-	h, err := NewHandler(context.Background(), wasm, HandlerConfig{
-		Isolates: isolates,
-		CacheDir: testguest.CacheDir(t),
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := NewServer(Config{Address: "127.0.0.1"}, h)
-	if err := srv.Listen(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		h.Close(ctx)
-	})
-	return "http://" + srv.Addr().String(), h
+	h := newTestHandler(t, wasm, HandlerConfig{Isolates: isolates})
+	return startPlain(t, h), h
 }
 
 func readFile(t *testing.T, rel string) []byte {

@@ -3,7 +3,8 @@
 ;; function with any pointer and length and then inspect guest memory.
 ;; Memory is exactly one page (64 KiB), so offset 65536 is out of range.
 ;; handle_request calls the test's hook (import "test" "hook") and returns
-;; the i64 the hook leaves in its global.
+;; the i64 the hook leaves in its global. handle_response stores its
+;; arguments in the globals resp_ctx and resp_err, then calls the hook.
 ;; Rebuild: wat2wasm abi/testdata/probe.wat -o abi/testdata/probe.wasm
 (module
   (import "http_handler" "enable_features" (func $enable_features (param i32) (result i32)))
@@ -32,7 +33,12 @@
 
   (func (export "set_result") (param i64) (global.set $result (local.get 0)))
   (func (export "handle_request") (result i64) (call $hook) (global.get $result))
-  (func (export "handle_response") (param i32 i32) (call $hook))
+  (global $resp_ctx (export "resp_ctx") (mut i32) (i32.const 0))
+  (global $resp_err (export "resp_err") (mut i32) (i32.const 0))
+  (func (export "handle_response") (param i32 i32)
+    (global.set $resp_ctx (local.get 0))
+    (global.set $resp_err (local.get 1))
+    (call $hook))
 
   (func (export "call_enable_features") (param i32) (result i32) (call $enable_features (local.get 0)))
   (func (export "call_get_config") (param i32 i32) (result i32) (call $get_config (local.get 0) (local.get 1)))

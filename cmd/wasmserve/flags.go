@@ -17,7 +17,7 @@ func env(name string) []string {
 // server they configure; each group lives beside the code that reads it.
 func serveFlags() []cli.Flag {
 	var all []cli.Flag
-	for _, group := range [][]cli.Flag{listenFlags(), poolFlags(), logFlags()} {
+	for _, group := range [][]cli.Flag{listenFlags(), poolFlags(), guestFlags(), logFlags()} {
 		all = append(all, group...)
 	}
 	return all
@@ -121,5 +121,18 @@ func logFlags() []cli.Flag {
 			Usage: "do not log the start-up banner"},
 		&cli.BoolFlag{Name: "no-url", EnvVars: env("no-url"),
 			Usage: "do not log the URLs the server answers on"},
+	}
+}
+
+// guestFlags configure what the guest sees: its config bytes and the
+// upstream of middleware mode.
+func guestFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "upstream", EnvVars: env("upstream"),
+			Usage: "http(s) URL the request is proxied to when the guest calls next; unset answers 404"},
+		&cli.StringFlag{Name: "guest-config", EnvVars: env("guest-config"), TakesFile: true,
+			Usage: "file whose bytes get_config returns to the guest"},
+		&cli.StringFlag{Name: "guest-config-string", EnvVars: env("guest-config-string"),
+			Usage: "string get_config returns to the guest (instead of --guest-config)"},
 	}
 }

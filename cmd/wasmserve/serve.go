@@ -111,7 +111,34 @@ func handlerConfig(c *cli.Context) (host.HandlerConfig, error) {
 	if !c.Bool("no-cache") {
 		hc.CacheDir = c.String("cache-dir")
 	}
+	if err := guestConfig(c, &hc); err != nil {
+		return hc, err
+	}
 	return hc, nil
+}
+
+// guestConfig reads --upstream, --guest-config and --guest-config-string.
+func guestConfig(c *cli.Context, hc *host.HandlerConfig) error {
+	if u := c.String("upstream"); u != "" {
+		if _, err := host.ParseUpstream(u); err != nil {
+			return fmt.Errorf("--upstream: %w", err)
+		}
+		hc.Upstream = u
+	}
+	file, str := c.String("guest-config"), c.String("guest-config-string")
+	switch {
+	case c.IsSet("guest-config") && c.IsSet("guest-config-string"):
+		return errors.New("--guest-config and --guest-config-string are exclusive: give one")
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("--guest-config: %w", err)
+		}
+		hc.GuestConfig = b
+	case str != "":
+		hc.GuestConfig = []byte(str)
+	}
+	return nil
 }
 
 // serverLimits reads the flags that bound what a client may send.
