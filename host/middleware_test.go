@@ -129,7 +129,7 @@ func TestBufferResponse(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var logs syncBuffer
+			var logs testguest.SyncBuffer
 			h := newTestHandler(t, readFile(t, "host/testdata/bufresp.wasm"), HandlerConfig{
 				Isolates: 1, Upstream: tc.upstream, MaxBufferedBody: tc.max,
 				Logger: slog.New(slog.NewTextHandler(&logs, nil)),
@@ -268,7 +268,7 @@ func TestRequestTrailersReachTheUpstream(t *testing.T) {
 }
 
 func TestGuestConfigAndLog(t *testing.T) {
-	var logs syncBuffer
+	var logs testguest.SyncBuffer
 	h := newTestHandler(t, readFile(t, "host/testdata/configlog.wasm"), HandlerConfig{
 		Isolates: 1, GuestConfig: []byte(`{"greeting":"hi"}`),
 		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
