@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wasmserve/wasmserve/internal/testguest"
 )
 
 // origin is an upstream that echoes what reached it in response headers
