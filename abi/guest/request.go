@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/textproto"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -18,7 +20,13 @@ func buildRequest() (*http.Request, error) {
 	// Each value is copied out of scratch before the next host read reuses
 	// it, hence one statement per value: in a composite literal, Go may
 	// evaluate conversions such as string(b) after all the calls.
-	r := new(http.Request)
+	// The request and its URL are one allocation: every allocation
+	// counts in a wasm guest.
+	both := new(struct {
+		r http.Request
+		u url.URL
+	})
+	r := &both.r
 	r.Method = method(readHostValue(&scratch, getMethod))
 	r.RequestURI = string(readHostValue(&scratch, getURI))
 	r.Header = readHeaders(kindRequest)
@@ -35,7 +43,7 @@ func buildRequest() (*http.Request, error) {
 		return nil, errors.New("malformed HTTP version " + strconv.Quote(r.Proto))
 	}
 
-	u, err := parseRequestURI(r.RequestURI)
+	u, err := parseRequestURI(r.RequestURI, &both.u)
 	if err != nil {
 		return nil, err
 	}
@@ -112,10 +120,15 @@ func proto(b []byte) (string, bool) {
 }
 
 // readHeaders reads all headers of the given kind into a new http.Header.
-// Each header's values share one string allocation.
+// The values of all headers are read into one buffer first, so that the
+// whole header costs one string and one []string, not two allocations per
+// field: allocation is what a request costs most in a wasm guest.
 func readHeaders(kind uint32) http.Header {
 	names := readHeaderNames(kind)
 	h := make(http.Header, countNames(names))
+	vb := valuesBuf[:0]
+	fields := fieldsBuf[:0]
+	total := 0
 	for len(names) > 0 {
 		i := indexNUL(names)
 		if i < 0 {
@@ -130,14 +143,48 @@ func readHeaders(kind uint32) http.Header {
 		if len(name) == 0 {
 			continue
 		}
-		key := canonicalKey(name)
-		if _, dup := h[key]; dup {
-			continue // all values were read the first time
+		var count int
+		vb, count = appendHeaderValues(vb, kind, unsafe.String(&name[0], len(name)))
+		if count > 0 {
+			fields = append(fields, field{key: canonicalKey(name), count: count})
+			total += count
 		}
-		h[key] = readHeaderValues(kind, unsafe.String(&name[0], len(name)))
 	}
+	all := string(vb)
+	vals := make([]string, total)
+	next := 0
+	for _, f := range fields {
+		// Capped, so that appending to one header's values cannot
+		// overwrite the next header's.
+		vs := vals[next : next+f.count : next+f.count]
+		for j := range vs {
+			k := strings.IndexByte(all, 0)
+			if k < 0 {
+				k = len(all)
+			}
+			vs[j] = all[:k]
+			all = all[min(k+1, len(all)):]
+		}
+		h[f.key] = vs
+		next += f.count
+	}
+	valuesBuf = vb
+	clear(fields)
+	fieldsBuf = fields[:0]
 	return h
 }
+
+// field is one header while readHeaders collects the values of all.
+type field struct {
+	key   string
+	count int
+}
+
+// Buffers reused by readHeaders between requests.
+var (
+	valuesBuf = make([]byte, 0, 2048)
+	fieldsBuf = make([]field, 0, 16)
+)
 
 // readHeaderNames returns the NUL-terminated header names of kind. The
 // result aliases namesBuf.
@@ -152,32 +199,21 @@ func readHeaderNames(kind uint32) []byte {
 	}
 }
 
-// readHeaderValues returns the values of header name of kind.
-func readHeaderValues(kind uint32, name string) []string {
-	var r uint64
+// appendHeaderValues appends the NUL-terminated values of header name of
+// kind to vb and returns it with their count.
+func appendHeaderValues(vb []byte, kind uint32, name string) ([]byte, int) {
 	for {
-		r = getHeaderValues(kind, name, &scratch[0], uint32(len(scratch)))
-		if uint32(r) <= uint32(len(scratch)) {
-			break
+		if cap(vb)-len(vb) < 64 {
+			vb = slices.Grow(vb, cap(vb))
 		}
-		ensure(&scratch, uint32(r))
-	}
-	count, n := int(r>>32), uint32(r)
-	if count == 0 {
-		return nil
-	}
-	all := string(scratch[:n]) // one allocation for all values
-	vals := make([]string, 0, count)
-	for len(all) > 0 {
-		i := strings.IndexByte(all, 0)
-		if i < 0 {
-			vals = append(vals, all)
-			break
+		free := vb[len(vb):cap(vb)]
+		r := getHeaderValues(kind, name, &free[0], uint32(len(free)))
+		count, n := int(r>>32), int(uint32(r))
+		if n <= len(free) {
+			return vb[:len(vb)+n], count
 		}
-		vals = append(vals, all[:i])
-		all = all[i+1:]
+		vb = slices.Grow(vb, n)
 	}
-	return vals
 }
 
 func countNames(b []byte) int {
@@ -209,6 +245,9 @@ const keyCacheMax = 512
 // canonicalKey returns the canonical MIME form of a header name, as
 // net/http uses for Header keys.
 func canonicalKey(name []byte) string {
+	if k := commonKey(name); k != "" {
+		return k
+	}
 	if k, ok := keyCache[string(name)]; ok {
 		return k
 	}
@@ -218,6 +257,54 @@ func canonicalKey(name []byte) string {
 		keyCache[raw] = k
 	}
 	return k
+}
+
+// commonKey returns the canonical form of the header names most requests
+// carry, without hashing: a switch on a string compiles to comparisons,
+// cheaper than a map lookup in a wasm guest. It returns "" for any other
+// name.
+func commonKey(name []byte) string {
+	switch string(name) {
+	case "host":
+		return "Host"
+	case "user-agent":
+		return "User-Agent"
+	case "accept":
+		return "Accept"
+	case "accept-encoding":
+		return "Accept-Encoding"
+	case "accept-language":
+		return "Accept-Language"
+	case "connection":
+		return "Connection"
+	case "content-length":
+		return "Content-Length"
+	case "content-type":
+		return "Content-Type"
+	case "cookie":
+		return "Cookie"
+	case "authorization":
+		return "Authorization"
+	case "cache-control":
+		return "Cache-Control"
+	case "referer":
+		return "Referer"
+	case "origin":
+		return "Origin"
+	case "if-none-match":
+		return "If-None-Match"
+	case "if-modified-since":
+		return "If-Modified-Since"
+	case "transfer-encoding":
+		return "Transfer-Encoding"
+	case "x-forwarded-for":
+		return "X-Forwarded-For"
+	case "x-forwarded-proto":
+		return "X-Forwarded-Proto"
+	case "x-request-id":
+		return "X-Request-Id"
+	}
+	return ""
 }
 
 // requestBody streams the request body from the host. Reads go straight

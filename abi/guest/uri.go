@@ -10,12 +10,12 @@ import (
 // parseRequestURI is url.ParseRequestURI with a fast path for the common
 // origin-form target ("/path?query") that holds nothing to unescape: it
 // gives the same URL without the general parser's work, which is
-// noticeable in a wasm guest.
-func parseRequestURI(s string) (*url.URL, error) {
+// noticeable in a wasm guest. The fast path fills u, which must be zero; the
+// slow path allocates its own.
+func parseRequestURI(s string, u *url.URL) (*url.URL, error) {
 	if len(s) == 0 || s[0] != '/' || !plainTarget(s) {
 		return url.ParseRequestURI(s)
 	}
-	u := new(url.URL)
 	if i := strings.IndexByte(s, '?'); i >= 0 {
 		u.Path, u.RawQuery = s[:i], s[i+1:]
 		u.ForceQuery = u.RawQuery == ""

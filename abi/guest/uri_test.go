@@ -8,7 +8,7 @@ import (
 // sameURL fails unless the fast path and net/url agree on s.
 func sameURL(t *testing.T, s string) {
 	t.Helper()
-	got, gerr := parseRequestURI(s)
+	got, gerr := parseRequestURI(s, new(url.URL))
 	want, werr := url.ParseRequestURI(s)
 	if (gerr == nil) != (werr == nil) {
 		t.Fatalf("%q: error %v, net/url says %v", s, gerr, werr)
