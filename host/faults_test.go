@@ -65,7 +65,7 @@ func fetch(t *testing.T, method, url string, body io.Reader) (int, string, http.
 // waitFull waits, up to a generous bound, until every isolate is idle again.
 func waitFull(t *testing.T, h *Handler) {
 	t.Helper()
-	waitFor(t, "the pool to be back to full size", func() bool { return h.Pool().Idle() == h.Pool().Size() })
+	testguest.WaitFor(t, "the pool to be back to full size", func() bool { return h.Pool().Idle() == h.Pool().Size() })
 }
 
 // genericBody is the only body a fault may answer with.
@@ -235,7 +235,7 @@ func TestQueueBounds(t *testing.T) {
 		resp.Body.Close()
 		stuck <- resp.StatusCode
 	}()
-	waitFor(t, "the loop to take the isolate", func() bool { return h.Pool().Busy() == 1 })
+	testguest.WaitFor(t, "the loop to take the isolate", func() bool { return h.Pool().Busy() == 1 })
 	waiting := make(chan int, 1)
 	var retry string
 	go func() {
@@ -248,7 +248,7 @@ func TestQueueBounds(t *testing.T) {
 		retry = resp.Header.Get("Retry-After")
 		waiting <- resp.StatusCode
 	}()
-	waitFor(t, "a request to queue", func() bool { return h.Pool().Waiting() == 1 })
+	testguest.WaitFor(t, "a request to queue", func() bool { return h.Pool().Waiting() == 1 })
 	code, body, hdr := fetch(t, "GET", base+"/ok", nil)
 	if code != 503 || hdr.Get("Retry-After") == "" || !strings.HasPrefix(body, "503 server busy") {
 		t.Errorf("request beyond --max-queue: %d %q Retry-After=%q", code, body, hdr.Get("Retry-After"))
@@ -262,16 +262,6 @@ func TestQueueBounds(t *testing.T) {
 }
 
 // waitFor polls cond up to a generous bound.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
 
 // TestMaxRequestsPerIsolate: the guest counts its requests in a global; with
 // one request per isolate it always answers 1.
@@ -388,7 +378,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	if err := h.Reload(context.Background(), hello); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "responses from the new module", func() bool {
+	testguest.WaitFor(t, "responses from the new module", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return seenNew >= 20

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/wasmserve/wasmserve/internal/testguest"
 )
 
 func readWasm(t testing.TB, name string) []byte {
@@ -51,7 +53,7 @@ func call(t testing.TB, ctx context.Context, iso *Isolate, name string) (uint64,
 // waitFull waits, up to a generous bound, until every isolate is idle.
 func waitFull(t *testing.T, p *Pool) {
 	t.Helper()
-	waitUntil(t, "the pool to be back to full size", func() bool { return p.Idle() == p.Size() })
+	testguest.WaitFor(t, "the pool to be back to full size", func() bool { return p.Idle() == p.Size() })
 }
 
 func TestCheckMemory(t *testing.T) {
@@ -118,21 +120,10 @@ func TestReplacementBackoff(t *testing.T) {
 	}
 	failing.Store(true)
 	p.Discard(iso, errors.New("test"))
-	waitUntil(t, "the pool to report unhealthy", func() bool { return !p.Healthy() })
+	testguest.WaitFor(t, "the pool to report unhealthy", func() bool { return !p.Healthy() })
 	failing.Store(false)
 	waitFull(t, p)
-	waitUntil(t, "the pool to report healthy", p.Healthy)
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	testguest.WaitFor(t, "the pool to report healthy", p.Healthy)
 }
 
 func TestAcquireBounds(t *testing.T) {
@@ -149,7 +140,7 @@ func TestAcquireBounds(t *testing.T) {
 		_, err := p.Acquire(context.Background())
 		waiting <- err
 	}()
-	waitUntil(t, "a waiter", func() bool { return p.Waiting() == 1 })
+	testguest.WaitFor(t, "a waiter", func() bool { return p.Waiting() == 1 })
 	if _, err := p.Acquire(context.Background()); !errors.Is(err, ErrQueueFull) {
 		t.Errorf("acquire beyond the queue bound: %v", err)
 	}
