@@ -12,6 +12,11 @@ import (
 // exports this name is refused.
 const InterruptExport = "wasmserve:interrupt"
 
+// CountdownExport is the name under which a rewritten module exports its
+// countdown global: setting it to 0 with the interrupt flag makes the guest
+// check the flag at its next call or loop iteration.
+const CountdownExport = "wasmserve:countdown"
+
 // The section ids of the WebAssembly binary format (core spec §5.5.2).
 const (
 	secCustom    = 0
@@ -44,17 +49,41 @@ func sectionRank(id byte) int {
 	return -1
 }
 
+// yieldEvery is how many function entries and loop iterations a rewritten
+// guest runs between two visits to Go (see [RewriteInterruptible]).
+const yieldEvery = 1024
+
 // RewriteInterruptible returns a copy of the module wasm that can be
-// interrupted cheaply from the host. It adds one mutable i32 global,
-// initialised to 0 and exported as [InterruptExport], and inserts
+// interrupted cheaply from the host. It adds two mutable i32 globals: the
+// interrupt flag, initialised to 0 and exported as [InterruptExport], and a
+// countdown, initialised to yieldEvery. At the entry of every function and
+// the head of every loop it inserts
 //
-//	global.get $interrupt
+//	global.get $countdown
+//	i32.eqz
 //	if
-//	  unreachable
+//	  i32.const 0
+//	  memory.grow 0      ;; a no-op that leaves native code for Go
+//	  drop
+//	  global.get $interrupt
+//	  if
+//	    unreachable
+//	  end
+//	  i32.const yieldEvery
+//	  global.set $countdown
 //	end
+//	global.get $countdown
+//	i32.const 1
+//	i32.sub
+//	global.set $countdown
 //
-// at the entry of every function and at the head of every loop. Setting the
-// global to 1 then makes the guest trap at its next call or loop iteration.
+// Setting the flag to 1 makes the guest trap within yieldEvery calls or
+// loop iterations. The visit to Go matters as much as the flag: Go cannot
+// preempt a goroutine running compiled wasm, so a guest that never left
+// native code would stall the garbage collector's stop-the-world, and with
+// it the timer meant to interrupt it. The module must therefore have a
+// memory.
+//
 // Function body and section sizes are recomputed, .debug_* custom sections
 // are dropped (their code offsets would be wrong), and every other byte is
 // kept. An instruction it does not know is an error; the caller should then
@@ -106,16 +135,29 @@ func rewrite(wasm []byte) ([]byte, error) {
 		r.pos += int(size)
 	}
 
-	// The new global's index comes after every imported and defined one.
+	// The new globals' indices come after every imported and defined one.
 	var index uint32
 	var err error
+	memories := false
 	for _, s := range secs {
 		switch s.id {
 		case secImport:
-			if index, err = importedGlobals(s.body); err != nil {
+			if index, memories, err = importedGlobals(s.body); err != nil {
 				return nil, fmt.Errorf("import section: %w", err)
 			}
 		}
+	}
+	for _, s := range secs {
+		if s.id == 5 {
+			n, err := (&reader{b: s.body}).u32()
+			if err != nil {
+				return nil, fmt.Errorf("memory section: count: %w", err)
+			}
+			memories = memories || n > 0
+		}
+	}
+	if !memories {
+		return nil, errors.New("the module has no memory, which the inserted checks need to yield to Go")
 	}
 	for _, s := range secs {
 		if s.id == secGlobal {
@@ -123,7 +165,7 @@ func rewrite(wasm []byte) ([]byte, error) {
 			if err != nil {
 				return nil, fmt.Errorf("global section: count: %w", err)
 			}
-			if uint64(index)+uint64(n) >= 1<<32-1 {
+			if uint64(index)+uint64(n) >= 1<<32-2 {
 				return nil, errors.New("global section: too many globals")
 			}
 			index += n
@@ -139,18 +181,24 @@ func rewrite(wasm []byte) ([]byte, error) {
 		out = append(out, body...)
 	}
 	newGlobal := func(old []byte) ([]byte, error) {
-		entry := []byte{0x7F, 0x01, 0x41, 0x00, 0x0B} // (mut i32) (i32.const 0)
-		return appendVec(old, entry, 1)
+		entries := []byte{0x7F, 0x01, 0x41, 0x00, 0x0B} // flag: (mut i32) (i32.const 0)
+		entries = append(entries, 0x7F, 0x01, 0x41)     // countdown
+		entries = appendS32(entries, yieldEvery)
+		entries = append(entries, 0x0B)
+		return appendVec(old, entries, 2)
 	}
 	newExport := func(old []byte) ([]byte, error) {
 		if err := checkExports(old); err != nil {
 			return nil, err
 		}
-		entry := appendU32(nil, uint32(len(InterruptExport)))
-		entry = append(entry, InterruptExport...)
-		entry = append(entry, 0x03) // global
-		entry = appendU32(entry, index)
-		return appendVec(old, entry, 1)
+		var entries []byte
+		for i, name := range []string{InterruptExport, CountdownExport} {
+			entries = appendU32(entries, uint32(len(name)))
+			entries = append(entries, name...)
+			entries = append(entries, 0x03) // global
+			entries = appendU32(entries, index+uint32(i))
+		}
+		return appendVec(old, entries, 2)
 	}
 	for _, s := range secs {
 		rank := sectionRank(s.id)
@@ -238,24 +286,24 @@ func appendVec(old, entries []byte, n uint32) ([]byte, error) {
 	return append(b, entries...), nil
 }
 
-// importedGlobals counts the global imports of an import section.
-func importedGlobals(body []byte) (uint32, error) {
+// importedGlobals counts the global imports of an import section, and
+// reports whether it imports a memory.
+func importedGlobals(body []byte) (globals uint32, memory bool, err error) {
 	r := reader{b: body}
 	n, err := r.u32()
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	var globals uint32
 	for i := uint32(0); i < n; i++ {
 		if _, err := r.name(); err != nil {
-			return 0, fmt.Errorf("import %d: module: %w", i, err)
+			return 0, false, fmt.Errorf("import %d: module: %w", i, err)
 		}
 		if _, err := r.name(); err != nil {
-			return 0, fmt.Errorf("import %d: name: %w", i, err)
+			return 0, false, fmt.Errorf("import %d: name: %w", i, err)
 		}
 		kind, err := r.byte()
 		if err != nil {
-			return 0, fmt.Errorf("import %d: %w", i, err)
+			return 0, false, fmt.Errorf("import %d: %w", i, err)
 		}
 		switch kind {
 		case 0x00: // func: type index
@@ -265,6 +313,7 @@ func importedGlobals(body []byte) (uint32, error) {
 				err = r.limits()
 			}
 		case 0x02: // memory: limits
+			memory = true
 			err = r.limits()
 		case 0x03: // global: value type, mutability
 			globals++
@@ -276,13 +325,13 @@ func importedGlobals(body []byte) (uint32, error) {
 				_, err = r.u32()
 			}
 		default:
-			return 0, fmt.Errorf("import %d: unknown kind 0x%02x", i, kind)
+			return 0, false, fmt.Errorf("import %d: unknown kind 0x%02x", i, kind)
 		}
 		if err != nil {
-			return 0, fmt.Errorf("import %d: %w", i, err)
+			return 0, false, fmt.Errorf("import %d: %w", i, err)
 		}
 	}
-	return globals, nil
+	return globals, memory, nil
 }
 
 // checkExports refuses an export section that already uses InterruptExport.
@@ -300,8 +349,8 @@ func checkExports(body []byte) error {
 		if err != nil {
 			return fmt.Errorf("export %d: %w", i, err)
 		}
-		if name == InterruptExport {
-			return fmt.Errorf("export %d: the module already exports %q", i, InterruptExport)
+		if name == InterruptExport || name == CountdownExport {
+			return fmt.Errorf("export %d: the module already exports %q", i, name)
 		}
 		if _, err := r.byte(); err != nil {
 			return fmt.Errorf("export %d: %w", i, err)
@@ -313,12 +362,24 @@ func checkExports(body []byte) error {
 	return nil
 }
 
-// interruptCheck is the code inserted at every function entry and loop head:
-// global.get idx; if (empty); unreachable; end.
-func interruptCheck(idx uint32) []byte {
-	b := []byte{0x23}
-	b = appendU32(b, idx)
-	return append(b, 0x04, 0x40, 0x00, 0x0B)
+// interruptCheck is the code inserted at every function entry and loop head
+// (see RewriteInterruptible), for the flag global at index flag and the
+// countdown at flag+1.
+func interruptCheck(flag uint32) []byte {
+	get := func(b []byte, idx uint32) []byte { return appendU32(append(b, 0x23), idx) }
+	set := func(b []byte, idx uint32) []byte { return appendU32(append(b, 0x24), idx) }
+	count := flag + 1
+	b := get(nil, count)
+	b = append(b, 0x45, 0x04, 0x40) // i32.eqz; if
+	b = append(b, 0x41, 0x00, 0x40, 0x00, 0x1A)
+	b = get(b, flag)
+	b = append(b, 0x04, 0x40, 0x00, 0x0B) // if; unreachable; end
+	b = appendS32(append(b, 0x41), yieldEvery)
+	b = set(b, count)
+	b = append(b, 0x0B) // end
+	b = get(b, count)
+	b = append(b, 0x41, 0x01, 0x6B) // i32.const 1; i32.sub
+	return set(b, count)
 }
 
 // rewriteCode inserts the interrupt check into every function body of a
@@ -685,6 +746,18 @@ func (r *reader) memarg() error {
 	}
 	_, err = r.leb(64, false)
 	return err
+}
+
+// appendS32 appends v as signed LEB128.
+func appendS32(b []byte, v int32) []byte {
+	for {
+		c := byte(v & 0x7F)
+		v >>= 7
+		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
+	}
 }
 
 // appendU32 appends v as unsigned LEB128.

@@ -4,6 +4,7 @@
 ;; run(n) -> i32 returns n*(n+1)/2.
 ;; Rebuild: wat2wasm rw_blocktypes.wat -o rw_blocktypes.wasm
 (module
+  (memory 1)
   (type $t0 (func (param i32) (result i32)))
   (type $t1 (func (param i32) (result i32 f32)))
   (type $t2 (func (param i32) (result i32 f32 f32)))

@@ -3,6 +3,7 @@
 ;; not run it; the tests validate the rewritten binary with wabt.
 ;; Rebuild: wat2wasm --enable-exceptions rw_exceptions.wat -o rw_exceptions.wasm
 (module
+  (memory 1)
   (tag $e (param i32))
   (func (export "run") (param $n i32) (result i32)
     (try (result i32)

@@ -3,6 +3,7 @@
 ;; run(n) -> i32 returns n.
 ;; Rebuild: wat2wasm rw_reftypes.wat -o rw_reftypes.wasm
 (module
+  (memory 1)
   (table $t 2 funcref)
   (table $x 2 externref)
   (func $f (result i32) (i32.const 1))

@@ -3,6 +3,7 @@
 ;; calls and returns n.
 ;; Rebuild: wat2wasm --enable-tail-call rw_tailcall.wat -o rw_tailcall.wasm
 (module
+  (memory 1)
   (type $c (func (param i32 i32) (result i32)))
   (table funcref (elem $count))
   (func $count (type $c)
