@@ -89,8 +89,18 @@ type Handler struct {
 	reload sync.Mutex     // one reload at a time
 	drains sync.WaitGroup // old generations draining
 
-	base      context.Context // parent of every guest call's context
-	interrupt context.CancelFunc
+	base        context.Context // parent of every guest call's context (fallback mode)
+	interrupt   context.CancelFunc
+	interrupted atomic.Bool
+	pools       sync.Map // *runtimepool.Pool → struct{}: generations not yet drained
+}
+
+// isolateState is the host's state of one isolate: its guest, and the
+// handler-timeout timer reused for every call (interrupt-global mode).
+type isolateState struct {
+	guest    *abi.Guest
+	timer    *time.Timer // created at the isolate's first call
+	timedOut atomic.Bool // set by timer before it interrupts the isolate
 }
 
 // generation is one compiled module and its pool. A reload makes a new one
@@ -139,7 +149,7 @@ func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, 
 		Isolates:              cfg.Isolates,
 		CacheDir:              cfg.CacheDir,
 		MemoryLimitPages:      uint32(min(cfg.MemoryLimit>>16, 65536)),
-		CloseOnContextDone:    cfg.HandlerTimeout > 0,
+		Interruptible:         cfg.HandlerTimeout > 0,
 		QueueTimeout:          cfg.QueueTimeout,
 		MaxQueue:              cfg.MaxQueue,
 		MaxRequestsPerIsolate: cfg.MaxRequestsPerIsolate,
@@ -149,10 +159,10 @@ func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, 
 		Validate:              abi.Validate,
 		Prepare: func(ctx context.Context, id string) (context.Context, any) {
 			g := h.abi.NewGuest(id)
-			return g.Context(ctx), g
+			return g.Context(ctx), &isolateState{guest: g}
 		},
 		Bind: func(v any, mod api.Module) error {
-			return v.(*abi.Guest).Bind(mod)
+			return v.(*isolateState).guest.Bind(mod)
 		},
 		Output: func(id string) (io.Writer, io.Writer) {
 			return newLineLogger(h.log, h.out, id, "stdout"), newLineLogger(h.log, h.out, id, "stderr")
@@ -165,6 +175,10 @@ func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, 
 	pool, err := runtimepool.New(ctx, wasm, pc)
 	if err != nil {
 		return nil, err
+	}
+	h.pools.Store(pool, struct{}{})
+	if h.interrupted.Load() {
+		pool.InterruptAll()
 	}
 	return &generation{n: h.gens.Add(1), pool: pool}, nil
 }
@@ -181,7 +195,11 @@ func (h *Handler) Healthy() bool { return h.Pool().Healthy() }
 // Close closes the pool, waits until requests still inside an isolate end
 // or ctx is done, and closes the runtime. Shut the HTTP server down first.
 func (h *Handler) Close(ctx context.Context) error {
-	err := h.cur.Load().pool.Drain(ctx)
+	pool := h.cur.Load().pool
+	err := pool.Drain(ctx)
+	if err == nil {
+		h.pools.Delete(pool)
+	}
 	done := make(chan struct{})
 	go func() { h.drains.Wait(); close(done) }()
 	select {
@@ -198,7 +216,14 @@ func (h *Handler) Close(ctx context.Context) error {
 // fails and its client gets 503. It works only with a HandlerTimeout, since
 // without one guest calls are not interruptible; a forced shutdown then ends
 // them by exiting the process.
-func (h *Handler) Interrupt() { h.interrupt() }
+func (h *Handler) Interrupt() {
+	h.interrupted.Store(true)
+	h.interrupt() // calls of a pool in the context fallback
+	h.pools.Range(func(k, _ any) bool {
+		k.(*runtimepool.Pool).InterruptAll()
+		return true
+	})
+}
 
 // acquire takes an isolate of the generation now serving. A generation
 // swapped out by a reload between loading it and acquiring from it answers
@@ -215,13 +240,42 @@ func (h *Handler) acquire(ctx context.Context) (*runtimepool.Isolate, *runtimepo
 }
 
 // callContext returns the context of one guest call: with the handler
-// timeout as its deadline, or, without a timeout, one that is never done
-// (so that wazero starts no watchdog for it).
-func (h *Handler) callContext() (context.Context, context.CancelFunc) {
-	if h.cfg.HandlerTimeout <= 0 {
-		return context.Background(), func() {}
+// timeout as its deadline when the pool relies on wazero's close on context
+// done, else one that is never done (so that wazero starts no watchdog for
+// it, and the guest reuses its own context).
+func (h *Handler) callContext(pool *runtimepool.Pool) (context.Context, context.CancelFunc) {
+	if h.cfg.HandlerTimeout <= 0 || pool.InterruptMode() != runtimepool.InterruptContext {
+		return context.Background(), nop
 	}
 	return context.WithTimeout(h.base, h.cfg.HandlerTimeout)
+}
+
+func nop() {}
+
+// call runs one request through iso's guest under the handler timeout. With
+// the interrupt global, the isolate's timer interrupts the guest; fired
+// reports that it went off, even as the call was ending. In the fallback,
+// the context's deadline does, and ctxErr is its error.
+func (h *Handler) call(iso *runtimepool.Isolate, pool *runtimepool.Pool, st *isolateState,
+	w http.ResponseWriter, r *http.Request) (fired bool, ctxErr, err error) {
+	if h.cfg.HandlerTimeout <= 0 || pool.InterruptMode() != runtimepool.InterruptGlobal {
+		ctx, cancel := h.callContext(pool)
+		err = st.guest.Handle(ctx, w, r)
+		ctxErr = ctx.Err()
+		cancel()
+		return false, ctxErr, err
+	}
+	if st.timer == nil {
+		st.timer = time.AfterFunc(h.cfg.HandlerTimeout, func() {
+			st.timedOut.Store(true)
+			iso.Interrupt()
+		})
+	} else {
+		st.timer.Reset(h.cfg.HandlerTimeout)
+	}
+	err = st.guest.Handle(context.Background(), w, r)
+	fired = !st.timer.Stop() || st.timedOut.Load()
+	return fired, nil, err
 }
 
 // ServeHTTP runs r through an isolate. A guest fault discards the isolate
@@ -250,12 +304,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// an answer.
 		return
 	}
-	g := iso.Value.(*abi.Guest)
-	ctx, cancel := h.callContext()
-	err = g.Handle(ctx, w, r)
-	ctxErr := ctx.Err()
-	cancel()
+	if h.interrupted.Load() {
+		pool.Release(iso)
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "503 server shutting down", "")
+		return
+	}
+	fired, ctxErr, err := h.call(iso, pool, iso.Value.(*isolateState), w, r)
 	if err == nil {
+		if fired {
+			// The timer went off as the call ended: the interrupt
+			// global may be set, so the isolate cannot serve again.
+			pool.Discard(iso, errors.New("handler timeout fired as the call ended"))
+			return
+		}
 		pool.Release(iso)
 		return
 	}
@@ -266,9 +328,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &tooBig):
 		code, text = http.StatusRequestEntityTooLarge, "413 request body too large"
-	case errors.Is(ctxErr, context.DeadlineExceeded):
+	case fired, errors.Is(ctxErr, context.DeadlineExceeded):
 		code, text = http.StatusGatewayTimeout, "504 handler timeout"
-	case ctxErr != nil:
+	case ctxErr != nil, h.interrupted.Load():
 		code, text = http.StatusServiceUnavailable, "503 server shutting down"
 	}
 	h.log.Error("guest failed", "request_id", id, "isolate", iso.ID, "status", code,

@@ -33,6 +33,7 @@ func (h *Handler) Reload(ctx context.Context, wasm []byte) error {
 			h.log.Warn("draining the replaced module", "generation", old.n, "err", err)
 			return
 		}
+		h.pools.Delete(old.pool)
 		h.log.Debug("replaced module drained", "generation", old.n)
 	}()
 	return nil

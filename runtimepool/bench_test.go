@@ -6,18 +6,16 @@ import (
 	"time"
 )
 
-// BenchmarkInterruption measures what wazero's close-on-context-done costs:
-// per call (nop) and per loop iteration (spin), with interruption off (a
-// context that is never done) and on (a context with a deadline). Compare
-// the "off" and "on" lines; RATIONALE.md records the numbers.
+// BenchmarkInterruption measures what interruptibility costs per call (nop)
+// and per loop iteration (spin): "off" is none, "on" wazero's
+// close-on-context-done with a context that has a deadline, "global" the
+// rewritten module's interrupt global (the context is never done).
+// RATIONALE.md records the numbers.
 func BenchmarkInterruption(b *testing.B) {
 	const iterations = 1 << 20
-	for _, on := range []bool{false, true} {
-		name := "off"
-		if on {
-			name = "on"
-		}
-		p := newPool(b, Config{Isolates: 1, CloseOnContextDone: on})
+	for _, name := range []string{"off", "on", "global"} {
+		on := name == "on"
+		p := newPool(b, Config{Isolates: 1, CloseOnContextDone: on, Interruptible: name == "global"})
 		iso, err := p.Acquire(context.Background())
 		if err != nil {
 			b.Fatal(err)

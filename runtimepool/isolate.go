@@ -3,6 +3,7 @@ package runtimepool
 import (
 	"context"
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"github.com/tetratelabs/wazero/api"
@@ -58,6 +59,29 @@ type Isolate struct {
 	pool  *Pool
 	state atomic.Uint32
 	uses  int // calls served; only the owner touches it
+
+	imu       sync.Mutex        // serialises writes to interrupt
+	interrupt api.MutableGlobal // nil unless the pool's mode is InterruptGlobal
+	countdown api.MutableGlobal
+}
+
+// Interrupt makes the isolate's call in progress, and every later one, trap
+// at its next function call or loop iteration. It is safe to call from any
+// goroutine, at any time, even after the isolate was closed. It reports
+// false when the pool's module was not made interruptible this way (see
+// Pool.InterruptMode); the isolate then has to be interrupted through the
+// call's context, if at all.
+func (iso *Isolate) Interrupt() bool {
+	if iso.interrupt == nil {
+		return false
+	}
+	iso.imu.Lock()
+	iso.interrupt.Set(1)
+	// The guest may overwrite this with its own count: then it sees the
+	// flag within yieldEvery calls or iterations instead of at once.
+	iso.countdown.Set(0)
+	iso.imu.Unlock()
+	return true
 }
 
 // State returns the isolate's state now.
@@ -65,6 +89,9 @@ func (iso *Isolate) State() State { return State(iso.state.Load()) }
 
 func (iso *Isolate) close(ctx context.Context) {
 	iso.state.Store(uint32(StateClosed))
+	if iso.pool != nil {
+		iso.pool.live.Delete(iso)
+	}
 	if iso.Module != nil {
 		iso.Module.Close(ctx)
 	}

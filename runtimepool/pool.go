@@ -48,6 +48,12 @@ type Config struct {
 	// CloseOnContextDone makes a guest call end when its context is done,
 	// at a cost on every call and loop iteration (see RATIONALE.md).
 	CloseOnContextDone bool
+	// Interruptible rewrites the module with [RewriteInterruptible] so
+	// that [Isolate.Interrupt] and [Pool.InterruptAll] can stop a call at
+	// its next function call or loop iteration. When the module cannot be
+	// rewritten, the pool logs a warning and falls back to
+	// CloseOnContextDone; Stats.Interrupt tells which one is in use.
+	Interruptible bool
 	// Installers define the host modules the guest imports.
 	Installers []Installer
 	// Validate, when set, checks the compiled module before any isolate is
@@ -108,6 +114,36 @@ type Stats struct {
 	// StartFunction is the start function called on each isolate:
 	// "_initialize", "_start" or "" for none.
 	StartFunction string
+	// Interrupt is how guest calls can be interrupted.
+	Interrupt InterruptMode
+}
+
+// InterruptMode is how a pool's guest calls can be interrupted.
+type InterruptMode uint8
+
+// The interrupt modes.
+const (
+	// InterruptNone: calls cannot be interrupted.
+	InterruptNone InterruptMode = iota
+	// InterruptGlobal: the module was rewritten with an interrupt
+	// global; use Isolate.Interrupt.
+	InterruptGlobal
+	// InterruptContext: wazero closes the module when the call's context
+	// is done (Config.CloseOnContextDone).
+	InterruptContext
+)
+
+// String names the mode.
+func (m InterruptMode) String() string {
+	switch m {
+	case InterruptNone:
+		return "none"
+	case InterruptGlobal:
+		return "global"
+	case InterruptContext:
+		return "context"
+	}
+	return "mode(" + strconv.Itoa(int(m)) + ")"
 }
 
 // Errors returned by Acquire. ErrQueueFull and ErrQueueTimeout both match
@@ -144,6 +180,9 @@ type Pool struct {
 	mu      sync.Mutex // guards busy and drained
 	busy    int        // isolates handed out and not yet returned
 	drained chan struct{}
+
+	live        sync.Map // *Isolate → struct{}: instantiated, not closed
+	interrupted atomic.Bool
 }
 
 // New compiles wasm and fills the pool. A module that does not compile, that
@@ -165,6 +204,22 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
 		p.log = slog.New(slog.DiscardHandler)
 	}
 
+	code := wasm
+	switch {
+	case cfg.Interruptible:
+		rw, err := RewriteInterruptible(wasm)
+		if err != nil {
+			p.log.Warn("the module cannot be made cheaply interruptible; falling back to wazero's close-on-context-done, "+
+				"which costs on every call and loop iteration", "err", err)
+			cfg.CloseOnContextDone = true
+			p.stats.Interrupt = InterruptContext
+			break
+		}
+		code = rw
+		p.stats.Interrupt = InterruptGlobal
+	case cfg.CloseOnContextDone:
+		p.stats.Interrupt = InterruptContext
+	}
 	rc := wazero.NewRuntimeConfig().WithCloseOnContextDone(cfg.CloseOnContextDone)
 	if cfg.MemoryLimitPages > 0 {
 		rc = rc.WithMemoryLimitPages(cfg.MemoryLimitPages)
@@ -200,7 +255,20 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
 		return nil, err
 	}
 	start := time.Now()
-	compiled, err := p.rt.CompileModule(ctx, wasm)
+	compiled, err := p.rt.CompileModule(ctx, code)
+	if err != nil && p.stats.Interrupt == InterruptGlobal {
+		// A rewrite wazero refuses of a module it accepts is a bug in
+		// the rewriter: serve the module with the fallback instead.
+		orig, oerr := p.rt.CompileModule(ctx, wasm)
+		if oerr != nil {
+			return nil, fmt.Errorf("compiling module: %w", oerr)
+		}
+		orig.Close(ctx)
+		p.log.Warn("the module rewritten for interruption does not compile; falling back to wazero's close-on-context-done",
+			"err", err)
+		cfg.Interruptible, cfg.CloseOnContextDone = false, true
+		return New(ctx, wasm, cfg)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("compiling module: %w", err)
 	}
@@ -287,9 +355,22 @@ func (p *Pool) instantiate(ctx context.Context) (*Isolate, error) {
 		return nil, fmt.Errorf("instantiating isolate %s: %w", id, err)
 	}
 	iso.Module = mod
+	if p.stats.Interrupt == InterruptGlobal {
+		g, ok := mod.ExportedGlobal(InterruptExport).(api.MutableGlobal)
+		c, ok2 := mod.ExportedGlobal(CountdownExport).(api.MutableGlobal)
+		if !ok || !ok2 {
+			mod.Close(ctx)
+			return nil, fmt.Errorf("instantiating isolate %s: no mutable globals %q and %q", id, InterruptExport, CountdownExport)
+		}
+		iso.interrupt, iso.countdown = g, c
+		p.live.Store(iso, struct{}{})
+		if p.interrupted.Load() {
+			iso.Interrupt()
+		}
+	}
 	if p.cfg.Bind != nil {
 		if err := p.cfg.Bind(iso.Value, mod); err != nil {
-			mod.Close(ctx)
+			iso.close(ctx)
 			return nil, err
 		}
 	}
@@ -307,6 +388,21 @@ func (p *Pool) Idle() int { return len(p.idle) }
 
 // Replaced counts isolates discarded and replaced since the pool started.
 func (p *Pool) Replaced() uint64 { return p.replaced.Load() }
+
+// InterruptMode is how calls of this pool's isolates can be interrupted.
+func (p *Pool) InterruptMode() InterruptMode { return p.stats.Interrupt }
+
+// InterruptAll interrupts every isolate of the pool, busy or idle, now and
+// from now on (replacements included): their calls trap at the next function
+// call or loop iteration. It does nothing unless InterruptMode is
+// InterruptGlobal.
+func (p *Pool) InterruptAll() {
+	p.interrupted.Store(true)
+	p.live.Range(func(k, _ any) bool {
+		k.(*Isolate).Interrupt()
+		return true
+	})
+}
 
 // Compiled returns the compiled module, for inspection.
 func (p *Pool) Compiled() wazero.CompiledModule { return p.compiled }

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,6 +33,14 @@ func Path(rel string) string { return filepath.Join(Root(), rel) }
 // and returns the .wasm path. Later calls in the same test binary reuse it.
 func Build(tb testing.TB, name string) string {
 	tb.Helper()
+	return BuildPackage(tb, "guest-examples/"+name)
+}
+
+// BuildPackage compiles the guest package at pkg, a directory relative to
+// the repository root (a testdata directory works too), like Build.
+func BuildPackage(tb testing.TB, pkg string) string {
+	tb.Helper()
+	name := pkg
 	mu.Lock()
 	defer mu.Unlock()
 	if p, ok := built[name]; ok {
@@ -44,8 +53,8 @@ func Build(tb testing.TB, name string) string {
 		}
 		dir = d
 	}
-	out := filepath.Join(dir, name+".wasm")
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, "./guest-examples/"+name)
+	out := filepath.Join(dir, strings.ReplaceAll(name, "/", "_")+".wasm")
+	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, "./"+pkg)
 	cmd.Dir = Root()
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 	if b, err := cmd.CombinedOutput(); err != nil {
