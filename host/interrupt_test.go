@@ -55,7 +55,7 @@ func TestInterruptBusyIsolates(t *testing.T) {
 			}
 		}()
 	}
-	waitFor(t, "both isolates to be busy", func() bool { return h.Pool().Busy() == 2 })
+	testguest.WaitFor(t, "both isolates to be busy", func() bool { return h.Pool().Busy() == 2 })
 	start := time.Now()
 	h.Interrupt()
 	wg.Wait()
