@@ -159,3 +159,14 @@ func BenchmarkEcho64KiBNative(b *testing.B) {
 func BenchmarkEcho64KiBGo(b *testing.B) {
 	serveLoop(b, newHandler(b, testguest.Read(b, "echo"), bare), post64K(), body64K, len(body64K))
 }
+
+// BenchmarkHelloWATFresh serves every request on a fresh isolate
+// (--max-requests-per-isolate 1); replacements are made in the background,
+// so this measures instantiation throughput more than the request.
+func BenchmarkHelloWATFresh(b *testing.B) {
+	cfg := bare
+	cfg.Isolates = 2
+	cfg.MaxRequestsPerIsolate = 1
+	h := newHandler(b, watHello(b), cfg)
+	serveLoop(b, h, hello(), nil, helloLen)
+}
