@@ -60,7 +60,8 @@ const yieldEvery = 1024
 // the head of every loop it inserts
 //
 //	global.get $countdown
-//	i32.eqz
+//	i32.const 1
+//	i32.lt_s           ;; not i32.eqz: see interruptCheck
 //	if
 //	  i32.const 0
 //	  memory.grow 0      ;; a no-op that leaves native code for Go
@@ -370,7 +371,11 @@ func interruptCheck(flag uint32) []byte {
 	set := func(b []byte, idx uint32) []byte { return appendU32(append(b, 0x24), idx) }
 	count := flag + 1
 	b := get(nil, count)
-	b = append(b, 0x45, 0x04, 0x40) // i32.eqz; if
+	// countdown < 1, signed, not countdown == 0: the host's store of 0 can
+	// land between the guest's two reads below, and the guest then writes
+	// -1; with == 0 it would run 2^32 more checks (seconds) before the
+	// next look at the flag.
+	b = append(b, 0x41, 0x01, 0x48, 0x04, 0x40) // i32.const 1; i32.lt_s; if
 	b = append(b, 0x41, 0x00, 0x40, 0x00, 0x1A)
 	b = get(b, flag)
 	b = append(b, 0x04, 0x40, 0x00, 0x0B) // if; unreachable; end

@@ -124,7 +124,7 @@ func TestRewriteInstructionClasses(t *testing.T) {
 // countChecks counts the inserted checks in b by their slow path's start:
 // i32.eqz; if; i32.const 0; memory.grow 0; drop.
 func countChecks(b []byte) int {
-	return bytes.Count(b, []byte{0x45, 0x04, 0x40, 0x41, 0x00, 0x40, 0x00, 0x1A})
+	return bytes.Count(b, []byte{0x41, 0x01, 0x48, 0x04, 0x40, 0x41, 0x00, 0x40, 0x00, 0x1A})
 }
 
 // module assembles a binary from sections.
@@ -442,4 +442,25 @@ func TestInterruptibleFallback(t *testing.T) {
 	if m := p.InterruptMode(); m != InterruptContext {
 		t.Errorf("interrupt mode %s, want context", m)
 	}
+}
+
+// TestInterruptWithNegativeCountdown: the host's store of 0 to the countdown
+// can land between the guest's read and its write of count-1, leaving -1.
+// The check must still see the flag at once; with an == 0 test it would run
+// 2^32 more checks (seconds) first — seen under load as interruptions that
+// came 3-8 s after the timer. A loop of a million iterations must therefore
+// trap, not finish.
+func TestInterruptWithNegativeCountdown(t *testing.T) {
+	p := newPool(t, Config{Isolates: 1, Interruptible: true})
+	iso, err := p.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	iso.Module.ExportedGlobal(InterruptExport).(api.MutableGlobal).Set(1)
+	iso.Module.ExportedGlobal(CountdownExport).(api.MutableGlobal).Set(0xFFFFFFFF) // -1
+	_, err = iso.Module.ExportedFunction("spin").Call(context.Background(), 1_000_000)
+	if err == nil || !strings.Contains(err.Error(), "unreachable") {
+		t.Errorf("a million iterations with the flag set and the countdown at -1: %v, want a trap", err)
+	}
+	p.Discard(iso, err)
 }
