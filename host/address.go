@@ -84,11 +84,3 @@ func networkFor(ip netip.Addr) string {
 	}
 	return "tcp6"
 }
-
-// hostForURL renders ip for a URL, bracketing IPv6.
-func hostForURL(ip netip.Addr) string {
-	if ip.Is6() {
-		return "[" + ip.String() + "]"
-	}
-	return ip.String()
-}

@@ -304,9 +304,6 @@ func (s *Server) configureProtocols() error {
 	return nil
 }
 
-// TLS reports whether the server serves HTTPS; valid after Listen.
-func (s *Server) TLS() bool { return s.certs != nil }
-
 // ReloadTLS re-reads the certificate and key files. New handshakes use the
 // new pair; open connections keep theirs. When the new pair fails to load
 // the old one keeps serving and the error says why. Without TLS it does
