@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -11,6 +12,15 @@ import (
 // interrupt global (see [RewriteInterruptible]). A module that already
 // exports this name is refused.
 const InterruptExport = "wasmserve:interrupt"
+
+// GlobalExportPrefix starts the names under which a rewritten module exports
+// each mutable global of its own, followed by the global's index, so that the
+// pool can snapshot and restore them (see Config.MaxRequestsPerIsolate).
+const GlobalExportPrefix = "wasmserve:global:"
+
+// reservedPrefix starts every export name the rewrite adds; a module that
+// already exports such a name is refused.
+const reservedPrefix = "wasmserve:"
 
 // CountdownExport is the name under which a rewritten module exports its
 // countdown global: setting it to 0 with the interrupt flag makes the guest
@@ -21,6 +31,7 @@ const CountdownExport = "wasmserve:countdown"
 const (
 	secCustom    = 0
 	secImport    = 2
+	secMemory    = 5
 	secGlobal    = 6
 	secExport    = 7
 	secCode      = 10
@@ -90,7 +101,7 @@ const yieldEvery = 1024
 // kept. An instruction it does not know is an error; the caller should then
 // use another way to interrupt the guest.
 func RewriteInterruptible(wasm []byte) ([]byte, error) {
-	out, err := rewrite(wasm)
+	out, _, err := rewrite(wasm, true)
 	if err != nil {
 		return nil, fmt.Errorf("rewriting module: %w", err)
 	}
@@ -103,12 +114,26 @@ type section struct {
 	body []byte
 }
 
-func rewrite(wasm []byte) ([]byte, error) {
+// moduleInfo is what rewrite learned about a module on its way through.
+type moduleInfo struct {
+	// globals are the export names rewrite gave the module's own mutable
+	// globals (see GlobalExportPrefix), in index order.
+	globals []string
+	// resetBlocker says why an isolate of the module cannot be reset to its
+	// state after start (see resetsafe.go); empty when it can.
+	resetBlocker string
+}
+
+// rewrite returns a copy of wasm with every mutable global of its own
+// exported under GlobalExportPrefix and, when checks is set, the interrupt
+// checks of RewriteInterruptible inserted.
+func rewrite(wasm []byte, checks bool) ([]byte, moduleInfo, error) {
+	var info moduleInfo
 	if len(wasm) < 8 || !bytes.Equal(wasm[:4], []byte("\x00asm")) {
-		return nil, errors.New("not a WebAssembly binary (no \\0asm magic)")
+		return nil, info, errors.New("not a WebAssembly binary (no \\0asm magic)")
 	}
 	if !bytes.Equal(wasm[4:8], []byte{1, 0, 0, 0}) {
-		return nil, fmt.Errorf("unsupported binary version % x", wasm[4:8])
+		return nil, info, fmt.Errorf("unsupported binary version % x", wasm[4:8])
 	}
 	var secs []section
 	seen := map[byte]bool{}
@@ -118,17 +143,17 @@ func rewrite(wasm []byte) ([]byte, error) {
 		r.pos++
 		size, err := r.u32()
 		if err != nil {
-			return nil, fmt.Errorf("section %d: size: %w", id, err)
+			return nil, info, fmt.Errorf("section %d: size: %w", id, err)
 		}
 		if uint64(size) > uint64(len(r.b)-r.pos) {
-			return nil, fmt.Errorf("section %d: size %d beyond the end of the module", id, size)
+			return nil, info, fmt.Errorf("section %d: size %d beyond the end of the module", id, size)
 		}
 		if sectionRank(id) < 0 {
-			return nil, fmt.Errorf("unknown section id %d", id)
+			return nil, info, fmt.Errorf("unknown section id %d", id)
 		}
 		if id != secCustom {
 			if seen[id] {
-				return nil, fmt.Errorf("section %d: appears twice", id)
+				return nil, info, fmt.Errorf("section %d: appears twice", id)
 			}
 			seen[id] = true
 		}
@@ -137,45 +162,65 @@ func rewrite(wasm []byte) ([]byte, error) {
 	}
 
 	// The new globals' indices come after every imported and defined one.
-	var index uint32
+	var imp imports
 	var err error
-	memories := false
-	for _, s := range secs {
-		switch s.id {
-		case secImport:
-			if index, memories, err = importedGlobals(s.body); err != nil {
-				return nil, fmt.Errorf("import section: %w", err)
-			}
+	var mutable []uint32
+	memories, index := 0, uint32(0)
+	blocker := func(why string) {
+		if info.resetBlocker == "" {
+			info.resetBlocker = why
 		}
 	}
 	for _, s := range secs {
-		if s.id == 5 {
-			n, err := (&reader{b: s.body}).u32()
+		if s.id == secImport {
+			if imp, err = scanImports(s.body); err != nil {
+				return nil, info, fmt.Errorf("import section: %w", err)
+			}
+			blocker(imp.resetBlocker)
+			memories += imp.memories
+			index = imp.globals
+		}
+	}
+	for _, s := range secs {
+		if s.id == secMemory {
+			n, shared, err := scanMemories(s.body)
 			if err != nil {
-				return nil, fmt.Errorf("memory section: count: %w", err)
+				return nil, info, fmt.Errorf("memory section: %w", err)
 			}
-			memories = memories || n > 0
+			if shared {
+				blocker("it has a shared memory")
+			}
+			memories += int(n)
 		}
 	}
-	if !memories {
-		return nil, errors.New("the module has no memory, which the inserted checks need to yield to Go")
+	if checks && memories == 0 {
+		return nil, info, errors.New("the module has no memory, which the inserted checks need to yield to Go")
+	}
+	if memories > 1 {
+		blocker("it has more than one memory")
 	}
 	for _, s := range secs {
 		if s.id == secGlobal {
-			n, err := (&reader{b: s.body}).u32()
+			var why string
+			mutable, why, err = scanGlobals(s.body, index)
 			if err != nil {
-				return nil, fmt.Errorf("global section: count: %w", err)
+				return nil, info, fmt.Errorf("global section: %w", err)
 			}
+			blocker(why)
+			n, _ := (&reader{b: s.body}).u32()
 			if uint64(index)+uint64(n) >= 1<<32-2 {
-				return nil, errors.New("global section: too many globals")
+				return nil, info, errors.New("global section: too many globals")
 			}
 			index += n
 		}
 	}
+	for _, g := range mutable {
+		info.globals = append(info.globals, GlobalExportPrefix+strconv.FormatUint(uint64(g), 10))
+	}
 
 	out := make([]byte, 0, len(wasm)+len(wasm)/8+64)
 	out = append(out, wasm[:8]...)
-	doneGlobal, doneExport := false, false
+	doneGlobal, doneExport := !checks, false
 	emit := func(id byte, body []byte) {
 		out = append(out, id)
 		out = appendU32(out, uint32(len(body)))
@@ -193,13 +238,24 @@ func rewrite(wasm []byte) ([]byte, error) {
 			return nil, err
 		}
 		var entries []byte
-		for i, name := range []string{InterruptExport, CountdownExport} {
+		add := func(name string, idx uint32) {
 			entries = appendU32(entries, uint32(len(name)))
 			entries = append(entries, name...)
 			entries = append(entries, 0x03) // global
-			entries = appendU32(entries, index+uint32(i))
+			entries = appendU32(entries, idx)
 		}
-		return appendVec(old, entries, 2)
+		if checks {
+			add(InterruptExport, index)
+			add(CountdownExport, index+1)
+		}
+		for i, g := range mutable {
+			add(info.globals[i], g)
+		}
+		return appendVec(old, entries, uint32(len(mutable))+2*b2u(checks))
+	}
+	var code codeScan
+	if checks {
+		code.check = interruptCheck(index)
 	}
 	for _, s := range secs {
 		rank := sectionRank(s.id)
@@ -212,7 +268,7 @@ func rewrite(wasm []byte) ([]byte, error) {
 			if !doneExport && rank > sectionRank(secExport) {
 				b, err := newExport(nil)
 				if err != nil {
-					return nil, err
+					return nil, info, err
 				}
 				emit(secExport, b)
 				doneExport = true
@@ -222,31 +278,36 @@ func rewrite(wasm []byte) ([]byte, error) {
 		case secCustom:
 			name, err := (&reader{b: s.body}).name()
 			if err != nil {
-				return nil, fmt.Errorf("custom section: name: %w", err)
+				return nil, info, fmt.Errorf("custom section: name: %w", err)
 			}
-			if strings.HasPrefix(name, ".debug_") {
+			if checks && strings.HasPrefix(name, ".debug_") {
 				continue
 			}
 			emit(s.id, s.body)
 		case secGlobal:
+			if !checks {
+				emit(s.id, s.body)
+				continue
+			}
 			b, err := newGlobal(s.body)
 			if err != nil {
-				return nil, fmt.Errorf("global section: %w", err)
+				return nil, info, fmt.Errorf("global section: %w", err)
 			}
 			emit(s.id, b)
 			doneGlobal = true
 		case secExport:
 			b, err := newExport(s.body)
 			if err != nil {
-				return nil, fmt.Errorf("export section: %w", err)
+				return nil, info, fmt.Errorf("export section: %w", err)
 			}
 			emit(s.id, b)
 			doneExport = true
 		case secCode:
-			b, err := rewriteCode(s.body, index)
+			b, err := rewriteCode(s.body, &code)
 			if err != nil {
-				return nil, fmt.Errorf("code section: %w", err)
+				return nil, info, fmt.Errorf("code section: %w", err)
 			}
+			blocker(code.resetBlocker)
 			emit(s.id, b)
 		default:
 			emit(s.id, s.body)
@@ -259,11 +320,19 @@ func rewrite(wasm []byte) ([]byte, error) {
 	if !doneExport {
 		b, err := newExport(nil)
 		if err != nil {
-			return nil, err
+			return nil, info, err
 		}
 		emit(secExport, b)
 	}
-	return out, nil
+	return out, info, nil
+}
+
+// b2u is 1 for true and 0 for false.
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // appendVec returns the vector old (a count and its entries, or nil for an
@@ -287,55 +356,8 @@ func appendVec(old, entries []byte, n uint32) ([]byte, error) {
 	return append(b, entries...), nil
 }
 
-// importedGlobals counts the global imports of an import section, and
-// reports whether it imports a memory.
-func importedGlobals(body []byte) (globals uint32, memory bool, err error) {
-	r := reader{b: body}
-	n, err := r.u32()
-	if err != nil {
-		return 0, false, err
-	}
-	for i := uint32(0); i < n; i++ {
-		if _, err := r.name(); err != nil {
-			return 0, false, fmt.Errorf("import %d: module: %w", i, err)
-		}
-		if _, err := r.name(); err != nil {
-			return 0, false, fmt.Errorf("import %d: name: %w", i, err)
-		}
-		kind, err := r.byte()
-		if err != nil {
-			return 0, false, fmt.Errorf("import %d: %w", i, err)
-		}
-		switch kind {
-		case 0x00: // func: type index
-			_, err = r.u32()
-		case 0x01: // table: reference type, limits
-			if _, err = r.byte(); err == nil {
-				err = r.limits()
-			}
-		case 0x02: // memory: limits
-			memory = true
-			err = r.limits()
-		case 0x03: // global: value type, mutability
-			globals++
-			if _, err = r.byte(); err == nil {
-				_, err = r.byte()
-			}
-		case 0x04: // tag: attribute, type index
-			if _, err = r.byte(); err == nil {
-				_, err = r.u32()
-			}
-		default:
-			return 0, false, fmt.Errorf("import %d: unknown kind 0x%02x", i, kind)
-		}
-		if err != nil {
-			return 0, false, fmt.Errorf("import %d: %w", i, err)
-		}
-	}
-	return globals, memory, nil
-}
-
-// checkExports refuses an export section that already uses InterruptExport.
+// checkExports refuses an export section that already uses a name starting
+// with "wasmserve:", which the rewrite's own exports use.
 func checkExports(body []byte) error {
 	if body == nil {
 		return nil
@@ -350,8 +372,8 @@ func checkExports(body []byte) error {
 		if err != nil {
 			return fmt.Errorf("export %d: %w", i, err)
 		}
-		if name == InterruptExport || name == CountdownExport {
-			return fmt.Errorf("export %d: the module already exports %q", i, name)
+		if strings.HasPrefix(name, reservedPrefix) {
+			return fmt.Errorf("export %d: the module already exports %q, a name reserved for wasmserve", i, name)
 		}
 		if _, err := r.byte(); err != nil {
 			return fmt.Errorf("export %d: %w", i, err)
@@ -387,10 +409,19 @@ func interruptCheck(flag uint32) []byte {
 	return set(b, count)
 }
 
-// rewriteCode inserts the interrupt check into every function body of a
-// code section.
-func rewriteCode(body []byte, global uint32) ([]byte, error) {
-	check := interruptCheck(global)
+// codeScan is what rewriteCode inserts, and what it found.
+type codeScan struct {
+	// check is inserted at every function entry and loop head; nil
+	// inserts nothing.
+	check []byte
+	// resetBlocker names the first instruction found that changes an
+	// instance's state outside its memory and globals, if any.
+	resetBlocker string
+}
+
+// rewriteCode inserts sc.check into every function body of a code section
+// and records in sc what it found.
+func rewriteCode(body []byte, sc *codeScan) ([]byte, error) {
 	r := reader{b: body}
 	n, err := r.u32()
 	if err != nil {
@@ -406,7 +437,7 @@ func rewriteCode(body []byte, global uint32) ([]byte, error) {
 		if uint64(size) > uint64(len(body)-r.pos) {
 			return nil, fmt.Errorf("function %d: size %d beyond the end of the section", i, size)
 		}
-		fn, err = rewriteFunc(fn[:0], body[r.pos:r.pos+int(size)], check)
+		fn, err = rewriteFunc(fn[:0], body[r.pos:r.pos+int(size)], sc)
 		if err != nil {
 			return nil, fmt.Errorf("function %d: %w", i, err)
 		}
@@ -420,9 +451,9 @@ func rewriteCode(body []byte, global uint32) ([]byte, error) {
 	return out, nil
 }
 
-// rewriteFunc appends to out the body b (locals and code) with check inserted
-// after the locals and after every loop's block type.
-func rewriteFunc(out, b, check []byte) ([]byte, error) {
+// rewriteFunc appends to out the body b (locals and code) with sc.check
+// inserted after the locals and after every loop's block type.
+func rewriteFunc(out, b []byte, sc *codeScan) ([]byte, error) {
 	r := reader{b: b}
 	n, err := r.u32()
 	if err != nil {
@@ -441,7 +472,7 @@ func rewriteFunc(out, b, check []byte) ([]byte, error) {
 		}
 	}
 	out = append(out, b[:r.pos]...)
-	out = append(out, check...)
+	out = append(out, sc.check...)
 	last := r.pos
 	depth := 1 // the function body's own block
 	for depth > 0 {
@@ -451,12 +482,15 @@ func rewriteFunc(out, b, check []byte) ([]byte, error) {
 		at := r.pos
 		op := b[r.pos]
 		r.pos++
+		if sc.resetBlocker == "" {
+			sc.resetBlocker = stateChange(op, b[r.pos:])
+		}
 		if err := r.immediates(op, &depth); err != nil {
 			return nil, fmt.Errorf("offset %d: %w", at, err)
 		}
-		if op == 0x03 { // loop: check at the head of every iteration
+		if op == 0x03 && sc.check != nil { // loop: check at the head of every iteration
 			out = append(out, b[last:r.pos]...)
-			out = append(out, check...)
+			out = append(out, sc.check...)
 			last = r.pos
 		}
 	}

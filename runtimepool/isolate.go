@@ -60,6 +60,9 @@ type Isolate struct {
 	state atomic.Uint32
 	uses  int // calls served; only the owner touches it
 
+	globals     []api.MutableGlobal // the module's own mutable globals, for resets
+	randAtStart bool                // the start function read random bytes
+
 	imu       sync.Mutex        // serialises writes to interrupt
 	interrupt api.MutableGlobal // nil unless the pool's mode is InterruptGlobal
 	countdown api.MutableGlobal

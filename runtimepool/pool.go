@@ -81,9 +81,11 @@ type Config struct {
 	// MaxQueue bounds how many callers may wait in Acquire at once; one
 	// more gets ErrQueueFull at once. 0 means no bound.
 	MaxQueue int
-	// MaxRequestsPerIsolate retires an isolate after this many uses and
-	// replaces it in the background. 0 reuses isolates forever; 1 gives
-	// every caller a fresh instance.
+	// MaxRequestsPerIsolate renews an isolate after this many uses: it is
+	// reset to its state right after its start function when the module
+	// allows (Stats.ResetBlocker), else closed and replaced by a new
+	// instance in the background. 0 reuses isolates forever; 1 gives every
+	// caller a fresh isolate.
 	MaxRequestsPerIsolate int
 	// Dirs are the host directories the guest may open through WASI.
 	// None means no file system at all.
@@ -91,6 +93,8 @@ type Config struct {
 	// Env is the guest's WASI environment as KEY=VALUE pairs. None means
 	// an empty environment.
 	Env []string
+
+	noRewrite bool // the rewritten module failed to compile: serve wasm as it is
 }
 
 // Dir grants the guest one host directory through WASI.
@@ -116,6 +120,11 @@ type Stats struct {
 	StartFunction string
 	// Interrupt is how guest calls can be interrupted.
 	Interrupt InterruptMode
+	// ResetBlocker, with Config.MaxRequestsPerIsolate set, says why the
+	// module's isolates are replaced by new instances rather than reset
+	// to their state after start; empty when they are reset. See
+	// Pool.Resets.
+	ResetBlocker string
 }
 
 // InterruptMode is how a pool's guest calls can be interrupted.
@@ -183,6 +192,10 @@ type Pool struct {
 
 	live        sync.Map // *Isolate → struct{}: instantiated, not closed
 	interrupted atomic.Bool
+
+	globals []string // export names of the module's mutable globals
+	image   *image   // the state resets restore; nil: no resets
+	resets  atomic.Uint64
 }
 
 // New compiles wasm and fills the pool. A module that does not compile, that
@@ -204,21 +217,43 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
 		p.log = slog.New(slog.DiscardHandler)
 	}
 
-	code := wasm
+	code, rewritten := wasm, false
+	var info moduleInfo
 	switch {
+	case cfg.noRewrite:
+		info.resetBlocker = "it could not be rewritten"
+		if cfg.CloseOnContextDone {
+			p.stats.Interrupt = InterruptContext
+		}
 	case cfg.Interruptible:
-		rw, err := RewriteInterruptible(wasm)
+		rw, inf, err := rewrite(wasm, true)
 		if err != nil {
 			p.log.Warn("the module cannot be made cheaply interruptible; falling back to wazero's close-on-context-done, "+
 				"which costs on every call and loop iteration", "err", err)
 			cfg.CloseOnContextDone = true
 			p.stats.Interrupt = InterruptContext
+			info.resetBlocker = "it could not be rewritten: " + err.Error()
 			break
 		}
-		code = rw
+		code, info, rewritten = rw, inf, true
 		p.stats.Interrupt = InterruptGlobal
+	case cfg.MaxRequestsPerIsolate > 0:
+		// Only exports the mutable globals, for resets.
+		rw, inf, err := rewrite(wasm, false)
+		if err != nil {
+			info.resetBlocker = "it could not be rewritten: " + err.Error()
+		} else {
+			code, info, rewritten = rw, inf, true
+		}
+		if cfg.CloseOnContextDone {
+			p.stats.Interrupt = InterruptContext
+		}
 	case cfg.CloseOnContextDone:
 		p.stats.Interrupt = InterruptContext
+	}
+	if cfg.MaxRequestsPerIsolate > 0 {
+		p.globals = info.globals
+		p.stats.ResetBlocker = info.resetBlocker
 	}
 	rc := wazero.NewRuntimeConfig().WithCloseOnContextDone(cfg.CloseOnContextDone)
 	if cfg.MemoryLimitPages > 0 {
@@ -256,7 +291,7 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
 	}
 	start := time.Now()
 	compiled, err := p.rt.CompileModule(ctx, code)
-	if err != nil && p.stats.Interrupt == InterruptGlobal {
+	if err != nil && rewritten {
 		// A rewrite wazero refuses of a module it accepts is a bug in
 		// the rewriter: serve the module with the fallback instead.
 		orig, oerr := p.rt.CompileModule(ctx, wasm)
@@ -264,9 +299,12 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
 			return nil, fmt.Errorf("compiling module: %w", oerr)
 		}
 		orig.Close(ctx)
-		p.log.Warn("the module rewritten for interruption does not compile; falling back to wazero's close-on-context-done",
+		p.log.Warn("the rewritten module does not compile; serving the module as it is",
 			"err", err)
-		cfg.Interruptible, cfg.CloseOnContextDone = false, true
+		if cfg.Interruptible {
+			cfg.Interruptible, cfg.CloseOnContextDone = false, true
+		}
+		cfg.noRewrite = true
 		return New(ctx, wasm, cfg)
 	}
 	if err != nil {
@@ -327,6 +365,13 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
 			p.drainIdle(ctx)
 			return nil, err
 		}
+		if i == 0 && cfg.MaxRequestsPerIsolate > 0 && p.stats.ResetBlocker == "" {
+			if iso.randAtStart {
+				p.stats.ResetBlocker = "its start function reads random bytes (random_get), which a reset would replay"
+			} else {
+				p.takeImage(iso)
+			}
+		}
 		p.idle <- iso
 	}
 	p.stats.InstantiateTime = time.Since(start)
@@ -343,6 +388,11 @@ func (p *Pool) instantiate(ctx context.Context) (*Isolate, error) {
 		ictx, iso.Value = p.cfg.Prepare(ctx, id)
 	}
 	mc := p.modCfg
+	var rs *randSource
+	if p.cfg.MaxRequestsPerIsolate > 0 && p.stats.ResetBlocker == "" {
+		rs = new(randSource)
+		mc = mc.WithRandSource(rs)
+	}
 	if p.cfg.Output != nil {
 		stdout, stderr := p.cfg.Output(id)
 		mc = mc.WithStdout(stdout).WithStderr(stderr)
@@ -355,6 +405,13 @@ func (p *Pool) instantiate(ctx context.Context) (*Isolate, error) {
 		return nil, fmt.Errorf("instantiating isolate %s: %w", id, err)
 	}
 	iso.Module = mod
+	if rs != nil {
+		iso.randAtStart = rs.read.Load()
+		if err := iso.bindGlobals(p.globals); err != nil {
+			mod.Close(ctx)
+			return nil, fmt.Errorf("instantiating isolate %s: %w", id, err)
+		}
+	}
 	if p.stats.Interrupt == InterruptGlobal {
 		g, ok := mod.ExportedGlobal(InterruptExport).(api.MutableGlobal)
 		c, ok2 := mod.ExportedGlobal(CountdownExport).(api.MutableGlobal)
@@ -488,10 +545,11 @@ func (p *Pool) Busy() int {
 }
 
 // Release returns a healthy isolate to the pool. An isolate that has served
-// Config.MaxRequestsPerIsolate calls is retired instead: closed and replaced
-// in the background.
+// Config.MaxRequestsPerIsolate calls is reset to its state after start (see
+// Pool.Resets) or, when the module does not allow that, retired: closed and
+// replaced in the background.
 func (p *Pool) Release(iso *Isolate) {
-	if max := p.cfg.MaxRequestsPerIsolate; max > 0 && iso.uses >= max {
+	if max := p.cfg.MaxRequestsPerIsolate; max > 0 && iso.uses >= max && !p.reset(iso) {
 		if !iso.state.CompareAndSwap(uint32(StateBusy), uint32(StateClosed)) {
 			panic(fmt.Sprintf("runtimepool: release of isolate %s in state %s", iso.ID, iso.State()))
 		}

@@ -177,8 +177,8 @@ func TestMaxRequestsPerIsolate(t *testing.T) {
 				}
 				p.Release(iso)
 			}
-			if c.max > 0 && p.Retired() == 0 {
-				t.Error("nothing retired")
+			if c.max > 0 && p.Resets() == 0 {
+				t.Errorf("nothing reset (%s)", p.Stats().ResetBlocker)
 			}
 		})
 	}

@@ -88,7 +88,7 @@ func poolFlags() []cli.Flag {
 		&cli.IntFlag{Name: "max-queue", Value: 1024, EnvVars: env("max-queue"),
 			Usage: "most requests waiting for an isolate before 503; 0 = no bound"},
 		&cli.IntFlag{Name: "max-requests-per-isolate", Value: 0, EnvVars: env("max-requests-per-isolate"),
-			Usage: "replace an isolate after this many requests; 0 = reuse forever, 1 = fresh isolate per request"},
+			Usage: "renew an isolate after this many requests (reset to its state after start, or a new instance); 0 = reuse forever, 1 = fresh isolate per request"},
 		&cli.GenericFlag{Name: "dir", Value: &repeated{}, EnvVars: env("dir"),
 			Usage: "grant the guest a directory, HOST[:GUEST][:ro] (repeatable)"},
 		&cli.GenericFlag{Name: "env", Value: &repeated{}, EnvVars: env("env"),

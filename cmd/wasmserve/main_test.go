@@ -246,3 +246,31 @@ func TestParseSize(t *testing.T) {
 		})
 	}
 }
+
+// TestRenewBanner: with --max-requests-per-isolate the banner says how
+// isolates are renewed, and why not by a reset when they cannot be.
+func TestRenewBanner(t *testing.T) {
+	cases := []struct {
+		name   string
+		module func(t *testing.T) string
+		want   string
+	}{
+		{"WAT guest is reset", func(*testing.T) string { return testguest.Path("guest-examples/hello-wat/hello.wasm") },
+			"renewed by resetting their memory and globals"},
+		{"Go guest gets new instances", func(t *testing.T) string { return testguest.Build(t, "hello") },
+			"renewed by new instances, which is slower: the module cannot be reset because it imports wasi_snapshot_preview1."},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, base, stderr := startServer(t, "--isolates", "1", "--max-requests-per-isolate", "1", c.module(t))
+			for i := range 3 {
+				if code, body := get(t, base+"/r"); code != 200 || body != "Hello from wasmserve: /r\n" {
+					t.Fatalf("request %d: %d %q", i, code, body)
+				}
+			}
+			if log := stderr.String(); !strings.Contains(log, c.want) {
+				t.Errorf("log lacks %q:\n%s", c.want, log)
+			}
+		})
+	}
+}

@@ -296,6 +296,15 @@ func banner(charm *log.Logger, path string, hc host.HandlerConfig, h *host.Handl
 		"module", path, "abi", "http-wasm handler", "isolates", h.Pool().Size(),
 		"compile", st.CompileTime.Round(time.Millisecond), "cache", cache,
 		"instantiate", st.InstantiateTime.Round(time.Millisecond))
+	if hc.MaxRequestsPerIsolate > 0 {
+		if st.ResetBlocker == "" {
+			charm.Info("isolates are renewed by resetting their memory and globals to the state after start",
+				"every", hc.MaxRequestsPerIsolate)
+		} else {
+			charm.Info("isolates are renewed by new instances, which is slower: the module cannot be reset because "+
+				st.ResetBlocker, "every", hc.MaxRequestsPerIsolate)
+		}
+	}
 	if r := srv.Resolved(); len(r.Candidates) > 1 {
 		charm.Info("address resolved to several IPs; using the first",
 			"address", r.Name, "using", r.IP, "candidates", r.Candidates)

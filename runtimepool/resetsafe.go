@@ -1,0 +1,202 @@
+package runtimepool
+
+import (
+	"fmt"
+)
+
+// An isolate can be reset to the state it had right after its start
+// function, instead of being replaced by a new instance, when all of that
+// state lives in its linear memory and its mutable globals: those the pool
+// can copy back. The scans below, run by rewrite, find what would put state
+// anywhere else: a table the code changes, a passive segment it drops, a
+// memory or mutable global shared with another module, or a WASI function
+// that changes the instance's file descriptor table.
+
+// wasiResetSafe are the WASI functions that keep no state in the instance
+// between calls. The rest (path_open, fd_close, fd_renumber,
+// fd_fdstat_set_flags, fd_seek, sock_accept, ...) open, close or move file
+// descriptors, which a reset could not put back.
+var wasiResetSafe = map[string]bool{
+	"args_get": true, "args_sizes_get": true,
+	"environ_get": true, "environ_sizes_get": true,
+	"clock_res_get": true, "clock_time_get": true,
+	"fd_write": true, "fd_fdstat_get": true,
+	"fd_prestat_get": true, "fd_prestat_dir_name": true,
+	"poll_oneoff": true, "proc_exit": true, "sched_yield": true,
+	// random_get keeps no state, but a start function that reads it
+	// leaves random bytes in memory that a reset would replay; the pool
+	// watches for that while instantiating.
+	"random_get": true,
+}
+
+// imports is what scanImports found in an import section.
+type imports struct {
+	globals      uint32 // imported globals, which come first in the index space
+	memories     int
+	resetBlocker string
+}
+
+// scanImports reads an import section.
+func scanImports(body []byte) (imports, error) {
+	var im imports
+	block := func(why string) {
+		if im.resetBlocker == "" {
+			im.resetBlocker = why
+		}
+	}
+	r := reader{b: body}
+	n, err := r.u32()
+	if err != nil {
+		return im, err
+	}
+	for i := uint32(0); i < n; i++ {
+		module, err := r.name()
+		if err != nil {
+			return im, fmt.Errorf("import %d: module: %w", i, err)
+		}
+		name, err := r.name()
+		if err != nil {
+			return im, fmt.Errorf("import %d: name: %w", i, err)
+		}
+		kind, err := r.byte()
+		if err != nil {
+			return im, fmt.Errorf("import %d: %w", i, err)
+		}
+		switch kind {
+		case 0x00: // func: type index
+			_, err = r.u32()
+			switch {
+			case module == "http_handler":
+				// The ABI's per-request state is reset by every
+				// request; what the start function sets
+				// (enable_features) does not change afterwards.
+			case module == "wasi_snapshot_preview1" && wasiResetSafe[name]:
+			default:
+				block(fmt.Sprintf("it imports %s.%s, which may keep state outside its memory", module, name))
+			}
+		case 0x01: // table: reference type, limits
+			block("it imports a table")
+			if _, err = r.byte(); err == nil {
+				err = r.limits()
+			}
+		case 0x02: // memory: limits
+			block("it imports its memory")
+			im.memories++
+			err = r.limits()
+		case 0x03: // global: value type, mutability
+			im.globals++
+			var mut byte
+			if _, err = r.byte(); err == nil {
+				if mut, err = r.byte(); mut == 1 {
+					block("it imports a mutable global")
+				}
+			}
+		case 0x04: // tag: attribute, type index
+			if _, err = r.byte(); err == nil {
+				_, err = r.u32()
+			}
+		default:
+			return im, fmt.Errorf("import %d: unknown kind 0x%02x", i, kind)
+		}
+		if err != nil {
+			return im, fmt.Errorf("import %d: %w", i, err)
+		}
+	}
+	return im, nil
+}
+
+// scanMemories reads a memory section: how many memories it defines, and
+// whether one is shared (threads).
+func scanMemories(body []byte) (n uint32, shared bool, err error) {
+	r := reader{b: body}
+	if n, err = r.u32(); err != nil {
+		return 0, false, fmt.Errorf("count: %w", err)
+	}
+	for i := uint32(0); i < n; i++ {
+		if r.pos < len(r.b) && r.b[r.pos]&0x02 != 0 {
+			shared = true
+		}
+		if err := r.limits(); err != nil {
+			return 0, false, fmt.Errorf("memory %d: %w", i, err)
+		}
+	}
+	return n, shared, nil
+}
+
+// scanGlobals reads a global section whose first global has index first, and
+// returns the indices of the mutable globals of a number type. A mutable
+// global of another type (v128, a reference) cannot be restored through
+// wazero's API and blocks resets.
+func scanGlobals(body []byte, first uint32) (mutable []uint32, resetBlocker string, err error) {
+	r := reader{b: body}
+	n, err := r.u32()
+	if err != nil {
+		return nil, "", fmt.Errorf("count: %w", err)
+	}
+	for i := uint32(0); i < n; i++ {
+		t, err := r.byte()
+		if err != nil {
+			return nil, "", fmt.Errorf("global %d: %w", i, err)
+		}
+		if !isValType(t) {
+			return nil, "", fmt.Errorf("global %d: unknown value type 0x%02x", i, t)
+		}
+		mut, err := r.byte()
+		if err != nil {
+			return nil, "", fmt.Errorf("global %d: %w", i, err)
+		}
+		if mut == 1 {
+			switch t {
+			case 0x7F, 0x7E, 0x7D, 0x7C: // i32 i64 f32 f64
+				mutable = append(mutable, first+i)
+			default:
+				if resetBlocker == "" {
+					resetBlocker = fmt.Sprintf("its global %d is a mutable v128 or reference", first+i)
+				}
+			}
+		}
+		// The initialiser: a constant expression up to its end.
+		depth := 1
+		for depth > 0 {
+			op, err := r.byte()
+			if err != nil {
+				return nil, "", fmt.Errorf("global %d: initialiser: %w", i, err)
+			}
+			if err := r.immediates(op, &depth); err != nil {
+				return nil, "", fmt.Errorf("global %d: initialiser: %w", i, err)
+			}
+		}
+	}
+	return mutable, resetBlocker, nil
+}
+
+// stateChange names the instruction op (its immediates follow in rest) when
+// it changes an instance's state outside memory and globals: a table's
+// contents or size, or which passive segments are left. Otherwise it returns
+// "".
+func stateChange(op byte, rest []byte) string {
+	switch op {
+	case 0x26:
+		return "its code uses table.set"
+	case 0xFC:
+		sub, err := (&reader{b: rest}).u32()
+		if err != nil {
+			return ""
+		}
+		switch sub {
+		case 9:
+			return "its code uses data.drop"
+		case 12:
+			return "its code uses table.init"
+		case 13:
+			return "its code uses elem.drop"
+		case 14:
+			return "its code uses table.copy"
+		case 15:
+			return "its code uses table.grow"
+		case 17:
+			return "its code uses table.fill"
+		}
+	}
+	return ""
+}
