@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/wasmserve/wasmserve/internal/prefault"
 )
 
 // InterruptExport is the name under which a rewritten module exports its
@@ -173,7 +175,7 @@ func rewrite(wasm []byte) ([]byte, error) {
 		}
 	}
 
-	out := make([]byte, 0, len(wasm)+len(wasm)/8+64)
+	out := prefault.Make(0, len(wasm)+len(wasm)/8+64)
 	out = append(out, wasm[:8]...)
 	doneGlobal, doneExport := false, false
 	emit := func(id byte, body []byte) {
@@ -396,7 +398,7 @@ func rewriteCode(body []byte, global uint32) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("count: %w", err)
 	}
-	out := appendU32(make([]byte, 0, len(body)+len(body)/8), n)
+	out := appendU32(prefault.Make(0, len(body)+len(body)/8), n)
 	var fn []byte
 	for i := uint32(0); i < n; i++ {
 		size, err := r.u32()

@@ -17,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/wasmserve/wasmserve/host"
+	"github.com/wasmserve/wasmserve/internal/prefault"
 )
 
 func defaultCacheDir() string {
@@ -41,7 +42,7 @@ func serveCommand() *cli.Command {
 // readModule reads a module file and checks that it is WebAssembly at all,
 // so that the common mistakes get a message that names the file.
 func readModule(path string) ([]byte, error) {
-	wasm, err := os.ReadFile(path)
+	wasm, err := prefault.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("module %s: no such file (check the path)", path)

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package prefault
+
+// populate does nothing: only Linux maps pages in advance here.
+func populate([]byte) error { return nil }
