@@ -39,8 +39,8 @@ type Config struct {
 	// Isolates is the number of pooled instances. 0 means one per CPU;
 	// a negative number is an error.
 	Isolates int
-	// CacheDir holds compiled code between runs. Empty disables the
-	// on-disk cache.
+	// CacheDir holds compiled code, and the modules rewritten for
+	// Interruptible, between runs. Empty disables the on-disk cache.
 	CacheDir string
 	// MemoryLimitPages caps every isolate's linear memory, in 64 KiB
 	// pages. 0 means wazero's limit, 65536 pages (4 GiB).
@@ -207,7 +207,7 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
 	code := wasm
 	switch {
 	case cfg.Interruptible:
-		rw, err := RewriteInterruptible(wasm)
+		rw, err := rewriteCached(cfg.CacheDir, wasm, p.log)
 		if err != nil {
 			p.log.Warn("the module cannot be made cheaply interruptible; falling back to wazero's close-on-context-done, "+
 				"which costs on every call and loop iteration", "err", err)

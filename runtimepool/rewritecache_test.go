@@ -1,0 +1,143 @@
+package runtimepool
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"hash/crc32"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// entry encodes a cache entry: the module and its CRC-32C.
+func entry(out []byte) []byte {
+	return binary.LittleEndian.AppendUint32(append([]byte(nil), out...), crc32.Checksum(out, castagnoli))
+}
+
+// TestRewriteCached: the first call rewrites and stores, later calls read
+// what is stored, damaged entries are replaced, refusals are not stored, and
+// a cache that cannot be written still yields the rewrite.
+func TestRewriteCached(t *testing.T) {
+	spin := readWasm(t, "spin.wasm")
+	want, err := RewriteInterruptible(spin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A valid entry other than the rewrite: getting it back shows that
+	// the cache was read rather than the module rewritten again.
+	planted := []byte("\x00asm planted")
+	noMemory := module(typeNop, funcNop, sec(10, 1, 2, 0, 0x0B))
+	cases := []struct {
+		name    string
+		wasm    []byte
+		stored  []byte // the entry there before the call; nil for none
+		want    []byte // nil: the call fails
+		entry   []byte // the entry after the call; nil for none
+		badPath bool   // the cache directory is a regular file
+	}{
+		{name: "miss stores the rewrite", wasm: spin, want: want, entry: entry(want)},
+		{name: "hit reads the entry", wasm: spin, stored: entry(planted), want: planted, entry: entry(planted)},
+		{name: "damaged entry is replaced", wasm: spin, stored: append(entry(want)[:20], 1, 2, 3, 4), want: want, entry: entry(want)},
+		{name: "entry shorter than its checksum", wasm: spin, stored: []byte{1, 2}, want: want, entry: entry(want)},
+		{name: "refusal is not stored", wasm: noMemory},
+		{name: "unwritable cache", wasm: spin, want: want, badPath: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if c.badPath {
+				dir = filepath.Join(dir, "file")
+				if err := os.WriteFile(dir, nil, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			path := rewritePath(dir, c.wasm)
+			if c.stored != nil {
+				if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, c.stored, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := rewriteCached(dir, c.wasm, slog.New(slog.DiscardHandler))
+			switch {
+			case c.want == nil && err == nil:
+				t.Fatal("no error for a module the rewriter refuses")
+			case c.want != nil && err != nil:
+				t.Fatal(err)
+			case !bytes.Equal(got, c.want):
+				t.Fatalf("got %d bytes, want %d", len(got), len(c.want))
+			}
+			stored, err := os.ReadFile(path)
+			if c.entry == nil {
+				if err == nil {
+					t.Fatalf("an entry of %d bytes was stored", len(stored))
+				}
+				return
+			}
+			if !bytes.Equal(stored, c.entry) {
+				t.Fatalf("stored %d bytes, want %d", len(stored), len(c.entry))
+			}
+			if tmp, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*.tmp")); len(tmp) > 0 {
+				t.Errorf("temporary files left behind: %v", tmp)
+			}
+		})
+	}
+}
+
+// TestRewriteCachedKey: an entry belongs to one module and one rewriter;
+// with another of either it is not used.
+func TestRewriteCachedKey(t *testing.T) {
+	dir := t.TempDir()
+	spin, other := readWasm(t, "spin.wasm"), readWasm(t, "rw_mvp.wasm")
+	planted := []byte("\x00asm planted")
+	if err := writeCached(rewritePath(dir, spin), planted); err != nil {
+		t.Fatal(err)
+	}
+	if rewritePath(dir, spin) == rewritePath(dir, other) {
+		t.Fatal("two modules share a cache entry")
+	}
+	old := rewriterSum
+	rewriterSum[0]++ // as if interrupt.go had changed
+	defer func() { rewriterSum = old }()
+	got, err := rewriteCached(dir, spin, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(got, planted) {
+		t.Fatal("an entry written by another rewriter was used")
+	}
+}
+
+// TestNewRewriteCache: a pool made twice over one cache directory rewrites
+// once, and the second pool's isolates are interruptible all the same.
+func TestNewRewriteCache(t *testing.T) {
+	dir := t.TempDir()
+	wasm := readWasm(t, "spin.wasm")
+	for i := range 2 {
+		p, err := New(context.Background(), wasm, Config{Isolates: 1, Interruptible: true, CacheDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := p.InterruptMode(); m != InterruptGlobal {
+			t.Fatalf("pool %d: interrupt mode %s, want global", i, m)
+		}
+		iso, err := p.Acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.InterruptAll()
+		if _, err := call(t, context.Background(), iso, "nop"); err == nil {
+			t.Errorf("pool %d: a call ran after InterruptAll", i)
+		}
+		p.Discard(iso, nil)
+		p.Close(context.Background())
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, rewriteDir))
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("%d entries in the rewrite cache (%v), want 1", len(entries), err)
+	}
+}
