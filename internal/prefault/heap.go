@@ -10,8 +10,12 @@ import (
 // minWarm is the smallest WarmHeap worth its garbage collection.
 const minWarm = 8 << 20
 
-// warming lets one WarmHeap at a time change the GC percentage, so that
-// concurrent calls cannot restore each other's setting.
+// warmSlack is how far, beyond twice the warm-up, the heap may grow before
+// the collector runs during it.
+const warmSlack = 64 << 20
+
+// warming lets one WarmHeap at a time change the collector's settings, so
+// that concurrent calls cannot restore each other's.
 var warming sync.Mutex
 
 // WarmHeap readies about n bytes of Go heap, mapped in advance, for the
@@ -23,11 +27,13 @@ var warming sync.Mutex
 // are first written. WarmHeap instead allocates n bytes, maps them in one
 // system call (in transparent huge pages where the kernel allows it),
 // and lets the garbage collector free them at once, so that the heap reuses
-// those pages. Garbage collection stays off until done, as it is the
-// collector's pacing that would otherwise hand the free pages back to the
-// kernel. done stops asking for huge pages and, in the background, collects
-// once, returns what the start-up left unused to the kernel and restores
-// the GC percentage.
+// those pages. Until done the collector runs only if the heap passes twice
+// n and 64 MiB more (a memory limit; a lower GOMEMLIMIT stays), as it is
+// its pacing that would otherwise hand the free pages back to the kernel;
+// the bound is for the start-up that allocates far more than n, such as one
+// that compiles the module. done stops asking for huge pages and, in the
+// background, collects once, returns what the start-up left unused to the
+// kernel and restores the GC percentage and the memory limit.
 //
 // Below 8 MiB, or while another warm-up runs, it does nothing.
 func WarmHeap(n int) (done func()) {
@@ -35,6 +41,7 @@ func WarmHeap(n int) (done func()) {
 		return func() {}
 	}
 	percent := debug.SetGCPercent(-1)
+	limit := debug.SetMemoryLimit(min(debug.SetMemoryLimit(-1), int64(2*n+warmSlack)))
 	b := make([]byte, n)
 	addr := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 	hugePages(addr, n, true)
@@ -49,6 +56,7 @@ func WarmHeap(n int) (done func()) {
 				// One collection, with the percentage still off, then
 				// the pacing starts from the heap that is left.
 				debug.FreeOSMemory()
+				debug.SetMemoryLimit(limit)
 				debug.SetGCPercent(percent)
 				warming.Unlock()
 			}()
