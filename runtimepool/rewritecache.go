@@ -2,7 +2,7 @@ package runtimepool
 
 import (
 	"crypto/sha256"
-	_ "embed" // the rewriter's source, for rewriterSum
+	"embed"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/wasmserve/wasmserve/internal/prefault"
 )
@@ -19,18 +20,28 @@ import (
 // modules, next to wazero's own.
 const rewriteDir = "wasmserve-interruptible"
 
-// rewriterSource is the file that holds the whole of RewriteInterruptible:
-// a cached rewrite is valid only for the very code that wrote it, so the
-// cache key includes this text. Code that changes the rewriter's output
-// must stay in this file.
+// packageSource is this package's source. A cached rewrite is valid only
+// for the code that wrote it, so the cache key includes a hash of all of it:
+// any change to the package, to the rewriter or not, sets the cache aside,
+// and there is no version number to remember to bump.
 //
-//go:embed interrupt.go
-var rewriterSource []byte
+//go:embed *.go
+var packageSource embed.FS
 
-var (
-	rewriterSum = sha256.Sum256(rewriterSource)
-	castagnoli  = crc32.MakeTable(crc32.Castagnoli)
-)
+// rewriterSum is the hash of packageSource: each file's name, length and
+// contents, in name order. A test may replace it.
+var rewriterSum = sync.OnceValue(func() [sha256.Size]byte {
+	h := sha256.New()
+	entries, _ := fs.ReadDir(packageSource, ".")
+	for _, e := range entries {
+		b, _ := packageSource.ReadFile(e.Name())
+		h.Write(binary.LittleEndian.AppendUint64([]byte(e.Name()+"\x00"), uint64(len(b))))
+		h.Write(b)
+	}
+	return [sha256.Size]byte(h.Sum(nil))
+})
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // rewriteCached returns RewriteInterruptible(wasm), read from dir when an
 // earlier run left it there, or rewritten and left there for the next run.
@@ -39,7 +50,7 @@ var (
 // rewrites. The cache is best-effort: an entry that cannot be read or
 // written is logged at debug level and the module rewritten.
 //
-// An entry is named by the SHA-256 of the rewriter's source and of wasm,
+// An entry is named by the SHA-256 of the package's source and of wasm,
 // and holds the rewritten module followed by its CRC-32C, little endian.
 // Rewrites that fail are not cached.
 func rewriteCached(dir string, wasm []byte, log *slog.Logger) ([]byte, error) {
@@ -68,7 +79,8 @@ func rewriteCached(dir string, wasm []byte, log *slog.Logger) ([]byte, error) {
 // rewritePath is where the rewrite of wasm is cached in dir.
 func rewritePath(dir string, wasm []byte) string {
 	h := sha256.New()
-	h.Write(rewriterSum[:])
+	sum := rewriterSum()
+	h.Write(sum[:])
 	h.Write(wasm)
 	return filepath.Join(dir, rewriteDir, hex.EncodeToString(h.Sum(nil))+".wasm")
 }

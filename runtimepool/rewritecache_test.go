@@ -101,8 +101,12 @@ func TestRewriteCachedKey(t *testing.T) {
 		t.Fatal("two modules share a cache entry")
 	}
 	old := rewriterSum
-	rewriterSum[0]++ // as if interrupt.go had changed
 	defer func() { rewriterSum = old }()
+	rewriterSum = func() [32]byte { // as if the package had changed
+		sum := old()
+		sum[0]++
+		return sum
+	}
 	got, err := rewriteCached(dir, spin, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -139,5 +143,18 @@ func TestNewRewriteCache(t *testing.T) {
 	entries, err := os.ReadDir(filepath.Join(dir, rewriteDir))
 	if err != nil || len(entries) != 1 {
 		t.Fatalf("%d entries in the rewrite cache (%v), want 1", len(entries), err)
+	}
+}
+
+// TestRewriterSumCoversRewriter: the source the cache key hashes includes
+// the rewriter as it is on disk.
+func TestRewriterSumCoversRewriter(t *testing.T) {
+	want, err := os.ReadFile("interrupt.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := packageSource.ReadFile("interrupt.go")
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("the embedded interrupt.go differs from the file (err %v)", err)
 	}
 }
