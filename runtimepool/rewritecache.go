@@ -20,6 +20,11 @@ import (
 // modules, next to wazero's own.
 const rewriteDir = "wasmserve-interruptible"
 
+// minCachedRewrite is the smallest module whose rewrite is cached: below
+// it, rewriting costs less than a look-up (about 0.8 ms, most of it first
+// touches of code and data).
+const minCachedRewrite = 256 << 10
+
 // packageSource is this package's source. A cached rewrite is valid only
 // for the code that wrote it, so the cache key includes a hash of all of it:
 // any change to the package, to the rewriter or not, sets the cache aside,
@@ -46,15 +51,15 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // rewriteCached returns RewriteInterruptible(wasm), read from dir when an
 // earlier run left it there, or rewritten and left there for the next run.
 // The rewrite of a Go guest costs tens of milliseconds of every start; a
-// hash of the module and a read cost a few. With dir empty it only
-// rewrites. The cache is best-effort: an entry that cannot be read or
+// hash of the module and a read cost a few. With dir empty, or a module
+// smaller than minCachedRewrite, it only rewrites. The cache is best-effort: an entry that cannot be read or
 // written is logged at debug level and the module rewritten.
 //
 // An entry is named by the SHA-256 of the package's source and of wasm,
 // and holds the rewritten module followed by its CRC-32C, little endian.
 // Rewrites that fail are not cached.
 func rewriteCached(dir string, wasm []byte, log *slog.Logger) ([]byte, error) {
-	if dir == "" {
+	if dir == "" || len(wasm) < minCachedRewrite {
 		return RewriteInterruptible(wasm)
 	}
 	path := rewritePath(dir, wasm)

@@ -16,19 +16,32 @@ func entry(out []byte) []byte {
 	return binary.LittleEndian.AppendUint32(append([]byte(nil), out...), crc32.Checksum(out, castagnoli))
 }
 
+// bigSpin is spin.wasm with a custom section that makes it large enough
+// for its rewrite to be cached.
+func bigSpin(t *testing.T) []byte {
+	t.Helper()
+	return append(readWasm(t, "spin.wasm"), custom("pad", make([]byte, minCachedRewrite)...)...)
+}
+
 // TestRewriteCached: the first call rewrites and stores, later calls read
 // what is stored, damaged entries are replaced, refusals are not stored, and
-// a cache that cannot be written still yields the rewrite.
+// a cache that cannot be written still yields the rewrite; small modules
+// are only rewritten.
 func TestRewriteCached(t *testing.T) {
-	spin := readWasm(t, "spin.wasm")
+	spin := bigSpin(t)
 	want, err := RewriteInterruptible(spin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	small := readWasm(t, "spin.wasm")
+	wantSmall, err := RewriteInterruptible(small)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A valid entry other than the rewrite: getting it back shows that
 	// the cache was read rather than the module rewritten again.
 	planted := []byte("\x00asm planted")
-	noMemory := module(typeNop, funcNop, sec(10, 1, 2, 0, 0x0B))
+	noMemory := module(typeNop, funcNop, sec(10, 1, 2, 0, 0x0B), custom("pad", make([]byte, minCachedRewrite)...))
 	cases := []struct {
 		name    string
 		wasm    []byte
@@ -42,6 +55,8 @@ func TestRewriteCached(t *testing.T) {
 		{name: "damaged entry is replaced", wasm: spin, stored: append(entry(want)[:20], 1, 2, 3, 4), want: want, entry: entry(want)},
 		{name: "entry shorter than its checksum", wasm: spin, stored: []byte{1, 2}, want: want, entry: entry(want)},
 		{name: "refusal is not stored", wasm: noMemory},
+		{name: "small module is not stored", wasm: small, want: wantSmall},
+		{name: "small module is not looked up", wasm: small, stored: entry(planted), want: wantSmall, entry: entry(planted)},
 		{name: "unwritable cache", wasm: spin, want: want, badPath: true},
 	}
 	for _, c := range cases {
@@ -92,7 +107,7 @@ func TestRewriteCached(t *testing.T) {
 // with another of either it is not used.
 func TestRewriteCachedKey(t *testing.T) {
 	dir := t.TempDir()
-	spin, other := readWasm(t, "spin.wasm"), readWasm(t, "rw_mvp.wasm")
+	spin, other := bigSpin(t), readWasm(t, "rw_mvp.wasm")
 	planted := []byte("\x00asm planted")
 	if err := writeCached(rewritePath(dir, spin), planted); err != nil {
 		t.Fatal(err)
@@ -120,7 +135,7 @@ func TestRewriteCachedKey(t *testing.T) {
 // once, and the second pool's isolates are interruptible all the same.
 func TestNewRewriteCache(t *testing.T) {
 	dir := t.TempDir()
-	wasm := readWasm(t, "spin.wasm")
+	wasm := bigSpin(t)
 	for i := range 2 {
 		p, err := New(context.Background(), wasm, Config{Isolates: 1, Interruptible: true, CacheDir: dir})
 		if err != nil {
