@@ -52,8 +52,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // earlier run left it there, or rewritten and left there for the next run.
 // The rewrite of a Go guest costs tens of milliseconds of every start; a
 // hash of the module and a read cost a few. With dir empty, or a module
-// smaller than minCachedRewrite, it only rewrites. The cache is best-effort: an entry that cannot be read or
-// written is logged at debug level and the module rewritten.
+// smaller than minCachedRewrite, it only rewrites. The cache is
+// best-effort: an entry that cannot be read or written is logged at debug
+// level and the module rewritten.
 //
 // An entry is named by the SHA-256 of the package's source and of wasm,
 // and holds the rewritten module followed by its CRC-32C, little endian.
