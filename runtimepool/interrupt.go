@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/wasmserve/wasmserve/internal/prefault"
 )
 
 // InterruptExport is the name under which a rewritten module exports its
@@ -218,7 +220,7 @@ func rewrite(wasm []byte, checks bool) ([]byte, moduleInfo, error) {
 		info.globals = append(info.globals, GlobalExportPrefix+strconv.FormatUint(uint64(g), 10))
 	}
 
-	out := make([]byte, 0, len(wasm)+len(wasm)/8+64)
+	out := prefault.Make(0, len(wasm)+len(wasm)/8+64)
 	out = append(out, wasm[:8]...)
 	doneGlobal, doneExport := !checks, false
 	emit := func(id byte, body []byte) {
@@ -427,7 +429,7 @@ func rewriteCode(body []byte, sc *codeScan) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("count: %w", err)
 	}
-	out := appendU32(make([]byte, 0, len(body)+len(body)/8), n)
+	out := appendU32(prefault.Make(0, len(body)+len(body)/8), n)
 	var fn []byte
 	for i := uint32(0); i < n; i++ {
 		size, err := r.u32()

@@ -39,8 +39,8 @@ type Config struct {
 	// Isolates is the number of pooled instances. 0 means one per CPU;
 	// a negative number is an error.
 	Isolates int
-	// CacheDir holds compiled code between runs. Empty disables the
-	// on-disk cache.
+	// CacheDir holds compiled code, and the modules rewritten for
+	// Interruptible, between runs. Empty disables the on-disk cache.
 	CacheDir string
 	// MemoryLimitPages caps every isolate's linear memory, in 64 KiB
 	// pages. 0 means wazero's limit, 65536 pages (4 GiB).
@@ -226,7 +226,7 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
 			p.stats.Interrupt = InterruptContext
 		}
 	case cfg.Interruptible:
-		rw, inf, err := rewrite(wasm, true)
+		rw, inf, err := rewriteCached(cfg.CacheDir, wasm, true, p.log)
 		if err != nil {
 			p.log.Warn("the module cannot be made cheaply interruptible; falling back to wazero's close-on-context-done, "+
 				"which costs on every call and loop iteration", "err", err)
@@ -239,7 +239,7 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
 		p.stats.Interrupt = InterruptGlobal
 	case cfg.MaxRequestsPerIsolate > 0:
 		// Only exports the mutable globals, for resets.
-		rw, inf, err := rewrite(wasm, false)
+		rw, inf, err := rewriteCached(cfg.CacheDir, wasm, false, p.log)
 		if err != nil {
 			info.resetBlocker = "it could not be rewritten: " + err.Error()
 		} else {
