@@ -283,12 +283,9 @@ func (h *Handler) call(iso *runtimepool.Isolate, pool *runtimepool.Pool, st *iso
 // limit) with a request id; the detail goes only to the log under the same
 // id. A full queue answers 503 with Retry-After.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h.cfg.MaxBody > 0 {
-		if r.ContentLength > h.cfg.MaxBody {
-			writeError(w, http.StatusRequestEntityTooLarge, "413 request body too large", "")
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBody)
+	if !limitBody(w, r, h.cfg.MaxBody) {
+		writeError(w, http.StatusRequestEntityTooLarge, "413 request body too large", "")
+		return
 	}
 	iso, pool, err := h.acquire(r.Context())
 	if err != nil {
@@ -343,6 +340,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	clear(w.Header())
 	writeError(w, code, text, id)
+}
+
+// limitBody bounds r's body to max bytes (0: no bound). It reports false
+// when the declared length is already over; a body of unknown length is
+// wrapped in http.MaxBytesReader, whose error read_body turns into a trap
+// answered with 413. A request without a body (net/http gives it
+// http.NoBody) is left alone: it cannot go over, and wrapping it would
+// cost every GET an allocation.
+func limitBody(w http.ResponseWriter, r *http.Request, max int64) bool {
+	if max <= 0 || r.Body == nil || r.Body == http.NoBody {
+		return true
+	}
+	if r.ContentLength > max {
+		return false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, max)
+	return true
 }
 
 // writeError answers a generic error. No guest or host error text reaches
