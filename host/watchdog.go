@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/wasmserve/wasmserve/runtimepool"
 )
@@ -31,8 +32,12 @@ type watchdog struct {
 	done   chan struct{}
 	closed sync.Once
 
-	mu     sync.Mutex
-	states []*isolateState // isolates that have made a call and are not closed
+	mu sync.Mutex
+	// states are the isolates that have made a call, held weakly: an
+	// isolate the pool has closed and dropped is collected with its
+	// memory, even while the watchdog is parked and does not scan. (With
+	// --max-requests-per-isolate 1 that is every request's isolate.)
+	states []weak.Pointer[isolateState]
 }
 
 // Bounds of a watchdog tick: a sixteenth of the timeout within them.
@@ -67,8 +72,9 @@ func newWatchdog(timeout time.Duration) *watchdog {
 func (wd *watchdog) arm(st *isolateState, iso *runtimepool.Isolate) int64 {
 	if st.iso == nil {
 		st.iso = iso
+		wp := weak.Make(st)
 		wd.mu.Lock()
-		wd.states = append(wd.states, st)
+		wd.states = append(wd.states, wp)
 		wd.mu.Unlock()
 	}
 	d := wd.now.Load() + wd.ticks
@@ -125,16 +131,17 @@ func (wd *watchdog) run() {
 }
 
 // scan interrupts the calls whose deadline is now or before and forgets
-// closed isolates. It reports whether any call was in flight.
+// closed and collected isolates. It reports whether any call was in flight.
 func (wd *watchdog) scan(now int64) (busy bool) {
 	wd.mu.Lock()
 	defer wd.mu.Unlock()
 	live := wd.states[:0]
-	for _, st := range wd.states {
-		if st.iso.State() == runtimepool.StateClosed {
+	for _, wp := range wd.states {
+		st := wp.Value()
+		if st == nil || st.iso.State() == runtimepool.StateClosed {
 			continue
 		}
-		live = append(live, st)
+		live = append(live, wp)
 		d := st.deadline.Load()
 		if d == 0 {
 			continue

@@ -3,6 +3,8 @@ package host
 import (
 	"context"
 	"errors"
+	"net/http/httptest"
+	"runtime"
 	"testing"
 	"time"
 
@@ -136,5 +138,41 @@ func TestWatchdogTicks(t *testing.T) {
 				t.Errorf("allowance %v (%d ticks), a whole tick longer than the timeout %v", got, wd.ticks, c.timeout)
 			}
 		})
+	}
+}
+
+// TestWatchdogForgetsClosedIsolates: the watchdog does not keep isolates
+// the pool closed alive, even parked: with a fresh isolate per request
+// (and with it a 64 KiB linear memory each), holding them until a scan
+// would hold hundreds of megabytes under load.
+func TestWatchdogForgetsClosedIsolates(t *testing.T) {
+	const requests = 100
+	h, err := NewHandler(context.Background(), readFile(t, "guest-examples/hello-wat/hello.wasm"),
+		HandlerConfig{Isolates: 2, MaxRequestsPerIsolate: 1, HandlerTimeout: time.Hour, CacheDir: testguest.CacheDir(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	for range requests {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/x", nil))
+		if w.Code != 200 {
+			t.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
+	waitFull(t, h)
+	runtime.GC()
+	runtime.GC()
+	h.wd.mu.Lock()
+	registered, alive := len(h.wd.states), 0
+	for _, wp := range h.wd.states {
+		if wp.Value() != nil {
+			alive++
+		}
+	}
+	h.wd.mu.Unlock()
+	t.Logf("%d requests: %d isolate states registered, %d still alive", requests, registered, alive)
+	if alive > h.Pool().Size() {
+		t.Errorf("%d closed isolates kept alive by the watchdog", alive-h.Pool().Size())
 	}
 }
