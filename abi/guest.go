@@ -34,6 +34,7 @@ type Guest struct {
 	nw             nextWriter    // what next writes to, reused
 	tee            *bytes.Buffer // reused for exchange.reqTee
 	out            *bytes.Buffer // reused for exchange.held
+	names, values  internTable   // header names and values the guest set lately
 	stack          [2]uint64
 }
 

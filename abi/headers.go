@@ -159,7 +159,7 @@ func (g *Guest) headerArgs(fn string, stack []uint64, withValue bool) (HeaderKin
 		if !validHeaderValue(v) {
 			g.trap(fn, "invalid value for header %q: control characters are not allowed", name)
 		}
-		value = string(v)
+		value = g.headerValue(v)
 	}
 	return kind, h, name, value
 }
@@ -173,7 +173,7 @@ func setHeaderValue(ctx context.Context, _ api.Module, stack []uint64) {
 		return
 	}
 	deleteFold(h, name)
-	h[http.CanonicalHeaderKey(string(name))] = []string{value}
+	h[g.headerName(name)] = []string{value}
 }
 
 func addHeaderValue(ctx context.Context, _ api.Module, stack []uint64) {
@@ -189,7 +189,7 @@ func addHeaderValue(ctx context.Context, _ api.Module, stack []uint64) {
 			return
 		}
 	}
-	h[http.CanonicalHeaderKey(string(name))] = []string{value}
+	h[g.headerName(name)] = []string{value}
 }
 
 func removeHeader(ctx context.Context, _ api.Module, stack []uint64) {

@@ -2,10 +2,12 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync"
@@ -184,6 +186,7 @@ func TestBodyLimit(t *testing.T) {
 		body io.Reader
 		want int
 	}{
+		{"no body", nil, 200},
 		{"within the limit", strings.NewReader(strings.Repeat("x", 1024)), 200},
 		{"declared length over the limit", strings.NewReader(strings.Repeat("x", 4096)), 413},
 		// A reader of unknown type is sent chunked: the guest finds out
@@ -200,6 +203,47 @@ func TestBodyLimit(t *testing.T) {
 				t.Errorf("body %q", body)
 			}
 			waitFull(t, h)
+		})
+	}
+}
+
+// TestLimitBody: a body that may go over the limit is wrapped or refused;
+// a request without one keeps http.NoBody, so that a GET allocates no
+// MaxBytesReader.
+func TestLimitBody(t *testing.T) {
+	cases := []struct {
+		name    string
+		body    io.ReadCloser
+		length  int64
+		max     int64
+		ok      bool
+		wrapped bool
+	}{
+		{"no limit", io.NopCloser(strings.NewReader("abc")), 3, 0, true, false},
+		{"no body", http.NoBody, 0, 10, true, false},
+		{"nil body", nil, 0, 10, true, false},
+		{"declared length within", io.NopCloser(strings.NewReader("abc")), 3, 10, true, true},
+		{"declared length over", io.NopCloser(strings.NewReader("abcdef")), 6, 5, false, false},
+		{"unknown length", io.NopCloser(strings.NewReader("abcdef")), -1, 5, true, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "/", nil)
+			r.Body, r.ContentLength = c.body, c.length
+			ok := limitBody(httptest.NewRecorder(), r, c.max)
+			if ok != c.ok {
+				t.Fatalf("limitBody = %v, want %v", ok, c.ok)
+			}
+			if wrapped := r.Body != c.body; wrapped != c.wrapped {
+				t.Fatalf("body wrapped: %v, want %v", wrapped, c.wrapped)
+			}
+			if c.wrapped && c.length < 0 {
+				_, err := io.ReadAll(r.Body)
+				var tooBig *http.MaxBytesError
+				if !errors.As(err, &tooBig) {
+					t.Errorf("reading past the limit: %v, want a MaxBytesError", err)
+				}
+			}
 		})
 	}
 }

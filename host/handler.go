@@ -41,9 +41,11 @@ type HandlerConfig struct {
 	Logger *slog.Logger
 
 	// HandlerTimeout bounds one request's time inside the guest; past it
-	// the guest is interrupted and the client gets 504. 0 means no
-	// timeout, and then guest calls are not interruptible at all, which
-	// makes them cheaper (see RATIONALE.md).
+	// the guest is interrupted and the client gets 504. The interruption
+	// comes less than two ticks of a sixteenth of the timeout (at least
+	// 1 ms, at most 1 s) after it. 0 means no timeout, and then guest
+	// calls are not interruptible at all, which makes them cheaper (see
+	// RATIONALE.md).
 	HandlerTimeout time.Duration
 	// MaxBody bounds the request body in bytes; a bigger one gets 413.
 	// 0 means no bound.
@@ -89,6 +91,7 @@ type Handler struct {
 	reload sync.Mutex     // one reload at a time
 	drains sync.WaitGroup // old generations draining
 
+	wd          *watchdog       // handler timeout in interrupt-global mode; nil without one
 	base        context.Context // parent of every guest call's context (fallback mode)
 	interrupt   context.CancelFunc
 	interrupted atomic.Bool
@@ -96,11 +99,12 @@ type Handler struct {
 }
 
 // isolateState is the host's state of one isolate: its guest, and the
-// handler-timeout timer reused for every call (interrupt-global mode).
+// deadline of its call in flight, which the watchdog reads (interrupt-global
+// mode).
 type isolateState struct {
 	guest    *abi.Guest
-	timer    *time.Timer // created at the isolate's first call
-	timedOut atomic.Bool // set by timer before it interrupts the isolate
+	iso      *runtimepool.Isolate // set at the first call, by the watchdog
+	deadline atomic.Int64         // watchdog tick; 0 when idle, deadlineFired once interrupted
 }
 
 // generation is one compiled module and its pool. A reload makes a new one
@@ -134,8 +138,14 @@ func NewHandler(ctx context.Context, wasm []byte, cfg HandlerConfig) (*Handler, 
 		h.abi.Next = NewProxy(u, logger)
 	}
 	h.base, h.interrupt = context.WithCancel(context.Background())
+	if cfg.HandlerTimeout > 0 {
+		h.wd = newWatchdog(cfg.HandlerTimeout)
+	}
 	gen, err := h.newGeneration(ctx, wasm)
 	if err != nil {
+		if h.wd != nil {
+			h.wd.close()
+		}
 		return nil, err
 	}
 	h.cur.Store(gen)
@@ -209,6 +219,11 @@ func (h *Handler) Close(ctx context.Context) error {
 			err = fmt.Errorf("draining replaced modules: %w", ctx.Err())
 		}
 	}
+	if err == nil && h.wd != nil {
+		// Nothing is in flight any more. Otherwise the watchdog keeps
+		// interrupting what is at its timeout.
+		h.wd.close()
+	}
 	return err
 }
 
@@ -253,9 +268,9 @@ func (h *Handler) callContext(pool *runtimepool.Pool) (context.Context, context.
 func nop() {}
 
 // call runs one request through iso's guest under the handler timeout. With
-// the interrupt global, the isolate's timer interrupts the guest; fired
-// reports that it went off, even as the call was ending. In the fallback,
-// the context's deadline does, and ctxErr is its error.
+// the interrupt global, the watchdog interrupts the guest; fired reports
+// that it did, even as the call was ending. In the fallback, the context's
+// deadline does, and ctxErr is its error.
 func (h *Handler) call(iso *runtimepool.Isolate, pool *runtimepool.Pool, st *isolateState,
 	w http.ResponseWriter, r *http.Request) (fired bool, ctxErr, err error) {
 	if h.cfg.HandlerTimeout <= 0 || pool.InterruptMode() != runtimepool.InterruptGlobal {
@@ -265,17 +280,9 @@ func (h *Handler) call(iso *runtimepool.Isolate, pool *runtimepool.Pool, st *iso
 		cancel()
 		return false, ctxErr, err
 	}
-	if st.timer == nil {
-		st.timer = time.AfterFunc(h.cfg.HandlerTimeout, func() {
-			st.timedOut.Store(true)
-			iso.Interrupt()
-		})
-	} else {
-		st.timer.Reset(h.cfg.HandlerTimeout)
-	}
+	d := h.wd.arm(st, iso)
 	err = st.guest.Handle(context.Background(), w, r)
-	fired = !st.timer.Stop() || st.timedOut.Load()
-	return fired, nil, err
+	return h.wd.disarm(st, d), nil, err
 }
 
 // ServeHTTP runs r through an isolate. A guest fault discards the isolate
@@ -283,12 +290,9 @@ func (h *Handler) call(iso *runtimepool.Isolate, pool *runtimepool.Pool, st *iso
 // limit) with a request id; the detail goes only to the log under the same
 // id. A full queue answers 503 with Retry-After.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h.cfg.MaxBody > 0 {
-		if r.ContentLength > h.cfg.MaxBody {
-			writeError(w, http.StatusRequestEntityTooLarge, "413 request body too large", "")
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBody)
+	if !limitBody(w, r, h.cfg.MaxBody) {
+		writeError(w, http.StatusRequestEntityTooLarge, "413 request body too large", "")
+		return
 	}
 	iso, pool, err := h.acquire(r.Context())
 	if err != nil {
@@ -313,7 +317,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fired, ctxErr, err := h.call(iso, pool, iso.Value.(*isolateState), w, r)
 	if err == nil {
 		if fired {
-			// The timer went off as the call ended: the interrupt
+			// The watchdog fired as the call ended: the interrupt
 			// global may be set, so the isolate cannot serve again.
 			pool.Discard(iso, errors.New("handler timeout fired as the call ended"))
 			return
@@ -343,6 +347,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	clear(w.Header())
 	writeError(w, code, text, id)
+}
+
+// limitBody bounds r's body to max bytes (0: no bound). It reports false
+// when the declared length is already over; a body of unknown length is
+// wrapped in http.MaxBytesReader, whose error read_body turns into a trap
+// answered with 413. A request without a body (net/http gives it
+// http.NoBody) is left alone: it cannot go over, and wrapping it would
+// cost every GET an allocation.
+func limitBody(w http.ResponseWriter, r *http.Request, max int64) bool {
+	if max <= 0 || r.Body == nil || r.Body == http.NoBody {
+		return true
+	}
+	if r.ContentLength > max {
+		return false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, max)
+	return true
 }
 
 // writeError answers a generic error. No guest or host error text reaches

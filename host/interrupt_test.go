@@ -67,9 +67,9 @@ func TestInterruptBusyIsolates(t *testing.T) {
 	}
 }
 
-// TestTimerFiresAsCallEnds: with a timeout so short that the timer fires
-// during or right after most calls, every answer is 200 or 504, and no
-// isolate goes back to the pool with its interrupt flag set.
+// TestTimerFiresAsCallEnds: with the watchdog firing at every tick, so that
+// it often fires during or right as a call ends, every answer is 200 or
+// 504, and no isolate goes back to the pool with its interrupt flag set.
 func TestTimerFiresAsCallEnds(t *testing.T) {
 	h, err := NewHandler(context.Background(), readFile(t, "guest-examples/hello-wat/hello.wasm"),
 		HandlerConfig{Isolates: 1, HandlerTimeout: time.Microsecond})
@@ -77,8 +77,13 @@ func TestTimerFiresAsCallEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close(context.Background())
+	// A call's allowance is one tick, whatever its start: every tick
+	// fires on the call in flight. The watchdog is parked until the first
+	// call, whose wake-up orders this write before its reads.
+	h.wd.ticks = 1
 	codes := map[int]int{}
-	for range 300 {
+	start := time.Now()
+	for n := 0; n < 300 || h.Pool().Replaced() < 20 && time.Since(start) < 5*time.Second; n++ {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest("GET", "/x", nil))
 		codes[w.Code]++
@@ -95,4 +100,7 @@ func TestTimerFiresAsCallEnds(t *testing.T) {
 		h.Pool().Release(iso)
 	}
 	t.Logf("answers: %v, isolates replaced: %d", codes, h.Pool().Replaced())
+	if h.Pool().Replaced() == 0 {
+		t.Error("the watchdog never fired on a call: the test tested nothing")
+	}
 }

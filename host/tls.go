@@ -234,8 +234,12 @@ const (
 // verified peer certificate when there is one.
 func clientCertHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Header.Del(HeaderClientCertSubject)
-		r.Header.Del(HeaderClientCert)
+		// net/http stores request header names canonical, and the
+		// names are canonical constants: a plain delete removes what
+		// Header.Del would, without canonicalising them again on every
+		// request.
+		delete(r.Header, HeaderClientCertSubject)
+		delete(r.Header, HeaderClientCert)
 		if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.VerifiedChains[0]) > 0 {
 			leaf := r.TLS.VerifiedChains[0][0]
 			r.Header.Set(HeaderClientCertSubject, leaf.Subject.String())

@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -723,5 +724,50 @@ func TestReloadTLS(t *testing.T) {
 	}
 	if srv.Certificate().Subject.CommonName != "second" {
 		t.Errorf("Certificate() = %q", srv.Certificate().Subject.CommonName)
+	}
+}
+
+// TestClientCertHeadersStripped: without TLS, forged client certificate
+// headers are removed however the client spells their names, since
+// net/http hands them over canonical; the names themselves must be
+// canonical for the plain delete that removes them.
+func TestClientCertHeadersStripped(t *testing.T) {
+	for _, name := range []string{HeaderClientCertSubject, HeaderClientCert} {
+		if c := http.CanonicalHeaderKey(name); c != name {
+			t.Fatalf("header name %q is not canonical (%q): a plain delete would miss it", name, c)
+		}
+	}
+	seen := make(chan http.Header, 1)
+	srv := httptest.NewServer(clientCertHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- r.Header.Clone()
+	})))
+	defer srv.Close()
+	cases := []struct{ name, subject, cert string }{
+		{"canonical", "X-Client-Cert-Subject", "X-Client-Cert"},
+		{"lower case", "x-client-cert-subject", "x-client-cert"},
+		{"upper case", "X-CLIENT-CERT-SUBJECT", "X-CLIENT-CERT"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", srv.URL, nil)
+			// Raw keys: the client sends them spelt as they are.
+			req.Header[c.subject] = []string{"CN=admin"}
+			req.Header[c.cert] = []string{"forged"}
+			req.Header["X-Other"] = []string{"kept"}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			h := <-seen
+			for k := range h {
+				if strings.EqualFold(k, HeaderClientCertSubject) || strings.EqualFold(k, HeaderClientCert) {
+					t.Errorf("forged header %q reached the handler", k)
+				}
+			}
+			if h.Get("X-Other") != "kept" {
+				t.Errorf("another header was removed too: %v", h)
+			}
+		})
 	}
 }

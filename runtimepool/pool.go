@@ -186,8 +186,8 @@ type Pool struct {
 	waiters  atomic.Int64
 	failing  atomic.Int64 // replacements failing in a row now
 
-	mu      sync.Mutex // guards busy and drained
-	busy    int        // isolates handed out and not yet returned
+	busy    atomic.Int64 // isolates handed out and not yet returned
+	mu      sync.Mutex   // serialises closing drained
 	drained chan struct{}
 
 	live        sync.Map // *Isolate → struct{}: instantiated, not closed
@@ -509,25 +509,26 @@ func (p *Pool) take(iso *Isolate) (*Isolate, error) {
 		panic(fmt.Sprintf("runtimepool: isolate %s taken from the idle set in state %s", iso.ID, iso.State()))
 	}
 	iso.uses++
-	p.mu.Lock()
-	p.busy++
-	p.mu.Unlock()
+	p.busy.Add(1)
 	return iso, nil
 }
 
 // done records that a busy isolate came back, and tells Drain when the last
 // one of a closed pool has.
 func (p *Pool) done() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.busy--
-	p.signalDrainedLocked()
+	// Close sets closed before it looks at busy, and done the other way
+	// round: whichever comes second sees the last isolate home.
+	if p.busy.Add(-1) == 0 && p.closed.Load() {
+		p.mu.Lock()
+		p.signalDrainedLocked()
+		p.mu.Unlock()
+	}
 }
 
 // signalDrainedLocked closes drained once the pool is closed and nothing is
 // busy. p.mu must be held.
 func (p *Pool) signalDrainedLocked() {
-	if p.busy != 0 || !p.closed.Load() {
+	if p.busy.Load() != 0 || !p.closed.Load() {
 		return
 	}
 	select {
@@ -538,11 +539,7 @@ func (p *Pool) signalDrainedLocked() {
 }
 
 // Busy is the number of isolates handed out now.
-func (p *Pool) Busy() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.busy
-}
+func (p *Pool) Busy() int { return int(p.busy.Load()) }
 
 // Release returns a healthy isolate to the pool. An isolate that has served
 // Config.MaxRequestsPerIsolate calls is reset to its state after start (see

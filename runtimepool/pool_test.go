@@ -272,6 +272,44 @@ func TestDrainWaitsForBusy(t *testing.T) {
 	}
 }
 
+// TestDrainRacesRelease: the last isolate coming home as the pool closes
+// always ends Drain, whichever of the two sees the other first.
+func TestDrainRacesRelease(t *testing.T) {
+	wasm := readWasm(t, "spin.wasm")
+	for round := range 100 {
+		p, err := New(context.Background(), wasm, Config{Isolates: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var isos []*Isolate
+		for range 2 {
+			iso, err := p.Acquire(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			isos = append(isos, iso)
+		}
+		var wg sync.WaitGroup
+		for _, iso := range isos {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p.Release(iso)
+			}()
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = p.Drain(ctx)
+		cancel()
+		wg.Wait()
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		if n := p.Busy(); n != 0 {
+			t.Fatalf("round %d: %d busy after Drain", round, n)
+		}
+	}
+}
+
 func TestWASIEnvRejectsMalformed(t *testing.T) {
 	_, err := New(context.Background(), readWasm(t, "spin.wasm"), Config{Isolates: 1, Env: []string{"NOEQUALS"}})
 	if err == nil || !strings.Contains(err.Error(), `"NOEQUALS" is not KEY=VALUE`) {
