@@ -1,6 +1,8 @@
 // Command native is the baseline of the load benchmarks: the hello handler
 // written directly against net/http, answering exactly what the hello
-// guests answer.
+// guests answer, in an http.Server with the connection timeouts wasmserve
+// serves with by default (10 s to read headers, 120 s idle), so that the two
+// servers differ only in the handler.
 package main
 
 import (
@@ -12,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"time"
 )
 
 // Hello answers "Hello from wasmserve: <uri>\n" as the hello guests do.
@@ -36,5 +39,10 @@ func main() {
 		}
 	}
 	fmt.Fprintln(os.Stderr, "native hello listening on", ln.Addr())
-	log.Fatal(http.Serve(ln, http.HandlerFunc(Hello)))
+	srv := &http.Server{
+		Handler:           http.HandlerFunc(Hello),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	log.Fatal(srv.Serve(ln))
 }
