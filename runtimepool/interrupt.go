@@ -95,7 +95,7 @@ const yieldEvery = 1024
 // loop iterations. The visit to Go matters as much as the flag: Go cannot
 // preempt a goroutine running compiled wasm, so a guest that never left
 // native code would stall the garbage collector's stop-the-world, and with
-// it the timer meant to interrupt it. The module must therefore have a
+// it the watchdog meant to interrupt it. The module must therefore have a
 // memory.
 //
 // Function body and section sizes are recomputed, .debug_* custom sections
