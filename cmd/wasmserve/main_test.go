@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "building wasmserve: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := testguest.Main(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -64,6 +64,21 @@ func BuildPackage(tb testing.TB, pkg string) string {
 	return out
 }
 
+// Main runs the tests of a package that uses this one, then removes the
+// directory of the guests built and the compilation cache, which would
+// otherwise outlive the test binary (tens of megabytes each run). Call it
+// from TestMain as os.Exit(testguest.Main(m)).
+func Main(m *testing.M) int {
+	code := m.Run()
+	mu.Lock()
+	defer mu.Unlock()
+	if dir != "" {
+		os.RemoveAll(dir)
+		dir, built = "", map[string]string{}
+	}
+	return code
+}
+
 // Read builds (if needed) and reads guest name.
 func Read(tb testing.TB, name string) []byte {
 	tb.Helper()
