@@ -150,13 +150,20 @@ type guestCtx struct {
 }
 
 func (c *guestCtx) Value(key any) any {
-	if key == (guestKey{}) {
+	// A type test, not key == guestKey{}: that compares two interfaces
+	// (runtime.efaceeq), and wazero asks for its own key on every call.
+	if _, ok := key.(guestKey); ok {
 		return c.g
 	}
 	return c.Context.Value(key)
 }
 
 func guestOf(ctx context.Context) *Guest {
+	// wazero hands host functions the context of the call, which is the
+	// guestCtx itself unless something wrapped it.
+	if c, ok := ctx.(*guestCtx); ok {
+		return c.g
+	}
 	g, _ := ctx.Value(guestKey{}).(*Guest)
 	if g == nil {
 		// Only a module instantiated without NewGuest can get here.
