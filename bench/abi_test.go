@@ -196,8 +196,8 @@ func BenchmarkEcho64KiBGo(b *testing.B) {
 }
 
 // BenchmarkHelloWATFresh serves every request on a fresh isolate
-// (--max-requests-per-isolate 1); replacements are made in the background,
-// so this measures instantiation throughput more than the request.
+// (--max-requests-per-isolate 1): the WAT hello keeps all its state in
+// memory and globals, so each isolate is reset to its state after start.
 func BenchmarkHelloWATFresh(b *testing.B) {
 	cfg := bare
 	cfg.Isolates = 2

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,17 +143,21 @@ func TestWatchdogTicks(t *testing.T) {
 }
 
 // TestWatchdogForgetsClosedIsolates: the watchdog does not keep isolates
-// the pool closed alive, even parked: with a fresh isolate per request
+// the pool closed alive, even parked: with a new instance per request
 // (and with it a 64 KiB linear memory each), holding them until a scan
-// would hold hundreds of megabytes under load.
+// would hold hundreds of megabytes under load. The guest cannot be reset,
+// so every request's isolate is closed and replaced.
 func TestWatchdogForgetsClosedIsolates(t *testing.T) {
 	const requests = 100
-	h, err := NewHandler(context.Background(), readFile(t, "guest-examples/hello-wat/hello.wasm"),
+	h, err := NewHandler(context.Background(), readFile(t, "host/testdata/noreset.wasm"),
 		HandlerConfig{Isolates: 2, MaxRequestsPerIsolate: 1, HandlerTimeout: time.Hour, CacheDir: testguest.CacheDir(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer h.Close(context.Background())
+	if b := h.Pool().Stats().ResetBlocker; !strings.Contains(b, "fd_close") {
+		t.Fatalf("reset blocker %q: the guest's isolates would be reset, not closed", b)
+	}
 	for range requests {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest("GET", "/x", nil))
@@ -172,6 +177,9 @@ func TestWatchdogForgetsClosedIsolates(t *testing.T) {
 	}
 	h.wd.mu.Unlock()
 	t.Logf("%d requests: %d isolate states registered, %d still alive", requests, registered, alive)
+	if h.Pool().Retired() < requests/2 {
+		t.Fatalf("%d isolates retired in %d requests, want new instances", h.Pool().Retired(), requests)
+	}
 	if alive > h.Pool().Size() {
 		t.Errorf("%d closed isolates kept alive by the watchdog", alive-h.Pool().Size())
 	}

@@ -185,41 +185,57 @@ func TestMaxRequestsPerIsolate(t *testing.T) {
 }
 
 // TestHammer: many goroutines over two isolates; an ownership flag per
-// isolate proves no two callers hold one at once.
+// isolate proves no two callers hold one at once, and the guest's call count
+// proves every isolate is renewed after five calls, by a reset or (without
+// an image) by a new instance.
 func TestHammer(t *testing.T) {
-	p := newPool(t, Config{Isolates: 2, MaxRequestsPerIsolate: 5})
-	var owners sync.Map // isolate ID → *atomic.Bool
-	var wg sync.WaitGroup
-	for w := range 12 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range 100 {
-				iso, err := p.Acquire(context.Background())
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				v, _ := owners.LoadOrStore(iso.ID, new(atomic.Bool))
-				if !v.(*atomic.Bool).CompareAndSwap(false, true) {
-					t.Errorf("isolate %s handed to two callers", iso.ID)
-				}
-				if (w+i)%9 == 0 {
-					call(t, context.Background(), iso, "trap")
-					v.(*atomic.Bool).Store(false)
-					p.Discard(iso, errors.New("trap"))
-					continue
-				}
-				if _, err := call(t, context.Background(), iso, "count"); err != nil {
-					t.Error(err)
-				}
-				v.(*atomic.Bool).Store(false)
-				p.Release(iso)
+	const max = 5
+	for _, c := range []struct {
+		name    string
+		noReset bool
+	}{{"reset", false}, {"replaced", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			p := newPool(t, Config{Isolates: 2, MaxRequestsPerIsolate: max})
+			if c.noReset {
+				p.image = nil // as for a module that cannot be reset
 			}
-		}()
+			var owners sync.Map // isolate ID → *atomic.Bool
+			var wg sync.WaitGroup
+			for w := range 12 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range 100 {
+						iso, err := p.Acquire(context.Background())
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						v, _ := owners.LoadOrStore(iso.ID, new(atomic.Bool))
+						if !v.(*atomic.Bool).CompareAndSwap(false, true) {
+							t.Errorf("isolate %s handed to two callers", iso.ID)
+						}
+						if (w+i)%9 == 0 {
+							call(t, context.Background(), iso, "trap")
+							v.(*atomic.Bool).Store(false)
+							p.Discard(iso, errors.New("trap"))
+							continue
+						}
+						if n, err := call(t, context.Background(), iso, "count"); err != nil || n > max {
+							t.Errorf("isolate %s: count %d, %v; want at most %d", iso.ID, n, err, max)
+						}
+						v.(*atomic.Bool).Store(false)
+						p.Release(iso)
+					}
+				}()
+			}
+			wg.Wait()
+			waitFull(t, p)
+			if c.noReset && (p.Resets() != 0 || p.Retired() == 0) || !c.noReset && p.Resets() == 0 {
+				t.Errorf("%d resets, %d retired", p.Resets(), p.Retired())
+			}
+		})
 	}
-	wg.Wait()
-	waitFull(t, p)
 }
 
 // TestTimeoutInterrupts: with CloseOnContextDone a looping call ends when
