@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strconv"
 	"syscall"
+
+	"github.com/wasmserve/wasmserve/internal/atomicfile"
 )
 
 // sockOptions are the bind options beyond address and port; the zero value
@@ -92,19 +92,7 @@ func resolvedFrom(addr net.Addr) Resolved {
 // writePortFile writes the port to path atomically: a reader sees either no
 // file or the whole number.
 func writePortFile(path string, port int) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".port-*")
-	if err != nil {
-		return fmt.Errorf("writing port file: %w", err)
-	}
-	_, err = tmp.WriteString(strconv.Itoa(port) + "\n")
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.Write(path, 0o600, []byte(strconv.Itoa(port)+"\n")); err != nil {
 		return fmt.Errorf("writing port file %s: %w", path, err)
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/wasmserve/wasmserve/internal/atomicfile"
 	"github.com/wasmserve/wasmserve/internal/prefault"
 )
 
@@ -141,26 +142,9 @@ func writeCached(path string, out []byte, info moduleInfo) error {
 		return err
 	}
 	meta = binary.LittleEndian.AppendUint32(meta, uint32(len(meta)))
+	crc := crc32.Update(crc32.Checksum(out, castagnoli), castagnoli, meta)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	crc := crc32.Update(crc32.Checksum(out, castagnoli), castagnoli, meta)
-	_, err = f.Write(out)
-	if err == nil {
-		_, err = f.Write(binary.LittleEndian.AppendUint32(meta, crc))
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	return atomicfile.Write(path, 0o600, out, binary.LittleEndian.AppendUint32(meta, crc))
 }

@@ -18,6 +18,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/wasmserve/wasmserve/internal/atomicfile"
 )
 
 // Organization names every certificate devcert makes.
@@ -225,22 +227,7 @@ func Generate(dir string, hosts []string, validity time.Duration) (Set, error) {
 // writeFile replaces path with data and mode; a key is never readable by
 // others, not even while an older file is being overwritten.
 func writeFile(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".devcert-*") // 0600
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), mode)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.Write(path, mode, data); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
