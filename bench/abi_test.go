@@ -87,7 +87,7 @@ func serveLoop(b *testing.B, h http.Handler, r *http.Request, body []byte, wantL
 	// would otherwise wrap the previous iteration's wrapper, a chain as
 	// long as the benchmark that the garbage collector has to walk.
 	body0 := r.Body
-	for i := 0; i < warmup; i++ {
+	serve := func() {
 		r.Body = body0
 		if body != nil {
 			rd.Reset(body)
@@ -96,17 +96,14 @@ func serveLoop(b *testing.B, h http.Handler, r *http.Request, body []byte, wantL
 		w.reset()
 		h.ServeHTTP(w, r)
 	}
+	for range warmup {
+		serve()
+	}
 	b.ReportAllocs()
 	cpu0 := cpuTime()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		r.Body = body0
-		if body != nil {
-			rd.Reset(body)
-			r.Body = io.NopCloser(&rd)
-		}
-		w.reset()
-		h.ServeHTTP(w, r)
+		serve()
 		if i == 0 && (w.status != 200 || w.n < wantLen) {
 			b.Fatalf("status %d, %d body bytes, want 200 and at least %d", w.status, w.n, wantLen)
 		}
