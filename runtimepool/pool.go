@@ -542,18 +542,36 @@ func (p *Pool) signalDrainedLocked() {
 func (p *Pool) Busy() int { return int(p.busy.Load()) }
 
 // Release returns a healthy isolate to the pool. An isolate that has served
-// Config.MaxRequestsPerIsolate calls is reset to its state after start (see
-// Pool.Resets) or, when the module does not allow that, retired: closed and
-// replaced in the background.
+// Config.MaxRequestsPerIsolate calls is renewed in the background, never on
+// the caller's time: reset to its state after start (see Pool.Resets) or,
+// when the module does not allow that or its memory grew, retired: closed
+// and replaced.
 func (p *Pool) Release(iso *Isolate) {
-	if max := p.cfg.MaxRequestsPerIsolate; max > 0 && iso.uses >= max && !p.reset(iso) {
-		if !iso.state.CompareAndSwap(uint32(StateBusy), uint32(StateClosed)) {
-			panic(fmt.Sprintf("runtimepool: release of isolate %s in state %s", iso.ID, iso.State()))
-		}
-		p.retired.Add(1)
-		p.recycle(iso, nil)
-		return
+	if iso.State() != StateBusy {
+		panic(fmt.Sprintf("runtimepool: release of isolate %s in state %s", iso.ID, iso.State()))
 	}
+	max := p.cfg.MaxRequestsPerIsolate
+	switch {
+	case max == 0 || iso.uses < max:
+		p.makeIdle(iso)
+	case p.image == nil:
+		p.retire(iso)
+	default:
+		p.bg.Add(1)
+		go func() {
+			defer p.bg.Done()
+			if p.reset(iso) {
+				p.makeIdle(iso)
+			} else {
+				p.retire(iso)
+			}
+		}()
+	}
+}
+
+// makeIdle puts a busy isolate back in the idle set, or closes it when the
+// pool is closed.
+func (p *Pool) makeIdle(iso *Isolate) {
 	if !iso.state.CompareAndSwap(uint32(StateBusy), uint32(StateIdle)) {
 		panic(fmt.Sprintf("runtimepool: release of isolate %s in state %s", iso.ID, iso.State()))
 	}
@@ -566,6 +584,16 @@ func (p *Pool) Release(iso *Isolate) {
 	if p.closed.Load() {
 		p.drainIdle(context.Background())
 	}
+}
+
+// retire closes a busy isolate that has served its calls and replaces it in
+// the background.
+func (p *Pool) retire(iso *Isolate) {
+	if !iso.state.CompareAndSwap(uint32(StateBusy), uint32(StateClosed)) {
+		panic(fmt.Sprintf("runtimepool: release of isolate %s in state %s", iso.ID, iso.State()))
+	}
+	p.retired.Add(1)
+	p.recycle(iso, nil)
 }
 
 // Discard marks a busy isolate broken, closes it, and instantiates a

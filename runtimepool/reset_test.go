@@ -56,6 +56,7 @@ func TestResetRestoresStateAfterStart(t *testing.T) {
 				}
 				p.Release(iso)
 			}
+			waitFull(t, p) // the last reset runs in the background
 			if p.Resets() != 3 || p.Retired() != 0 {
 				t.Errorf("%d resets and %d retired, want 3 and 0", p.Resets(), p.Retired())
 			}
