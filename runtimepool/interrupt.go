@@ -103,11 +103,8 @@ const yieldEvery = 1024
 // kept. An instruction it does not know is an error; the caller should then
 // use another way to interrupt the guest.
 func RewriteInterruptible(wasm []byte) ([]byte, error) {
-	out, _, err := rewrite(wasm, true)
-	if err != nil {
-		return nil, fmt.Errorf("rewriting module: %w", err)
-	}
-	return out, nil
+	out, _, err := rewriteErr(wasm, true)
+	return out, err
 }
 
 // section is one section of the input, its contents without id and size.
