@@ -10,22 +10,30 @@ import (
 	"github.com/wasmserve/wasmserve/abi"
 )
 
-// Inspect compiles wasm and reports how it fits the handler ABI, for
-// `wasmserve check`. When the static look finds no problem it also starts
-// one isolate, so that a start function that traps or exits is reported
-// too. The error is set only when wasm does not compile.
-func Inspect(ctx context.Context, wasm []byte) (*abi.Report, error) {
+// Inspect compiles wasm and reports how it fits the executor cfg.ABI
+// chooses, for `wasmserve check`; the report's ABI names the executor and
+// why it was chosen. When the static look finds no problem it also starts
+// one isolate with cfg (its pool size set to 1), so that a start function
+// that traps or exits is reported too. The error is set only when wasm does
+// not compile or no executor can be chosen.
+func Inspect(ctx context.Context, wasm []byte, cfg HandlerConfig) (*abi.Report, error) {
+	kind, why, err := chooseExecutor(cfg.ABI, wasm)
+	if err != nil {
+		return nil, err
+	}
 	rt := wazero.NewRuntime(ctx)
 	defer rt.Close(ctx)
 	cm, err := rt.CompileModule(ctx, wasm)
 	if err != nil {
 		return nil, fmt.Errorf("compiling: %w", err)
 	}
-	rep := abi.Inspect(cm)
+	rep := kind.inspect(cm)
+	rep.ABI = kind.title + " (" + why + ")"
 	if !rep.OK() {
 		return rep, nil
 	}
-	h, err := NewHandler(ctx, wasm, HandlerConfig{Isolates: 1})
+	cfg.Isolates = 1
+	h, err := NewHandler(ctx, wasm, cfg)
 	if err != nil {
 		msg := err.Error()
 		if i := strings.IndexByte(msg, '\n'); i >= 0 {

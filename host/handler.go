@@ -75,6 +75,11 @@ type HandlerConfig struct {
 	// with the buffer_response feature; 0 means MaxBody when that is
 	// set, else 10 MiB.
 	MaxBufferedBody int64
+
+	// ABI is how the module is run: one of ABINames. Empty or ABIAuto
+	// chooses from the module's imports and exports, again at every
+	// reload.
+	ABI string
 }
 
 // Handler serves HTTP requests by running each inside an isolate of the
@@ -82,36 +87,51 @@ type HandlerConfig struct {
 // with [Handler.Reload].
 type Handler struct {
 	cfg HandlerConfig
-	abi *abi.Host
 	log *slog.Logger
 	out *outputLimiter
 
 	cur    atomic.Pointer[generation]
 	gens   atomic.Uint64
-	reload sync.Mutex     // one reload at a time
-	drains sync.WaitGroup // old generations draining
+	reload sync.Mutex          // one reload at a time, and none after Close
+	closed bool                // under reload: Close has begun
+	execs  map[string]executor // under reload: by kind name, made once each
+	drains sync.WaitGroup      // old generations draining
 
 	wd          *watchdog       // handler timeout in interrupt-global mode; nil without one
 	base        context.Context // parent of every guest call's context (fallback mode)
 	interrupt   context.CancelFunc
 	interrupted atomic.Bool
-	pools       sync.Map // *runtimepool.Pool → struct{}: generations not yet drained
+	pools       sync.Map // *pool → struct{}: generations not yet drained
 }
 
-// isolateState is the host's state of one isolate: its guest, and the
-// deadline of its call in flight, which the watchdog reads (interrupt-global
-// mode).
+// pool and isolate are the runtimepool types with the host's per-isolate
+// state.
+type (
+	pool    = runtimepool.Pool[*isolateState]
+	isolate = runtimepool.Isolate[*isolateState]
+)
+
+// isolateState is the host's state of one isolate: its executor's instance,
+// and the deadline of its call in flight, which the watchdog reads
+// (interrupt-global mode).
 type isolateState struct {
-	guest    *abi.Guest
-	iso      *runtimepool.Isolate // set at the first call, by the watchdog
-	deadline atomic.Int64         // watchdog tick; 0 when idle, deadlineFired once interrupted
+	guest    instance
+	iso      *isolate     // set at the first call, by the watchdog
+	deadline atomic.Int64 // watchdog tick; 0 when idle, deadlineFired once interrupted
 }
 
-// generation is one compiled module and its pool. A reload makes a new one
-// and drains the old.
+// generation is one compiled module, its pool, and how its requests are
+// run. A reload makes a new one and drains the old.
 type generation struct {
-	n    uint64
-	pool *runtimepool.Pool
+	n      uint64
+	pool   *pool
+	kind   executorKind
+	abiWhy string // why kind was chosen
+	// call runs one request on an isolate of pool under the handler
+	// timeout, chosen once for the pool's interrupt mode. fired reports
+	// that the timeout ended the call (or fired as it ended: the isolate
+	// must not serve again).
+	call func(iso *isolate, st *isolateState, w http.ResponseWriter, r *http.Request) (fired bool, err error)
 }
 
 // NewHandler compiles wasm, checks it fits the handler ABI, and fills the
@@ -124,19 +144,12 @@ func NewHandler(ctx context.Context, wasm []byte, cfg HandlerConfig) (*Handler, 
 	if cfg.HandlerTimeout < 0 || cfg.MaxBody < 0 {
 		return nil, errors.New("handler timeout and body limit must not be negative")
 	}
-	h := &Handler{cfg: cfg, log: logger, abi: &abi.Host{Logger: logger, Config: cfg.GuestConfig},
-		out: newOutputLimiter(cfg.OutputRate)}
-	h.abi.MaxBufferedBody = cfg.MaxBufferedBody
-	if h.abi.MaxBufferedBody == 0 {
-		h.abi.MaxBufferedBody = cfg.MaxBody
-	}
 	if cfg.Upstream != "" {
-		u, err := ParseUpstream(cfg.Upstream)
-		if err != nil {
+		if _, err := ParseUpstream(cfg.Upstream); err != nil {
 			return nil, err
 		}
-		h.abi.Next = NewProxy(u, logger)
 	}
+	h := &Handler{cfg: cfg, log: logger, out: newOutputLimiter(cfg.OutputRate), execs: map[string]executor{}}
 	h.base, h.interrupt = context.WithCancel(context.Background())
 	if cfg.HandlerTimeout > 0 {
 		h.wd = newWatchdog(cfg.HandlerTimeout)
@@ -152,10 +165,22 @@ func NewHandler(ctx context.Context, wasm []byte, cfg HandlerConfig) (*Handler, 
 	return h, nil
 }
 
-// newGeneration compiles wasm into a new runtime and fills its pool.
+// newGeneration chooses the executor for wasm, compiles wasm into a new
+// runtime and fills its pool. The caller holds h.reload, or is NewHandler.
 func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, error) {
 	cfg := h.cfg
-	pc := runtimepool.Config{
+	kind, why, err := chooseExecutor(cfg.ABI, wasm)
+	if err != nil {
+		return nil, err
+	}
+	exec := h.execs[kind.name]
+	if exec == nil {
+		if exec, err = kind.make(h); err != nil {
+			return nil, err
+		}
+		h.execs[kind.name] = exec
+	}
+	pc := runtimepool.Config[*isolateState]{
 		Isolates:              cfg.Isolates,
 		CacheDir:              cfg.CacheDir,
 		MemoryLimitPages:      uint32(min(cfg.MemoryLimit>>16, 65536)),
@@ -165,14 +190,12 @@ func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, 
 		MaxRequestsPerIsolate: cfg.MaxRequestsPerIsolate,
 		Dirs:                  cfg.Dirs,
 		Env:                   cfg.Env,
-		Installers:            []runtimepool.Installer{h.abi.Install},
-		Validate:              abi.Validate,
-		Prepare: func(ctx context.Context, id string) (context.Context, any) {
-			g := h.abi.NewGuest(id)
-			return g.Context(ctx), &isolateState{guest: g}
+		Prepare: func(ctx context.Context, id string) (context.Context, *isolateState) {
+			ctx, inst := exec.prepare(ctx, id)
+			return ctx, &isolateState{guest: inst}
 		},
-		Bind: func(v any, mod api.Module) error {
-			return v.(*isolateState).guest.Bind(mod)
+		Bind: func(st *isolateState, mod api.Module) error {
+			return st.guest.Bind(mod)
 		},
 		Output: func(id string) (io.Writer, io.Writer) {
 			return newLineLogger(h.log, h.out, id, "stdout"), newLineLogger(h.log, h.out, id, "stderr")
@@ -182,19 +205,28 @@ func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, 
 	if cfg.MemoryLimit > 0 && pc.MemoryLimitPages == 0 {
 		pc.MemoryLimitPages = 1
 	}
-	pool, err := runtimepool.New(ctx, wasm, pc)
+	exec.configure(&pc)
+	p, err := runtimepool.New(ctx, wasm, pc)
 	if err != nil {
 		return nil, err
 	}
-	h.pools.Store(pool, struct{}{})
+	h.pools.Store(p, struct{}{})
 	if h.interrupted.Load() {
-		pool.InterruptAll()
+		p.InterruptAll()
 	}
-	return &generation{n: h.gens.Add(1), pool: pool}, nil
+	return &generation{n: h.gens.Add(1), pool: p, kind: kind, abiWhy: why, call: h.caller(p)}, nil
 }
 
 // Pool returns the isolate pool now serving, for stats and tests.
-func (h *Handler) Pool() *runtimepool.Pool { return h.cur.Load().pool }
+func (h *Handler) Pool() *runtimepool.Pool[*isolateState] { return h.cur.Load().pool }
+
+// ABI describes how the module now serving is run: its executor's name (one
+// of ABINames but ABIAuto), its title for people ("http-wasm handler"), and
+// why it was chosen ("it imports http_handler").
+func (h *Handler) ABI() (name, title, why string) {
+	gen := h.cur.Load()
+	return gen.kind.name, gen.kind.title, gen.abiWhy
+}
 
 // Compiled returns the compiled module now serving.
 func (h *Handler) Compiled() wazero.CompiledModule { return h.Pool().Compiled() }
@@ -202,13 +234,19 @@ func (h *Handler) Compiled() wazero.CompiledModule { return h.Pool().Compiled() 
 // Healthy reports whether the pool now serving keeps itself at full size.
 func (h *Handler) Healthy() bool { return h.Pool().Healthy() }
 
-// Close closes the pool, waits until requests still inside an isolate end
-// or ctx is done, and closes the runtime. Shut the HTTP server down first.
+// Close closes the pool now serving, waits until requests still inside an
+// isolate of it, or of a module replaced before, end or ctx is done, and
+// closes the runtimes. A Reload under way finishes first; one after Close
+// fails with ErrHandlerClosed. Shut the HTTP server down first. Close may be
+// called again after an error, to wait longer.
 func (h *Handler) Close(ctx context.Context) error {
-	pool := h.cur.Load().pool
-	err := pool.Drain(ctx)
+	h.reload.Lock()
+	h.closed = true
+	p := h.cur.Load().pool
+	h.reload.Unlock()
+	err := p.Close(ctx)
 	if err == nil {
-		h.pools.Delete(pool)
+		h.pools.Delete(p)
 	}
 	done := make(chan struct{})
 	go func() { h.drains.Wait(); close(done) }()
@@ -235,7 +273,7 @@ func (h *Handler) Interrupt() {
 	h.interrupted.Store(true)
 	h.interrupt() // calls of a pool in the context fallback
 	h.pools.Range(func(k, _ any) bool {
-		k.(*runtimepool.Pool).InterruptAll()
+		k.(*pool).InterruptAll()
 		return true
 	})
 }
@@ -243,46 +281,46 @@ func (h *Handler) Interrupt() {
 // acquire takes an isolate of the generation now serving. A generation
 // swapped out by a reload between loading it and acquiring from it answers
 // ErrClosed; the request then goes to the new one.
-func (h *Handler) acquire(ctx context.Context) (*runtimepool.Isolate, *runtimepool.Pool, error) {
+func (h *Handler) acquire(ctx context.Context) (*isolate, *generation, error) {
 	for {
 		gen := h.cur.Load()
 		iso, err := gen.pool.Acquire(ctx)
 		if errors.Is(err, runtimepool.ErrClosed) && h.cur.Load() != gen {
 			continue
 		}
-		return iso, gen.pool, err
+		return iso, gen, err
 	}
 }
 
-// callContext returns the context of one guest call: with the handler
-// timeout as its deadline when the pool relies on wazero's close on context
-// done, else one that is never done (so that wazero starts no watchdog for
-// it, and the guest reuses its own context).
-func (h *Handler) callContext(pool *runtimepool.Pool) (context.Context, context.CancelFunc) {
-	if h.cfg.HandlerTimeout <= 0 || pool.InterruptMode() != runtimepool.InterruptContext {
-		return context.Background(), nop
+// caller returns how a request is run on an isolate of p under the handler
+// timeout, for p's interrupt mode: the one place that tells them apart.
+//   - No timeout, or a module that cannot be interrupted: the call runs
+//     with a context that is never done (so that wazero starts no watchdog
+//     for it, and the guest reuses its own context).
+//   - InterruptGlobal: the Handler's watchdog sets the isolate's interrupt
+//     global once the call's time is up.
+//   - InterruptContext: the call's context carries the timeout, and wazero
+//     closes the module when it is done; Interrupt cancels it too.
+func (h *Handler) caller(p *pool) func(*isolate, *isolateState, http.ResponseWriter, *http.Request) (bool, error) {
+	switch {
+	case h.cfg.HandlerTimeout <= 0 || p.InterruptMode() == runtimepool.InterruptNone:
+		return func(_ *isolate, st *isolateState, w http.ResponseWriter, r *http.Request) (bool, error) {
+			return false, st.guest.Handle(context.Background(), w, r)
+		}
+	case p.InterruptMode() == runtimepool.InterruptGlobal:
+		return func(iso *isolate, st *isolateState, w http.ResponseWriter, r *http.Request) (bool, error) {
+			d := h.wd.arm(st, iso)
+			err := st.guest.Handle(context.Background(), w, r)
+			return h.wd.disarm(st, d), err
+		}
+	default:
+		return func(_ *isolate, st *isolateState, w http.ResponseWriter, r *http.Request) (bool, error) {
+			ctx, cancel := context.WithTimeout(h.base, h.cfg.HandlerTimeout)
+			defer cancel()
+			err := st.guest.Handle(ctx, w, r)
+			return err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded), err
+		}
 	}
-	return context.WithTimeout(h.base, h.cfg.HandlerTimeout)
-}
-
-func nop() {}
-
-// call runs one request through iso's guest under the handler timeout. With
-// the interrupt global, the watchdog interrupts the guest; fired reports
-// that it did, even as the call was ending. In the fallback, the context's
-// deadline does, and ctxErr is its error.
-func (h *Handler) call(iso *runtimepool.Isolate, pool *runtimepool.Pool, st *isolateState,
-	w http.ResponseWriter, r *http.Request) (fired bool, ctxErr, err error) {
-	if h.cfg.HandlerTimeout <= 0 || pool.InterruptMode() != runtimepool.InterruptGlobal {
-		ctx, cancel := h.callContext(pool)
-		err = st.guest.Handle(ctx, w, r)
-		ctxErr = ctx.Err()
-		cancel()
-		return false, ctxErr, err
-	}
-	d := h.wd.arm(st, iso)
-	err = st.guest.Handle(context.Background(), w, r)
-	return h.wd.disarm(st, d), nil, err
 }
 
 // ServeHTTP runs r through an isolate. A guest fault discards the isolate
@@ -294,7 +332,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, "413 request body too large", "")
 		return
 	}
-	iso, pool, err := h.acquire(r.Context())
+	iso, gen, err := h.acquire(r.Context())
 	if err != nil {
 		switch {
 		case errors.Is(err, runtimepool.ErrOverloaded):
@@ -308,13 +346,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// an answer.
 		return
 	}
+	pool := gen.pool
 	if h.interrupted.Load() {
 		pool.Release(iso)
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "503 server shutting down", "")
 		return
 	}
-	fired, ctxErr, err := h.call(iso, pool, iso.Value.(*isolateState), w, r)
+	fired, err := gen.call(iso, iso.Value, w, r)
 	if err == nil {
 		if fired {
 			// The watchdog fired as the call ended: the interrupt
@@ -332,9 +371,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &tooBig):
 		code, text = http.StatusRequestEntityTooLarge, "413 request body too large"
-	case fired, errors.Is(ctxErr, context.DeadlineExceeded):
+	case fired:
 		code, text = http.StatusGatewayTimeout, "504 handler timeout"
-	case ctxErr != nil, h.interrupted.Load():
+	case h.interrupted.Load():
 		code, text = http.StatusServiceUnavailable, "503 server shutting down"
 	}
 	h.log.Error("guest failed", "request_id", id, "isolate", iso.ID, "status", code,

@@ -240,7 +240,7 @@ func TestIsolatesHaveSeparateMemory(t *testing.T) {
 		}
 		return w.Body.String()
 	}
-	ga, gb := a.Value.(*isolateState).guest, bIso.Value.(*isolateState).guest
+	ga, gb := a.Value.guest.(*abi.Guest), bIso.Value.guest.(*abi.Guest)
 	const secret = "secret-7f3a9c"
 	serveOn(ga, "POST", secret)
 	if got := serveOn(gb, "GET", ""); got != "" {

@@ -313,7 +313,7 @@ func TestInspect(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			rep, err := Inspect(context.Background(), readFile(t, tc.file))
+			rep, err := Inspect(context.Background(), readFile(t, tc.file), HandlerConfig{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -335,7 +335,7 @@ func TestHTTP2Upstream(t *testing.T) {
 	t.Cleanup(up.Close)
 	h := newTestHandler(t, readFile(t, "host/testdata/middleware.wasm"), HandlerConfig{Isolates: 1, Upstream: up.URL})
 	// Trust the test origin's certificate.
-	rp := h.abi.Next.(*httputil.ReverseProxy)
+	rp := h.execs[httpWasmKind.name].(*httpWasm).host.Next.(*httputil.ReverseProxy)
 	rp.Transport.(*http.Transport).TLSClientConfig = up.Client().Transport.(*http.Transport).TLSClientConfig
 	resp, body := do(t, http.DefaultClient, mustRequest(t, "POST", startPlain(t, h)+"/", strings.NewReader("streamed")))
 	if got := resp.Header.Get("X-Got-Proto"); got != "HTTP/2.0" || body != "streamed" {

@@ -2,19 +2,27 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
 )
 
+// ErrHandlerClosed is what Reload returns once the Handler is closing.
+var ErrHandlerClosed = errors.New("handler is closed: no module can be loaded any more")
+
 // Reload compiles wasm, fills a new pool with it, and swaps it in for the
 // module now serving: requests from then on go to the new module, requests
 // already inside an isolate of the old one finish there, and the old pool is
 // closed once they have. A module that fails to compile or start is an error
-// and the old module keeps serving.
+// and the old module keeps serving. After Close, Reload does nothing and
+// returns ErrHandlerClosed.
 func (h *Handler) Reload(ctx context.Context, wasm []byte) error {
 	h.reload.Lock()
 	defer h.reload.Unlock()
+	if h.closed {
+		return ErrHandlerClosed
+	}
 	start := time.Now()
 	gen, err := h.newGeneration(ctx, wasm)
 	if err != nil {
@@ -29,7 +37,7 @@ func (h *Handler) Reload(ctx context.Context, wasm []byte) error {
 		defer h.drains.Done()
 		// In-flight calls are bounded by the handler timeout when there
 		// is one; without, the old pool waits for them however long.
-		if err := old.pool.Drain(context.Background()); err != nil {
+		if err := old.pool.Close(context.Background()); err != nil {
 			h.log.Warn("draining the replaced module", "generation", old.n, "err", err)
 			return
 		}

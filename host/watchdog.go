@@ -69,7 +69,7 @@ func newWatchdog(timeout time.Duration) *watchdog {
 
 // arm starts the clock of st's call. Only st's owner calls it, and then
 // disarm before the next arm.
-func (wd *watchdog) arm(st *isolateState, iso *runtimepool.Isolate) int64 {
+func (wd *watchdog) arm(st *isolateState, iso *isolate) int64 {
 	if st.iso == nil {
 		st.iso = iso
 		wp := weak.Make(st)

@@ -42,7 +42,7 @@ func TestWatchdogHandshake(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			st := iso.Value.(*isolateState)
+			st := iso.Value
 			d := h.wd.arm(st, iso)
 			var fired bool
 			if c.disarmFst {
@@ -91,7 +91,7 @@ func TestWatchdogParksAndWakes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st := iso.Value.(*isolateState)
+		st := iso.Value
 		start := time.Now()
 		d := wd.arm(st, iso)
 		testguest.WaitFor(t, "the watchdog to interrupt the call", func() bool {

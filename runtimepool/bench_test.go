@@ -15,7 +15,7 @@ func BenchmarkInterruption(b *testing.B) {
 	const iterations = 1 << 20
 	for _, name := range []string{"off", "on", "global"} {
 		on := name == "on"
-		p := newPool(b, Config{Isolates: 1, CloseOnContextDone: on, Interruptible: name == "global"})
+		p := newPool(b, Config[any]{Isolates: 1, CloseOnContextDone: on, Interruptible: name == "global"})
 		iso, err := p.Acquire(context.Background())
 		if err != nil {
 			b.Fatal(err)

@@ -121,6 +121,10 @@ type moduleInfo struct {
 	// resetBlocker says why an isolate of the module cannot be reset to its
 	// state after start (see resetsafe.go); empty when it can.
 	resetBlocker string
+	// hostImports are the first function the module imports from each
+	// module other than WASI, as "module.name": whether they block resets
+	// is for the pool's caller to say (Config.ResetSafeImports).
+	hostImports []string
 }
 
 // rewrite returns a copy of wasm with every mutable global of its own
@@ -176,6 +180,7 @@ func rewrite(wasm []byte, checks bool) ([]byte, moduleInfo, error) {
 				return nil, info, fmt.Errorf("import section: %w", err)
 			}
 			blocker(imp.resetBlocker)
+			info.hostImports = imp.host
 			memories += imp.memories
 			index = imp.globals
 		}

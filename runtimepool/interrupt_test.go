@@ -353,7 +353,7 @@ func TestIsolateInterrupt(t *testing.T) {
 		{"loop", "forever", nil},
 		{"recursion", "fib", []uint64{60}},
 	}
-	p := newPool(t, Config{Isolates: 1, Interruptible: true})
+	p := newPool(t, Config[any]{Isolates: 1, Interruptible: true})
 	if m := p.InterruptMode(); m != InterruptGlobal {
 		t.Fatalf("interrupt mode %s, want global", m)
 	}
@@ -382,7 +382,7 @@ func TestIsolateInterrupt(t *testing.T) {
 // TestInterruptAll: busy and idle isolates are interrupted, and so are the
 // replacements made afterwards; a pool without the mode is not affected.
 func TestInterruptAll(t *testing.T) {
-	p := newPool(t, Config{Isolates: 2, Interruptible: true})
+	p := newPool(t, Config[any]{Isolates: 2, Interruptible: true})
 	busy, err := p.Acquire(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -415,7 +415,7 @@ func TestInterruptAll(t *testing.T) {
 		defer p.Discard(iso, errors.New("interrupted"))
 	}
 
-	plain := newPool(t, Config{Isolates: 1})
+	plain := newPool(t, Config[any]{Isolates: 1})
 	plain.InterruptAll()
 	iso, err := plain.Acquire(context.Background())
 	if err != nil {
@@ -435,11 +435,11 @@ func TestInterruptAll(t *testing.T) {
 func TestInterruptibleFallback(t *testing.T) {
 	// Exports the reserved name already: the rewriter refuses it.
 	wasm := module(mem1, sec(6, 1, 0x7F, 0x01, 0x41, 0x00, 0x0B), sec(7, append(append([]byte{1}, exportG...), 0)...))
-	p, err := New(context.Background(), wasm, Config{Isolates: 1, Interruptible: true})
+	p, err := New(context.Background(), wasm, Config[any]{Isolates: 1, Interruptible: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Drain(context.Background())
+	defer p.Close(context.Background())
 	if m := p.InterruptMode(); m != InterruptContext {
 		t.Errorf("interrupt mode %s, want context", m)
 	}
@@ -452,7 +452,7 @@ func TestInterruptibleFallback(t *testing.T) {
 // came 3-8 s after the timer. A loop of a million iterations must therefore
 // trap, not finish.
 func TestInterruptWithNegativeCountdown(t *testing.T) {
-	p := newPool(t, Config{Isolates: 1, Interruptible: true})
+	p := newPool(t, Config[any]{Isolates: 1, Interruptible: true})
 	iso, err := p.Acquire(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -48,15 +48,15 @@ func (s State) String() string {
 
 // Isolate is one instance of the pool's module with its own linear memory.
 // Between Acquire and Release (or Discard) it belongs to one caller.
-type Isolate struct {
+type Isolate[V any] struct {
 	// ID names the isolate in logs, unique within the pool.
 	ID string
 	// Module is the wazero instance.
 	Module api.Module
 	// Value is what Config.Prepare returned for this isolate.
-	Value any
+	Value V
 
-	pool  *Pool
+	pool  *Pool[V]
 	state atomic.Uint32
 	uses  int // calls served; only the owner touches it
 
@@ -74,7 +74,7 @@ type Isolate struct {
 // false when the pool's module was not made interruptible this way (see
 // Pool.InterruptMode); the isolate then has to be interrupted through the
 // call's context, if at all.
-func (iso *Isolate) Interrupt() bool {
+func (iso *Isolate[V]) Interrupt() bool {
 	if iso.interrupt == nil {
 		return false
 	}
@@ -88,9 +88,9 @@ func (iso *Isolate) Interrupt() bool {
 }
 
 // State returns the isolate's state now.
-func (iso *Isolate) State() State { return State(iso.state.Load()) }
+func (iso *Isolate[V]) State() State { return State(iso.state.Load()) }
 
-func (iso *Isolate) close(ctx context.Context) {
+func (iso *Isolate[V]) close(ctx context.Context) {
 	iso.state.Store(uint32(StateClosed))
 	if iso.pool != nil {
 		iso.pool.live.Delete(iso)

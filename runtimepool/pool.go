@@ -35,7 +35,7 @@ type Installer func(context.Context, wazero.Runtime) error
 // Config configures a [Pool]. The zero value is valid: one isolate per CPU,
 // no compilation cache, wazero's default memory limit (4 GiB), WASI with
 // nothing granted, and no host modules besides WASI.
-type Config struct {
+type Config[V any] struct {
 	// Isolates is the number of pooled instances. 0 means one per CPU;
 	// a negative number is an error.
 	Isolates int
@@ -63,10 +63,10 @@ type Config struct {
 	// isolate's ID. The context it returns is used to instantiate (so the
 	// start function's host calls can find the isolate), and its value is
 	// kept as Isolate.Value.
-	Prepare func(ctx context.Context, id string) (context.Context, any)
+	Prepare func(ctx context.Context, id string) (context.Context, V)
 	// Bind, when set, is called with Prepare's value and the new instance.
 	// An error discards the instance.
-	Bind func(value any, mod api.Module) error
+	Bind func(value V, mod api.Module) error
 	// Output, when set, returns the writers for the isolate's stdout and
 	// stderr. Nil discards guest output.
 	Output func(id string) (stdout, stderr io.Writer)
@@ -87,6 +87,12 @@ type Config struct {
 	// instance in the background. 0 reuses isolates forever; 1 gives every
 	// caller a fresh isolate.
 	MaxRequestsPerIsolate int
+	// ResetSafeImports names the host modules (besides WASI, which the
+	// package knows) whose functions keep no state of an instance from
+	// one use to the next, so that importing them does not stop
+	// MaxRequestsPerIsolate from resetting isolates. None means any
+	// other import makes the pool replace isolates instead.
+	ResetSafeImports []string
 	// Dirs are the host directories the guest may open through WASI.
 	// None means no file system at all.
 	Dirs []Dir
@@ -166,8 +172,8 @@ var (
 
 // Pool is a fixed-size set of isolates of one compiled module. Its methods
 // are safe for concurrent use.
-type Pool struct {
-	cfg      Config
+type Pool[V any] struct {
+	cfg      Config[V]
 	size     int
 	rt       wazero.Runtime
 	cache    wazero.CompilationCache
@@ -176,7 +182,7 @@ type Pool struct {
 	stats    Stats
 	log      *slog.Logger
 
-	idle     chan *Isolate
+	idle     chan *Isolate[V]
 	nextID   atomic.Uint64
 	closed   atomic.Bool
 	closing  chan struct{}
@@ -190,6 +196,8 @@ type Pool struct {
 	mu      sync.Mutex   // serialises closing drained
 	drained chan struct{}
 
+	closeRuntime sync.Once
+
 	live        sync.Map // *Isolate → struct{}: instantiated, not closed
 	interrupted atomic.Bool
 
@@ -201,7 +209,7 @@ type Pool struct {
 // New compiles wasm and fills the pool. A module that does not compile, that
 // fails Validate, or whose start function fails is an error here, before
 // anything is served.
-func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
+func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], error) {
 	size := cfg.Isolates
 	switch {
 	case size < 0:
@@ -212,7 +220,7 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
 	if cfg.MaxQueue < 0 || cfg.MaxRequestsPerIsolate < 0 || cfg.QueueTimeout < 0 {
 		return nil, errors.New("queue bounds and requests per isolate must not be negative")
 	}
-	p := &Pool{cfg: cfg, size: size, log: cfg.Logger, closing: make(chan struct{}), drained: make(chan struct{})}
+	p := &Pool[V]{cfg: cfg, size: size, log: cfg.Logger, closing: make(chan struct{}), drained: make(chan struct{})}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -254,6 +262,9 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
 	if cfg.MaxRequestsPerIsolate > 0 {
 		p.globals = info.globals
 		p.stats.ResetBlocker = info.resetBlocker
+		if p.stats.ResetBlocker == "" {
+			p.stats.ResetBlocker = hostResetBlocker(info.hostImports, cfg.ResetSafeImports)
+		}
 	}
 	rc := wazero.NewRuntimeConfig().WithCloseOnContextDone(cfg.CloseOnContextDone)
 	if cfg.MemoryLimitPages > 0 {
@@ -273,7 +284,7 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
 	ok := false
 	defer func() {
 		if !ok {
-			p.closeRuntime(ctx)
+			p.Close(ctx)
 		}
 	}()
 
@@ -357,7 +368,7 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
 		}
 	}
 
-	p.idle = make(chan *Isolate, size)
+	p.idle = make(chan *Isolate[V], size)
 	start = time.Now()
 	for i := 0; i < size; i++ {
 		iso, err := p.instantiate(ctx)
@@ -380,9 +391,9 @@ func New(ctx context.Context, wasm []byte, cfg Config) (*Pool, error) {
 }
 
 // instantiate creates one isolate and runs its start function.
-func (p *Pool) instantiate(ctx context.Context) (*Isolate, error) {
+func (p *Pool[V]) instantiate(ctx context.Context) (*Isolate[V], error) {
 	id := "i" + strconv.FormatUint(p.nextID.Add(1), 10)
-	iso := &Isolate{ID: id, pool: p}
+	iso := &Isolate[V]{ID: id, pool: p}
 	ictx := ctx
 	if p.cfg.Prepare != nil {
 		ictx, iso.Value = p.cfg.Prepare(ctx, id)
@@ -435,39 +446,39 @@ func (p *Pool) instantiate(ctx context.Context) (*Isolate, error) {
 }
 
 // Stats returns how the pool was built.
-func (p *Pool) Stats() Stats { return p.stats }
+func (p *Pool[V]) Stats() Stats { return p.stats }
 
 // Size is the number of isolates the pool keeps.
-func (p *Pool) Size() int { return p.size }
+func (p *Pool[V]) Size() int { return p.size }
 
 // Idle is the number of isolates waiting for work now.
-func (p *Pool) Idle() int { return len(p.idle) }
+func (p *Pool[V]) Idle() int { return len(p.idle) }
 
 // Replaced counts isolates discarded and replaced since the pool started.
-func (p *Pool) Replaced() uint64 { return p.replaced.Load() }
+func (p *Pool[V]) Replaced() uint64 { return p.replaced.Load() }
 
 // InterruptMode is how calls of this pool's isolates can be interrupted.
-func (p *Pool) InterruptMode() InterruptMode { return p.stats.Interrupt }
+func (p *Pool[V]) InterruptMode() InterruptMode { return p.stats.Interrupt }
 
 // InterruptAll interrupts every isolate of the pool, busy or idle, now and
 // from now on (replacements included): their calls trap at the next function
 // call or loop iteration. It does nothing unless InterruptMode is
 // InterruptGlobal.
-func (p *Pool) InterruptAll() {
+func (p *Pool[V]) InterruptAll() {
 	p.interrupted.Store(true)
 	p.live.Range(func(k, _ any) bool {
-		k.(*Isolate).Interrupt()
+		k.(*Isolate[V]).Interrupt()
 		return true
 	})
 }
 
 // Compiled returns the compiled module, for inspection.
-func (p *Pool) Compiled() wazero.CompiledModule { return p.compiled }
+func (p *Pool[V]) Compiled() wazero.CompiledModule { return p.compiled }
 
 // Acquire takes an idle isolate, waiting until one is free, ctx is done, or
 // the queue bounds of Config are reached. The caller owns it until Release
 // or Discard.
-func (p *Pool) Acquire(ctx context.Context) (*Isolate, error) {
+func (p *Pool[V]) Acquire(ctx context.Context) (*Isolate[V], error) {
 	select {
 	case iso := <-p.idle:
 		return p.take(iso)
@@ -500,9 +511,9 @@ func (p *Pool) Acquire(ctx context.Context) (*Isolate, error) {
 }
 
 // Waiting is the number of callers waiting in Acquire now.
-func (p *Pool) Waiting() int { return int(p.waiters.Load()) }
+func (p *Pool[V]) Waiting() int { return int(p.waiters.Load()) }
 
-func (p *Pool) take(iso *Isolate) (*Isolate, error) {
+func (p *Pool[V]) take(iso *Isolate[V]) (*Isolate[V], error) {
 	if !iso.state.CompareAndSwap(uint32(StateIdle), uint32(StateBusy)) {
 		// Only a bug in this package could put a non-idle isolate in
 		// the idle set; refuse rather than share it.
@@ -513,9 +524,9 @@ func (p *Pool) take(iso *Isolate) (*Isolate, error) {
 	return iso, nil
 }
 
-// done records that a busy isolate came back, and tells Drain when the last
+// done records that a busy isolate came back, and tells Close when the last
 // one of a closed pool has.
-func (p *Pool) done() {
+func (p *Pool[V]) done() {
 	// Close sets closed before it looks at busy, and done the other way
 	// round: whichever comes second sees the last isolate home.
 	if p.busy.Add(-1) == 0 && p.closed.Load() {
@@ -527,7 +538,7 @@ func (p *Pool) done() {
 
 // signalDrainedLocked closes drained once the pool is closed and nothing is
 // busy. p.mu must be held.
-func (p *Pool) signalDrainedLocked() {
+func (p *Pool[V]) signalDrainedLocked() {
 	if p.busy.Load() != 0 || !p.closed.Load() {
 		return
 	}
@@ -539,14 +550,14 @@ func (p *Pool) signalDrainedLocked() {
 }
 
 // Busy is the number of isolates handed out now.
-func (p *Pool) Busy() int { return int(p.busy.Load()) }
+func (p *Pool[V]) Busy() int { return int(p.busy.Load()) }
 
 // Release returns a healthy isolate to the pool. An isolate that has served
 // Config.MaxRequestsPerIsolate calls is renewed in the background, never on
 // the caller's time: reset to its state after start (see Pool.Resets) or,
 // when the module does not allow that or its memory grew, retired: closed
 // and replaced.
-func (p *Pool) Release(iso *Isolate) {
+func (p *Pool[V]) Release(iso *Isolate[V]) {
 	if iso.State() != StateBusy {
 		panic(fmt.Sprintf("runtimepool: release of isolate %s in state %s", iso.ID, iso.State()))
 	}
@@ -571,7 +582,7 @@ func (p *Pool) Release(iso *Isolate) {
 
 // makeIdle puts a busy isolate back in the idle set, or closes it when the
 // pool is closed.
-func (p *Pool) makeIdle(iso *Isolate) {
+func (p *Pool[V]) makeIdle(iso *Isolate[V]) {
 	if !iso.state.CompareAndSwap(uint32(StateBusy), uint32(StateIdle)) {
 		panic(fmt.Sprintf("runtimepool: release of isolate %s in state %s", iso.ID, iso.State()))
 	}
@@ -588,7 +599,7 @@ func (p *Pool) makeIdle(iso *Isolate) {
 
 // retire closes a busy isolate that has served its calls and replaces it in
 // the background.
-func (p *Pool) retire(iso *Isolate) {
+func (p *Pool[V]) retire(iso *Isolate[V]) {
 	if !iso.state.CompareAndSwap(uint32(StateBusy), uint32(StateClosed)) {
 		panic(fmt.Sprintf("runtimepool: release of isolate %s in state %s", iso.ID, iso.State()))
 	}
@@ -599,7 +610,7 @@ func (p *Pool) retire(iso *Isolate) {
 // Discard marks a busy isolate broken, closes it, and instantiates a
 // replacement in the background so that the pool returns to full size
 // without a request paying for it.
-func (p *Pool) Discard(iso *Isolate, reason error) {
+func (p *Pool[V]) Discard(iso *Isolate[V], reason error) {
 	if !iso.state.CompareAndSwap(uint32(StateBusy), uint32(StateBroken)) {
 		panic(fmt.Sprintf("runtimepool: discard of isolate %s in state %s", iso.ID, iso.State()))
 	}
@@ -608,7 +619,7 @@ func (p *Pool) Discard(iso *Isolate, reason error) {
 }
 
 // recycle closes iso and replaces it, both in the background.
-func (p *Pool) recycle(iso *Isolate, reason error) {
+func (p *Pool[V]) recycle(iso *Isolate[V], reason error) {
 	p.bg.Add(1)
 	go func() {
 		defer p.bg.Done()
@@ -622,16 +633,16 @@ func (p *Pool) recycle(iso *Isolate, reason error) {
 }
 
 // Retired counts isolates closed after Config.MaxRequestsPerIsolate uses.
-func (p *Pool) Retired() uint64 { return p.retired.Load() }
+func (p *Pool[V]) Retired() uint64 { return p.retired.Load() }
 
 // Healthy reports whether the pool can keep itself at full size: false while
 // replacing an isolate keeps failing (the pool is then backing off and
 // serving with fewer isolates), and after Close.
-func (p *Pool) Healthy() bool { return p.failing.Load() == 0 && !p.closed.Load() }
+func (p *Pool[V]) Healthy() bool { return p.failing.Load() == 0 && !p.closed.Load() }
 
 // replace instantiates one isolate, retrying with backoff (10 ms doubling to
 // 5 s) while the pool is open.
-func (p *Pool) replace() {
+func (p *Pool[V]) replace() {
 	backoff := 10 * time.Millisecond
 	for !p.closed.Load() {
 		iso, err := p.instantiate(context.Background())
@@ -656,51 +667,41 @@ func (p *Pool) replace() {
 	}
 }
 
-// Close stops the pool: waiters get ErrClosed, idle isolates are closed now,
-// busy ones when they are released, and the runtime once background work has
-// ended.
-func (p *Pool) Close(ctx context.Context) error {
-	if !p.closed.CompareAndSwap(false, true) {
-		return nil
+// Close stops the pool and releases it, in this order: waiters get
+// ErrClosed and Acquire refuses new callers; idle isolates are closed; busy
+// ones are closed as they come back, which Close waits for until ctx is done;
+// background replacements end; and the runtime and compilation cache are
+// closed. When ctx is done first, Close returns an error naming how many
+// isolates were still busy and leaves the runtime open for them; a later
+// Close finishes the job. Close is safe to call more than once and from
+// several goroutines.
+func (p *Pool[V]) Close(ctx context.Context) error {
+	if p.closed.CompareAndSwap(false, true) {
+		close(p.closing)
+		p.mu.Lock()
+		p.signalDrainedLocked()
+		p.mu.Unlock()
+		p.drainIdle(ctx)
+		p.bg.Wait()
+		p.drainIdle(ctx)
 	}
-	close(p.closing)
-	p.mu.Lock()
-	p.signalDrainedLocked()
-	p.mu.Unlock()
-	p.drainIdle(ctx)
-	p.bg.Wait()
-	p.drainIdle(ctx)
-	return nil
-}
-
-// Drain closes the pool, waits until every busy isolate has come back or ctx
-// is done, and then closes the runtime. It returns ctx's error when isolates
-// were still busy; the runtime is then left open for them.
-func (p *Pool) Drain(ctx context.Context) error {
-	p.Close(ctx)
 	select {
 	case <-p.drained:
 	case <-ctx.Done():
-		return fmt.Errorf("draining isolate pool: %d isolates still busy: %w", p.Busy(), ctx.Err())
+		return fmt.Errorf("closing isolate pool: %d isolates still busy: %w", p.Busy(), ctx.Err())
 	}
-	p.closeRuntime(ctx)
+	p.closeRuntime.Do(func() {
+		if p.rt != nil {
+			p.rt.Close(ctx)
+		}
+		if p.cache != nil {
+			p.cache.Close(ctx)
+		}
+	})
 	return nil
 }
 
-// CloseRuntime releases the runtime and the compilation cache. Call it after
-// Close once no isolate is busy any more.
-func (p *Pool) CloseRuntime(ctx context.Context) { p.closeRuntime(ctx) }
-
-func (p *Pool) closeRuntime(ctx context.Context) {
-	if p.rt != nil {
-		p.rt.Close(ctx)
-	}
-	if p.cache != nil {
-		p.cache.Close(ctx)
-	}
-}
-
-func (p *Pool) drainIdle(ctx context.Context) {
+func (p *Pool[V]) drainIdle(ctx context.Context) {
 	for {
 		select {
 		case iso := <-p.idle:

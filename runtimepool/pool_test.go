@@ -24,7 +24,7 @@ func readWasm(t testing.TB, name string) []byte {
 	return b
 }
 
-func newPool(t testing.TB, cfg Config) *Pool {
+func newPool(t testing.TB, cfg Config[any]) *Pool[any] {
 	t.Helper()
 	p, err := New(context.Background(), readWasm(t, "spin.wasm"), cfg)
 	if err != nil {
@@ -33,7 +33,7 @@ func newPool(t testing.TB, cfg Config) *Pool {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := p.Drain(ctx); err != nil {
+		if err := p.Close(ctx); err != nil {
 			t.Error(err)
 		}
 	})
@@ -41,7 +41,7 @@ func newPool(t testing.TB, cfg Config) *Pool {
 }
 
 // call runs a no-argument export of iso and returns its first result.
-func call(t testing.TB, ctx context.Context, iso *Isolate, name string) (uint64, error) {
+func call(t testing.TB, ctx context.Context, iso *Isolate[any], name string) (uint64, error) {
 	t.Helper()
 	res, err := iso.Module.ExportedFunction(name).Call(ctx)
 	if err != nil || len(res) == 0 {
@@ -51,7 +51,7 @@ func call(t testing.TB, ctx context.Context, iso *Isolate, name string) (uint64,
 }
 
 // waitFull waits, up to a generous bound, until every isolate is idle.
-func waitFull(t *testing.T, p *Pool) {
+func waitFull(t *testing.T, p *Pool[any]) {
 	t.Helper()
 	testguest.WaitFor(t, "the pool to be back to full size", func() bool { return p.Idle() == p.Size() })
 }
@@ -70,12 +70,12 @@ func TestCheckMemory(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p, err := New(context.Background(), readWasm(t, c.file), Config{Isolates: 1, MemoryLimitPages: c.limit})
+			p, err := New(context.Background(), readWasm(t, c.file), Config[any]{Isolates: 1, MemoryLimitPages: c.limit})
 			if c.want == "" {
 				if err != nil {
 					t.Fatal(err)
 				}
-				p.Drain(context.Background())
+				p.Close(context.Background())
 				return
 			}
 			if err == nil || err.Error() != c.want {
@@ -86,7 +86,7 @@ func TestCheckMemory(t *testing.T) {
 }
 
 func TestDiscardReplacesInBackground(t *testing.T) {
-	p := newPool(t, Config{Isolates: 2})
+	p := newPool(t, Config[any]{Isolates: 2})
 	iso, err := p.Acquire(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +108,7 @@ func TestDiscardReplacesInBackground(t *testing.T) {
 // itself unhealthy; once it works again the pool refills and is healthy.
 func TestReplacementBackoff(t *testing.T) {
 	var failing atomic.Bool
-	p := newPool(t, Config{Isolates: 1, Bind: func(any, api.Module) error {
+	p := newPool(t, Config[any]{Isolates: 1, Bind: func(any, api.Module) error {
 		if failing.Load() {
 			return errors.New("bind refused")
 		}
@@ -127,7 +127,7 @@ func TestReplacementBackoff(t *testing.T) {
 }
 
 func TestAcquireBounds(t *testing.T) {
-	p := newPool(t, Config{Isolates: 1, MaxQueue: 1, QueueTimeout: 50 * time.Millisecond})
+	p := newPool(t, Config[any]{Isolates: 1, MaxQueue: 1, QueueTimeout: 50 * time.Millisecond})
 	iso, err := p.Acquire(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -165,7 +165,7 @@ func TestMaxRequestsPerIsolate(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := newPool(t, Config{Isolates: 2, MaxRequestsPerIsolate: c.max})
+			p := newPool(t, Config[any]{Isolates: 2, MaxRequestsPerIsolate: c.max})
 			for i := range 30 {
 				iso, err := p.Acquire(context.Background())
 				if err != nil {
@@ -195,7 +195,7 @@ func TestHammer(t *testing.T) {
 		noReset bool
 	}{{"reset", false}, {"replaced", true}} {
 		t.Run(c.name, func(t *testing.T) {
-			p := newPool(t, Config{Isolates: 2, MaxRequestsPerIsolate: max})
+			p := newPool(t, Config[any]{Isolates: 2, MaxRequestsPerIsolate: max})
 			if c.noReset {
 				p.image = nil // as for a module that cannot be reset
 			}
@@ -241,7 +241,7 @@ func TestHammer(t *testing.T) {
 // TestTimeoutInterrupts: with CloseOnContextDone a looping call ends when
 // its deadline passes.
 func TestTimeoutInterrupts(t *testing.T) {
-	p := newPool(t, Config{Isolates: 1, CloseOnContextDone: true})
+	p := newPool(t, Config[any]{Isolates: 1, CloseOnContextDone: true})
 	iso, err := p.Acquire(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -262,8 +262,8 @@ func TestTimeoutInterrupts(t *testing.T) {
 	waitFull(t, p)
 }
 
-func TestDrainWaitsForBusy(t *testing.T) {
-	p, err := New(context.Background(), readWasm(t, "spin.wasm"), Config{Isolates: 2})
+func TestCloseWaitsForBusy(t *testing.T) {
+	p, err := New(context.Background(), readWasm(t, "spin.wasm"), Config[any]{Isolates: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,14 +273,14 @@ func TestDrainWaitsForBusy(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if err := p.Drain(ctx); err == nil || !strings.Contains(err.Error(), "1 isolates still busy") {
+	if err := p.Close(ctx); err == nil || !strings.Contains(err.Error(), "1 isolates still busy") {
 		t.Fatalf("drain with a busy isolate: %v", err)
 	}
 	if _, err := p.Acquire(context.Background()); !errors.Is(err, ErrClosed) {
 		t.Errorf("acquire after close: %v", err)
 	}
 	p.Release(iso)
-	if err := p.Drain(context.Background()); err != nil {
+	if err := p.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if iso.State() != StateClosed {
@@ -288,16 +288,16 @@ func TestDrainWaitsForBusy(t *testing.T) {
 	}
 }
 
-// TestDrainRacesRelease: the last isolate coming home as the pool closes
-// always ends Drain, whichever of the two sees the other first.
-func TestDrainRacesRelease(t *testing.T) {
+// TestCloseRacesRelease: the last isolate coming home as the pool closes
+// always ends Close, whichever of the two sees the other first.
+func TestCloseRacesRelease(t *testing.T) {
 	wasm := readWasm(t, "spin.wasm")
 	for round := range 100 {
-		p, err := New(context.Background(), wasm, Config{Isolates: 2})
+		p, err := New(context.Background(), wasm, Config[any]{Isolates: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var isos []*Isolate
+		var isos []*Isolate[any]
 		for range 2 {
 			iso, err := p.Acquire(context.Background())
 			if err != nil {
@@ -314,20 +314,20 @@ func TestDrainRacesRelease(t *testing.T) {
 			}()
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err = p.Drain(ctx)
+		err = p.Close(ctx)
 		cancel()
 		wg.Wait()
 		if err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
 		if n := p.Busy(); n != 0 {
-			t.Fatalf("round %d: %d busy after Drain", round, n)
+			t.Fatalf("round %d: %d busy after Close", round, n)
 		}
 	}
 }
 
 func TestWASIEnvRejectsMalformed(t *testing.T) {
-	_, err := New(context.Background(), readWasm(t, "spin.wasm"), Config{Isolates: 1, Env: []string{"NOEQUALS"}})
+	_, err := New(context.Background(), readWasm(t, "spin.wasm"), Config[any]{Isolates: 1, Env: []string{"NOEQUALS"}})
 	if err == nil || !strings.Contains(err.Error(), `"NOEQUALS" is not KEY=VALUE`) {
 		t.Fatalf("got %v", err)
 	}

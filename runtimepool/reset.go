@@ -24,7 +24,7 @@ type image struct {
 
 // takeImage records iso's state as the one every reset restores. It must be
 // called before iso serves anything.
-func (p *Pool) takeImage(iso *Isolate) {
+func (p *Pool[V]) takeImage(iso *Isolate[V]) {
 	img := &image{globals: make([]uint64, len(iso.globals))}
 	if mem := iso.Module.Memory(); mem != nil {
 		b, _ := mem.Read(0, mem.Size())
@@ -39,7 +39,7 @@ func (p *Pool) takeImage(iso *Isolate) {
 // reset puts iso back to the image. It reports false, changing nothing,
 // when the pool takes no images or iso's memory grew since its start; the
 // isolate must then be replaced.
-func (p *Pool) reset(iso *Isolate) bool {
+func (p *Pool[V]) reset(iso *Isolate[V]) bool {
 	img := p.image
 	if img == nil {
 		return false
@@ -65,10 +65,10 @@ func (p *Pool) reset(iso *Isolate) bool {
 
 // Resets counts isolates reset to their state after start because they had
 // served Config.MaxRequestsPerIsolate calls.
-func (p *Pool) Resets() uint64 { return p.resets.Load() }
+func (p *Pool[V]) Resets() uint64 { return p.resets.Load() }
 
 // bindGlobals resolves the module's mutable globals exported by rewrite.
-func (iso *Isolate) bindGlobals(names []string) error {
+func (iso *Isolate[V]) bindGlobals(names []string) error {
 	iso.globals = make([]api.MutableGlobal, len(names))
 	for i, name := range names {
 		g, ok := iso.Module.ExportedGlobal(name).(api.MutableGlobal)

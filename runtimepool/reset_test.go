@@ -23,7 +23,7 @@ func TestResetRestoresStateAfterStart(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p, err := New(context.Background(), readWasm(t, "reset.wasm"),
-				Config{Isolates: 1, MaxRequestsPerIsolate: c.max, Interruptible: c.interruptible})
+				Config[any]{Isolates: 1, MaxRequestsPerIsolate: c.max, Interruptible: c.interruptible})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,7 +67,7 @@ func TestResetRestoresStateAfterStart(t *testing.T) {
 // TestResetAfterGrowReplaces: memory cannot shrink, so an isolate whose
 // memory grew is replaced by a new instance.
 func TestResetAfterGrowReplaces(t *testing.T) {
-	p, err := New(context.Background(), readWasm(t, "reset.wasm"), Config{Isolates: 1, MaxRequestsPerIsolate: 1})
+	p, err := New(context.Background(), readWasm(t, "reset.wasm"), Config[any]{Isolates: 1, MaxRequestsPerIsolate: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestResetAfterGrowReplaces(t *testing.T) {
 // would replay them after a reset, so such a module gets new instances,
 // each with its own bytes.
 func TestResetBlockedByRandomAtStart(t *testing.T) {
-	p, err := New(context.Background(), readWasm(t, "reset_rand.wasm"), Config{Isolates: 1, MaxRequestsPerIsolate: 1})
+	p, err := New(context.Background(), readWasm(t, "reset_rand.wasm"), Config[any]{Isolates: 1, MaxRequestsPerIsolate: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,14 +171,27 @@ func TestResetBlockers(t *testing.T) {
 		{"data.drop", module(typeI, fn, mem1, body(0xFC, 9, 0, 0x0B)), "data.drop"},
 		{"memory.fill is fine", module(typeI, fn, mem1, body(0x41, 0, 0x41, 0, 0x41, 0, 0xFC, 11, 0, 0x0B)), ""},
 	}
+	t.Run("host module not declared reset-safe", func(t *testing.T) {
+		_, info, err := rewrite(module(typeI, imports(imp("http_handler", "log", 0, 0)), mem1), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := hostResetBlocker(info.hostImports, nil); !strings.Contains(got, "http_handler.log") {
+			t.Errorf("blocker %q, want one naming http_handler.log", got)
+		}
+	})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, info, err := rewrite(c.in, false)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.want == "" && info.resetBlocker != "" || !strings.Contains(info.resetBlocker, c.want) {
-				t.Errorf("blocker %q, want %q", info.resetBlocker, c.want)
+			got := info.resetBlocker
+			if got == "" {
+				got = hostResetBlocker(info.hostImports, []string{"http_handler"})
+			}
+			if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+				t.Errorf("blocker %q, want %q", got, c.want)
 			}
 		})
 	}

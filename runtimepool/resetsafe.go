@@ -2,6 +2,8 @@ package runtimepool
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // An isolate can be reset to the state it had right after its start
@@ -29,11 +31,25 @@ var wasiResetSafe = map[string]bool{
 	"random_get": true,
 }
 
+// hostResetBlocker says why an isolate importing hostImports (as
+// "module.name", one per module) cannot be reset, given the modules the
+// caller knows to keep no state across calls; empty when none blocks.
+func hostResetBlocker(hostImports, safe []string) string {
+	for _, imp := range hostImports {
+		module, _, _ := strings.Cut(imp, ".")
+		if !slices.Contains(safe, module) {
+			return "it imports " + imp + ", which may keep state outside its memory"
+		}
+	}
+	return ""
+}
+
 // imports is what scanImports found in an import section.
 type imports struct {
 	globals      uint32 // imported globals, which come first in the index space
 	memories     int
 	resetBlocker string
+	host         []string // the first function imported from each non-WASI module, as "module.name"
 }
 
 // scanImports reads an import section.
@@ -66,13 +82,14 @@ func scanImports(body []byte) (imports, error) {
 		case 0x00: // func: type index
 			_, err = r.u32()
 			switch {
-			case module == "http_handler":
-				// The ABI's per-request state is reset by every
-				// request; what the start function sets
-				// (enable_features) does not change afterwards.
-			case module == "wasi_snapshot_preview1" && wasiResetSafe[name]:
-			default:
-				block(fmt.Sprintf("it imports %s.%s, which may keep state outside its memory", module, name))
+			case module == "wasi_snapshot_preview1":
+				if !wasiResetSafe[name] {
+					block(fmt.Sprintf("it imports %s.%s, which may keep state outside its memory", module, name))
+				}
+			case !slices.ContainsFunc(im.host, func(s string) bool { return strings.HasPrefix(s, module+".") }):
+				// Whether a host module keeps state is the
+				// caller's knowledge (Config.ResetSafeImports).
+				im.host = append(im.host, module+"."+name)
 			}
 		case 0x01: // table: reference type, limits
 			block("it imports a table")

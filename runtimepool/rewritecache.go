@@ -108,6 +108,7 @@ func rewritePath(dir string, wasm []byte, checks bool) string {
 // cachedInfo is moduleInfo as a cache entry stores it.
 type cachedInfo struct {
 	Globals      []string `json:"globals"`
+	HostImports  []string `json:"host_imports"`
 	ResetBlocker string   `json:"reset_blocker"`
 }
 
@@ -130,14 +131,14 @@ func splitEntry(b []byte) ([]byte, moduleInfo, bool) {
 	if err := json.Unmarshal(body[len(body)-int(n):], &ci); err != nil {
 		return nil, moduleInfo{}, false
 	}
-	return body[:len(body)-int(n)], moduleInfo{globals: ci.Globals, resetBlocker: ci.ResetBlocker}, true
+	return body[:len(body)-int(n)], moduleInfo{globals: ci.Globals, resetBlocker: ci.ResetBlocker, hostImports: ci.HostImports}, true
 }
 
 // writeCached writes out, info and the checksum to path through a
 // temporary file and a rename, so that a reader sees a whole entry or none.
 // It does not sync: an entry a crash leaves incomplete fails its checksum.
 func writeCached(path string, out []byte, info moduleInfo) error {
-	meta, err := json.Marshal(cachedInfo{Globals: info.globals, ResetBlocker: info.resetBlocker})
+	meta, err := json.Marshal(cachedInfo{Globals: info.globals, ResetBlocker: info.resetBlocker, HostImports: info.hostImports})
 	if err != nil {
 		return err
 	}

@@ -160,7 +160,7 @@ func TestNewRewriteCache(t *testing.T) {
 	dir := t.TempDir()
 	wasm := bigSpin(t)
 	for i := range 2 {
-		p, err := New(context.Background(), wasm, Config{Isolates: 1, Interruptible: true, CacheDir: dir})
+		p, err := New(context.Background(), wasm, Config[any]{Isolates: 1, Interruptible: true, CacheDir: dir})
 		if err != nil {
 			t.Fatal(err)
 		}

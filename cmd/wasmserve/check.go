@@ -14,8 +14,9 @@ import (
 func checkCommand() *cli.Command {
 	return &cli.Command{
 		Name:         "check",
-		Usage:        "report how MODULE.wasm fits the http-wasm handler ABI; exit 1 if it cannot run",
+		Usage:        "report how MODULE.wasm fits the ABI it is run with; exit 1 if it cannot run",
 		ArgsUsage:    "MODULE.wasm",
+		Flags:        []cli.Flag{abiFlag()},
 		OnUsageError: usageError("wasmserve check"),
 		Action:       check,
 	}
@@ -30,7 +31,11 @@ func check(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	rep, err := host.Inspect(context.Background(), wasm)
+	var hc host.HandlerConfig
+	if err := abiConfig(c, &hc); err != nil {
+		return err
+	}
+	rep, err := host.Inspect(context.Background(), wasm, hc)
 	if err != nil {
 		return fmt.Errorf("module %s: %s", path, firstLine(err.Error()))
 	}

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/wasmserve/wasmserve/host"
 )
 
 // env returns the environment variable that also sets flag name:
@@ -124,10 +126,18 @@ func logFlags() []cli.Flag {
 	}
 }
 
+// abiFlag chooses the executor: how the module is run. check takes it too.
+func abiFlag() cli.Flag {
+	return &cli.StringFlag{Name: "abi", Value: host.ABIAuto, EnvVars: env("abi"),
+		Usage: "how the module is run: " + strings.Join(host.ABINames(), ", ") +
+			" (auto: http-wasm when it imports http_handler or exports handle_request)"}
+}
+
 // guestFlags configure what the guest sees: its config bytes and the
 // upstream of middleware mode.
 func guestFlags() []cli.Flag {
 	return []cli.Flag{
+		abiFlag(),
 		&cli.StringFlag{Name: "upstream", EnvVars: env("upstream"),
 			Usage: "http(s) URL the request is proxied to when the guest calls next; unset answers 404"},
 		&cli.StringFlag{Name: "guest-config", EnvVars: env("guest-config"), TakesFile: true,

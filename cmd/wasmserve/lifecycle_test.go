@@ -236,7 +236,9 @@ func TestReloadUnderLoadCLI(t *testing.T) {
 			newSeen := 0
 			results := make(chan []outcome, 1)
 			go func() {
-				results <- load(base, 4, 5000, func(w, i int) string { return fmt.Sprintf("/ok?w=%d&i=%d", w, i) }, stop, func() {})
+				// Enough requests to outlast the --watch poll (1 s) on a
+				// fast machine; stop ends them once the new module answered.
+				results <- load(base, 4, 200000, func(w, i int) string { return fmt.Sprintf("/ok?w=%d&i=%d", w, i) }, stop, func() {})
 			}()
 			time.Sleep(100 * time.Millisecond) // let load build up; not an assertion
 			tmp := filepath.Join(dir, "new.wasm")

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/charmbracelet/log"
@@ -16,14 +17,17 @@ type reloader struct {
 }
 
 // reloadOnSIGHUP runs every reloader, in order, on each SIGHUP until the
-// returned stop is called. A failing reloader is logged and does not stop
-// the ones after it. SIGHUP is caught even with nothing to reload, so it
-// never kills the server.
+// returned stop is called; stop returns once a reload under way has ended.
+// A failing reloader is logged and does not stop the ones after it. SIGHUP
+// is caught even with nothing to reload, so it never kills the server.
 func reloadOnSIGHUP(charm *log.Logger, reloaders []reloader) (stop func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		for {
 			select {
 			case <-done:
@@ -42,5 +46,5 @@ func reloadOnSIGHUP(charm *log.Logger, reloaders []reloader) (stop func()) {
 			}
 		}
 	}()
-	return func() { signal.Stop(hup); close(done) }
+	return func() { signal.Stop(hup); close(done); wg.Wait() }
 }

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -139,8 +140,12 @@ func handlerConfig(c *cli.Context) (host.HandlerConfig, error) {
 	return hc, nil
 }
 
-// guestConfig reads --upstream, --guest-config and --guest-config-string.
+// guestConfig reads --abi, --upstream, --guest-config and
+// --guest-config-string.
 func guestConfig(c *cli.Context, hc *host.HandlerConfig) error {
+	if err := abiConfig(c, hc); err != nil {
+		return err
+	}
 	if u := c.String("upstream"); u != "" {
 		if _, err := host.ParseUpstream(u); err != nil {
 			return fmt.Errorf("--upstream: %w", err)
@@ -160,6 +165,16 @@ func guestConfig(c *cli.Context, hc *host.HandlerConfig) error {
 	case str != "":
 		hc.GuestConfig = []byte(str)
 	}
+	return nil
+}
+
+// abiConfig reads --abi.
+func abiConfig(c *cli.Context, hc *host.HandlerConfig) error {
+	a := c.String("abi")
+	if !slices.Contains(host.ABINames(), a) {
+		return fmt.Errorf("--abi %q: want one of %s", a, strings.Join(host.ABINames(), ", "))
+	}
+	hc.ABI = a
 	return nil
 }
 
@@ -273,7 +288,11 @@ func serve(c *cli.Context) error {
 	}
 	defer reloadOnSIGHUP(charm, reloaders)()
 	if c.Bool("watch") {
-		go host.Watch(ctx, path, time.Second, reloadModule, logger)
+		wctx, cancel := context.WithCancel(ctx)
+		watched := make(chan struct{})
+		go func() { defer close(watched); host.Watch(wctx, path, time.Second, reloadModule, logger) }()
+		// Runs before the handler is closed: no reload after that.
+		defer func() { cancel(); <-watched }()
 	}
 
 	if err := srv.Listen(ctx); err != nil {
@@ -317,8 +336,9 @@ func banner(charm *log.Logger, path string, hc host.HandlerConfig, h *host.Handl
 			cache = "hit"
 		}
 	}
+	_, abiTitle, abiWhy := h.ABI()
 	charm.Info("wasmserve "+versionString(),
-		"module", path, "abi", "http-wasm handler", "isolates", h.Pool().Size(),
+		"module", path, "abi", abiTitle, "abi_reason", abiWhy, "isolates", h.Pool().Size(),
 		"compile", st.CompileTime.Round(time.Millisecond), "cache", cache,
 		"instantiate", st.InstantiateTime.Round(time.Millisecond))
 	if hc.MaxRequestsPerIsolate > 0 {
