@@ -50,6 +50,7 @@ type imports struct {
 	memories     int
 	resetBlocker string
 	host         []string // the first function imported from each non-WASI module, as "module.name"
+	modules      []string // every module imported from, once each, in order
 }
 
 // scanImports reads an import section.
@@ -73,6 +74,9 @@ func scanImports(body []byte) (imports, error) {
 		name, err := r.name()
 		if err != nil {
 			return im, fmt.Errorf("import %d: name: %w", i, err)
+		}
+		if !slices.Contains(im.modules, module) {
+			im.modules = append(im.modules, module)
 		}
 		kind, err := r.byte()
 		if err != nil {

@@ -47,9 +47,11 @@ func ReadShape(wasm []byte) (Shape, error) {
 		r.pos += int(size)
 		switch id {
 		case secImport:
-			if err := sh.readImports(body); err != nil {
+			im, err := scanImports(body)
+			if err != nil {
 				return sh, fmt.Errorf("import section: %w", err)
 			}
+			sh.ImportModules = im.modules
 		case secExport:
 			if err := sh.readExports(body); err != nil {
 				return sh, fmt.Errorf("export section: %w", err)
@@ -58,52 +60,6 @@ func ReadShape(wasm []byte) (Shape, error) {
 		}
 	}
 	return sh, nil
-}
-
-func (sh *Shape) readImports(body []byte) error {
-	r := reader{b: body}
-	n, err := r.u32()
-	if err != nil {
-		return err
-	}
-	for i := uint32(0); i < n; i++ {
-		module, err := r.name()
-		if err != nil {
-			return fmt.Errorf("import %d: module: %w", i, err)
-		}
-		if _, err := r.name(); err != nil {
-			return fmt.Errorf("import %d: name: %w", i, err)
-		}
-		if !sh.Imports(module) {
-			sh.ImportModules = append(sh.ImportModules, module)
-		}
-		kind, err := r.byte()
-		if err != nil {
-			return fmt.Errorf("import %d: %w", i, err)
-		}
-		switch kind {
-		case 0x00: // func: type index
-			_, err = r.u32()
-		case 0x01: // table: reference type, limits
-			if _, err = r.byte(); err == nil {
-				err = r.limits()
-			}
-		case 0x02: // memory: limits
-			err = r.limits()
-		case 0x03: // global: value type, mutability
-			err = r.skip(2)
-		case 0x04: // tag: attribute, type index
-			if _, err = r.byte(); err == nil {
-				_, err = r.u32()
-			}
-		default:
-			return fmt.Errorf("import %d: unknown kind 0x%02x", i, kind)
-		}
-		if err != nil {
-			return fmt.Errorf("import %d: %w", i, err)
-		}
-	}
-	return nil
 }
 
 func (sh *Shape) readExports(body []byte) error {
