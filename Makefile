@@ -46,9 +46,11 @@ check:
 	$(GO) mod tidy
 	@git diff --exit-code go.mod go.sum || (echo "go mod tidy changed go.mod/go.sum"; exit 1)
 
-## wat: rebuild the committed .wasm of every .wat (needs wabt's wat2wasm)
+## wat: rebuild the committed .wasm of every .wat (needs wabt's wat2wasm; with
+## --debug-names where its Rebuild line says so)
 wat:
-	@for f in $(WAT); do echo "wat2wasm $$f"; wat2wasm $$f -o $${f%.wat}.wasm || exit 1; done
+	@for f in $(WAT); do n=$$(grep -q -- '--debug-names' $$f && echo --debug-names); \
+		echo "wat2wasm $$n $$f"; wat2wasm $$n $$f -o $${f%.wat}.wasm || exit 1; done
 
 ## certs: remake the committed test certificates in certs/ (100 years; see certs/README.md)
 certs:

@@ -76,6 +76,11 @@ type HandlerConfig struct {
 	// set, else 10 MiB.
 	MaxBufferedBody int64
 
+	// GuestProfiler compiles the module with the guest profiler (see
+	// Handler.StartGuestProfile), which makes every guest function call
+	// slower even while no profile is being collected; false adds nothing.
+	GuestProfiler bool
+
 	// ABI is how the module is run: one of ABINames. Empty or ABIAuto
 	// chooses from the module's imports and exports, again at every
 	// reload.
@@ -98,6 +103,7 @@ type Handler struct {
 	drains sync.WaitGroup      // old generations draining
 
 	wd          *watchdog       // handler timeout in interrupt-global mode; nil without one
+	prof        *guestProfiler  // nil without HandlerConfig.GuestProfiler
 	base        context.Context // parent of every guest call's context (fallback mode)
 	interrupt   context.CancelFunc
 	interrupted atomic.Bool
@@ -116,6 +122,7 @@ type (
 // (interrupt-global mode).
 type isolateState struct {
 	guest    instance
+	prof     profState    // used with HandlerConfig.GuestProfiler
 	iso      *isolate     // set at the first call, by the watchdog
 	deadline atomic.Int64 // watchdog tick; 0 when idle, deadlineFired once interrupted
 }
@@ -153,6 +160,9 @@ func NewHandler(ctx context.Context, wasm []byte, cfg HandlerConfig) (*Handler, 
 	h.base, h.interrupt = context.WithCancel(context.Background())
 	if cfg.HandlerTimeout > 0 {
 		h.wd = newWatchdog(cfg.HandlerTimeout)
+	}
+	if cfg.GuestProfiler {
+		h.prof = newGuestProfiler(DefaultProfileRate)
 	}
 	gen, err := h.newGeneration(ctx, wasm)
 	if err != nil {
@@ -195,6 +205,9 @@ func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, 
 			return ctx, &isolateState{guest: inst}
 		},
 		Bind: func(st *isolateState, mod api.Module) error {
+			if h.prof != nil {
+				h.prof.bind(mod, st)
+			}
 			return st.guest.Bind(mod)
 		},
 		Output: func(id string) (io.Writer, io.Writer) {
@@ -204,6 +217,9 @@ func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, 
 	}
 	if cfg.MemoryLimit > 0 && pc.MemoryLimitPages == 0 {
 		pc.MemoryLimitPages = 1
+	}
+	if h.prof != nil {
+		pc.Listener = h.prof.factory()
 	}
 	exec.configure(&pc)
 	p, err := runtimepool.New(ctx, wasm, pc)
@@ -353,7 +369,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "503 server shutting down", "")
 		return
 	}
-	fired, err := gen.call(iso, iso.Value, w, r)
+	st := iso.Value
+	if h.prof != nil {
+		st.prof.inCall.Store(true)
+	}
+	fired, err := gen.call(iso, st, w, r)
+	if h.prof != nil {
+		st.prof.inCall.Store(false)
+		if st.prof.due.CompareAndSwap(true, false) {
+			h.prof.pending.Add(-1) // due too late: the call ended first
+		}
+	}
 	if err == nil {
 		if fired {
 			// The watchdog fired as the call ended: the interrupt

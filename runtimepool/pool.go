@@ -25,6 +25,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
@@ -87,6 +88,11 @@ type Config[V any] struct {
 	// instance in the background. 0 reuses isolates forever; 1 gives every
 	// caller a fresh isolate.
 	MaxRequestsPerIsolate int
+	// Listener, when set, is told of every call of the module's own
+	// functions (wazero's experimental function listener), for profiling.
+	// It is compiled into the module's code and makes every call slower;
+	// nil adds nothing.
+	Listener experimental.FunctionListenerFactory
 	// ResetSafeImports names the host modules (besides WASI, which the
 	// package knows) whose functions keep no state of an instance from
 	// one use to the next, so that importing them does not stop
@@ -301,7 +307,11 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 		return nil, err
 	}
 	start := time.Now()
-	compiled, err := p.rt.CompileModule(ctx, code)
+	cctx := ctx
+	if cfg.Listener != nil {
+		cctx = experimental.WithFunctionListenerFactory(ctx, cfg.Listener)
+	}
+	compiled, err := p.rt.CompileModule(cctx, code)
 	if err != nil && rewritten {
 		// A rewrite wazero refuses of a module it accepts is a bug in
 		// the rewriter: serve the module with the fallback instead.

@@ -144,5 +144,9 @@ func guestFlags() []cli.Flag {
 			Usage: "file whose bytes get_config returns to the guest"},
 		&cli.StringFlag{Name: "guest-config-string", EnvVars: env("guest-config-string"),
 			Usage: "string get_config returns to the guest (instead of --guest-config)"},
+		&cli.StringFlag{Name: "guest-profile", EnvVars: env("guest-profile"), TakesFile: true,
+			Usage: "write a pprof CPU profile of guest code to FILE at shutdown (go tool pprof FILE); implies --guest-profiling"},
+		&cli.BoolFlag{Name: "guest-profiling", EnvVars: env("guest-profiling"),
+			Usage: "compile the module with the guest profiler, for --guest-profile and the admin /debug/pprof/guest; slows guest calls"},
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/wasmserve/wasmserve/host"
+	"github.com/wasmserve/wasmserve/internal/atomicfile"
 	"github.com/wasmserve/wasmserve/internal/prefault"
 )
 
@@ -137,6 +138,7 @@ func handlerConfig(c *cli.Context) (host.HandlerConfig, error) {
 	if err := guestConfig(c, &hc); err != nil {
 		return hc, err
 	}
+	hc.GuestProfiler = c.Bool("guest-profiling") || c.String("guest-profile") != ""
 	return hc, nil
 }
 
@@ -272,6 +274,10 @@ func serve(c *cli.Context) error {
 		}
 	}()
 
+	if file := c.String("guest-profile"); file != "" {
+		defer writeGuestProfile(charm, handler, file)()
+	}
+
 	srv := host.NewServer(lc, handler)
 	// SIGHUP re-reads what can change under a running server, in order;
 	// it is caught from here on so that it never kills the process.
@@ -316,6 +322,27 @@ func serve(c *cli.Context) error {
 	// waiting for them to close the pool could take for ever.
 	closeHandler = err == nil
 	return err
+}
+
+// writeGuestProfile starts the profile of --guest-profile; the returned
+// func writes it to file, at shutdown.
+func writeGuestProfile(charm *log.Logger, h *host.Handler, file string) func() {
+	stop, err := h.StartGuestProfile()
+	if err != nil {
+		charm.Error("guest profile", "err", err)
+		return func() {}
+	}
+	return func() {
+		var buf bytes.Buffer
+		if err := stop().Write(&buf); err == nil {
+			err = atomicfile.Write(file, 0o644, buf.Bytes())
+		}
+		if err != nil {
+			charm.Error("writing the guest profile", "file", file, "err", err)
+			return
+		}
+		charm.Info("guest profile written; view it with go tool pprof", "file", file)
+	}
 }
 
 // firstLine returns s up to its first line break.
