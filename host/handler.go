@@ -71,6 +71,11 @@ type HandlerConfig struct {
 	// Upstream is the origin a request goes to when the guest returns
 	// next=1 (middleware mode), an http or https URL; empty answers 404.
 	Upstream string
+	// UpstreamMaxIdle and UpstreamTimeout tune the proxy to Upstream: see
+	// ProxyConfig's MaxIdle and Timeout, whose zero values they share.
+	UpstreamMaxIdle int
+	// UpstreamTimeout: see UpstreamMaxIdle.
+	UpstreamTimeout time.Duration
 	// MaxBufferedBody bounds an upstream response body held for a guest
 	// with the buffer_response feature; 0 means MaxBody when that is
 	// set, else 10 MiB.
@@ -148,8 +153,8 @@ func NewHandler(ctx context.Context, wasm []byte, cfg HandlerConfig) (*Handler, 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.HandlerTimeout < 0 || cfg.MaxBody < 0 {
-		return nil, errors.New("handler timeout and body limit must not be negative")
+	if cfg.HandlerTimeout < 0 || cfg.MaxBody < 0 || cfg.UpstreamMaxIdle < 0 || cfg.UpstreamTimeout < 0 {
+		return nil, errors.New("handler timeout, body limit, upstream idle connections and upstream timeout must not be negative")
 	}
 	if cfg.Upstream != "" {
 		if _, err := ParseUpstream(cfg.Upstream); err != nil {

@@ -154,6 +154,13 @@ func guestConfig(c *cli.Context, hc *host.HandlerConfig) error {
 		}
 		hc.Upstream = u
 	}
+	if n := c.Int("upstream-max-idle"); n < 1 {
+		return fmt.Errorf("--upstream-max-idle must be 1 or more, got %d", n)
+	}
+	if d := c.Duration("upstream-timeout"); d <= 0 {
+		return fmt.Errorf("--upstream-timeout must be above 0, got %s", d)
+	}
+	hc.UpstreamMaxIdle, hc.UpstreamTimeout = c.Int("upstream-max-idle"), c.Duration("upstream-timeout")
 	file, str := c.String("guest-config"), c.String("guest-config-string")
 	switch {
 	case c.IsSet("guest-config") && c.IsSet("guest-config-string"):
