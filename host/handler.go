@@ -107,9 +107,10 @@ type Handler struct {
 	execs  map[string]executor // under reload: by kind name, made once each
 	drains sync.WaitGroup      // old generations draining
 
-	wd          *watchdog       // handler timeout in interrupt-global mode; nil without one
-	prof        *guestProfiler  // nil without HandlerConfig.GuestProfiler
-	base        context.Context // parent of every guest call's context (fallback mode)
+	wd          *watchdog               // handler timeout in interrupt-global mode; nil without one
+	prof        *guestProfiler          // nil without HandlerConfig.GuestProfiler
+	cache       wazero.CompilationCache // shared by every generation; closed by Close
+	base        context.Context         // parent of every guest call's context (fallback mode)
 	interrupt   context.CancelFunc
 	interrupted atomic.Bool
 	pools       sync.Map // *pool → struct{}: generations not yet drained
@@ -169,11 +170,21 @@ func NewHandler(ctx context.Context, wasm []byte, cfg HandlerConfig) (*Handler, 
 	if cfg.GuestProfiler {
 		h.prof = newGuestProfiler(DefaultProfileRate)
 	}
+	if cfg.CacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("opening compilation cache %s: %w", cfg.CacheDir, err)
+		}
+		h.cache = c
+	} else {
+		h.cache = wazero.NewCompilationCache()
+	}
 	gen, err := h.newGeneration(ctx, wasm)
 	if err != nil {
 		if h.wd != nil {
 			h.wd.close()
 		}
+		h.cache.Close(ctx)
 		return nil, err
 	}
 	h.cur.Store(gen)
@@ -198,6 +209,7 @@ func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, 
 	pc := runtimepool.Config[*isolateState]{
 		Isolates:              cfg.Isolates,
 		CacheDir:              cfg.CacheDir,
+		Cache:                 h.cache,
 		MemoryLimitPages:      uint32(min(cfg.MemoryLimit>>16, 65536)),
 		Interruptible:         cfg.HandlerTimeout > 0,
 		QueueTimeout:          cfg.QueueTimeout,
@@ -278,10 +290,13 @@ func (h *Handler) Close(ctx context.Context) error {
 			err = fmt.Errorf("draining replaced modules: %w", ctx.Err())
 		}
 	}
-	if err == nil && h.wd != nil {
-		// Nothing is in flight any more. Otherwise the watchdog keeps
-		// interrupting what is at its timeout.
-		h.wd.close()
+	if err == nil {
+		if h.wd != nil {
+			// Nothing is in flight any more. Otherwise the watchdog
+			// keeps interrupting what is at its timeout.
+			h.wd.close()
+		}
+		h.cache.Close(ctx)
 	}
 	return err
 }

@@ -43,6 +43,15 @@ type Config[V any] struct {
 	// CacheDir holds compiled code, and the modules rewritten for
 	// Interruptible, between runs. Empty disables the on-disk cache.
 	CacheDir string
+	// Cache, when set, is the compilation cache the pool compiles
+	// through, shared with other pools: a module that a pool still open
+	// on the same cache compiled is not compiled again (a reload of the
+	// same module is then instant), and one compiled before is read from
+	// the cache's directory, if it has one. The pool does not close it.
+	// Nil means a cache of the pool's own on CacheDir, closed with the
+	// pool, or none without CacheDir. CacheDir still holds the rewrite
+	// cache either way.
+	Cache wazero.CompilationCache
 	// MemoryLimitPages caps every isolate's linear memory, in 64 KiB
 	// pages. 0 means wazero's limit, 65536 pages (4 GiB).
 	MemoryLimitPages uint32
@@ -277,13 +286,18 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 		rc = rc.WithMemoryLimitPages(cfg.MemoryLimitPages)
 	}
 	before := -1
-	if cfg.CacheDir != "" {
+	switch {
+	case cfg.Cache != nil:
+		rc = rc.WithCompilationCache(cfg.Cache)
+	case cfg.CacheDir != "":
 		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
 		if err != nil {
 			return nil, fmt.Errorf("opening compilation cache %s: %w", cfg.CacheDir, err)
 		}
 		p.cache = c
 		rc = rc.WithCompilationCache(c)
+	}
+	if cfg.CacheDir != "" {
 		before = countFiles(cfg.CacheDir)
 	}
 	p.rt = wazero.NewRuntimeWithConfig(ctx, rc)
