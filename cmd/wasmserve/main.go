@@ -63,7 +63,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:                 "wasmserve",
 		Usage:                "serve an HTTP handler compiled to WebAssembly, one isolate per request",
-		UsageText:            "wasmserve [serve] [flags] MODULE.wasm\nwasmserve check MODULE.wasm\nwasmserve version",
+		UsageText:            "wasmserve [serve] [flags] MODULE.wasm\nwasmserve check MODULE.wasm\nwasmserve test MODULE.wasm CASES.yaml...\nwasmserve version",
 		Version:              versionString(),
 		Writer:               stdout,
 		ErrWriter:            stderr,
@@ -74,6 +74,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			serveCommand(),
 			checkCommand(),
+			testCommand(),
 			certsCommand(),
 			versionCommand(),
 		},
