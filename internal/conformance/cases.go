@@ -73,8 +73,10 @@ type Expect struct {
 	HeadersAbsent []string `yaml:"headers_absent"`
 	// Trailers: like Headers, for the response trailers.
 	Trailers map[string]Values `yaml:"trailers"`
-	// Body must equal the whole body.
-	Body *string `yaml:"body"`
+	// Body must equal the whole body; BodyFile (relative to the case
+	// file) instead gives it in a file. They are exclusive.
+	Body     *string `yaml:"body"`
+	BodyFile string  `yaml:"body_file"`
 	// BodyContains must each occur in the body.
 	BodyContains []string `yaml:"body_contains"`
 	// BodyNotContains must not occur in the body.
@@ -230,17 +232,24 @@ func (c *Case) validate(dir string) error {
 	case r.Body != nil:
 		r.body = []byte(*r.Body)
 	case r.BodyFile != "":
-		p := r.BodyFile
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(dir, p)
-		}
-		b, err := os.ReadFile(p)
+		b, err := readRelative(dir, r.BodyFile)
 		if err != nil {
 			return fmt.Errorf("request.body_file: %w", err)
 		}
 		r.body = b
 	}
 	e := &c.Expect
+	switch {
+	case e.Body != nil && e.BodyFile != "":
+		return errors.New("expect: body and body_file are exclusive: give one")
+	case e.BodyFile != "":
+		b, err := readRelative(dir, e.BodyFile)
+		if err != nil {
+			return fmt.Errorf("expect.body_file: %w", err)
+		}
+		s := string(b)
+		e.Body = &s
+	}
 	if e.Status != 0 && (e.Status < 100 || e.Status > 599) {
 		return fmt.Errorf("expect.status: %d is not an HTTP status (100 to 599)", e.Status)
 	}
@@ -284,6 +293,14 @@ func (c *Case) validate(dir string) error {
 		e.BodyJSON = v
 	}
 	return nil
+}
+
+// readRelative reads the file p, relative to dir unless absolute.
+func readRelative(dir, p string) ([]byte, error) {
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(dir, p)
+	}
+	return os.ReadFile(p)
 }
 
 func headerNames(field string, h map[string]Values) error {
