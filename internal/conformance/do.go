@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -31,6 +32,14 @@ func InProcess(h http.Handler) func(*http.Request) (*http.Response, error) {
 		r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/1.1", 1, 1
 		if r.Body == nil {
 			r.Body = http.NoBody
+		}
+		// A server's request carries Content-Length in its header as the
+		// client sent it (for POST, PUT and PATCH even when 0).
+		switch {
+		case r.ContentLength > 0:
+			r.Header.Set("Content-Length", strconv.FormatInt(r.ContentLength, 10))
+		case r.ContentLength == 0 && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch):
+			r.Header.Set("Content-Length", "0")
 		}
 		if creq.Trailer != nil {
 			// As the server does: the names are known up front, the
