@@ -1,0 +1,96 @@
+package conformance
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestSubset(t *testing.T) {
+	cases := []struct {
+		name, want, got, path string
+		ok                   bool
+	}{
+		{"equal scalars", `1`, `1`, "", true},
+		{"int and float", `6.5`, `6.5`, "", true},
+		{"extra keys", `{"a":1}`, `{"a":1,"b":2}`, "", true},
+		{"missing key", `{"a":1,"c":3}`, `{"a":1}`, "$.c", false},
+		{"nested", `{"a":{"b":[{"c":true}]}}`, `{"a":{"b":[{"c":true,"d":0}]}}`, "", true},
+		{"nested differs", `{"a":{"b":[{"c":true}]}}`, `{"a":{"b":[{"c":false}]}}`, "$.a.b[0].c", false},
+		{"array length", `[1,2]`, `[1,2,3]`, "$", false},
+		{"type", `{"a":"1"}`, `{"a":1}`, "$.a", false},
+		{"null", `{"a":null}`, `{"a":null}`, "", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var want, got any
+			json.Unmarshal([]byte(c.want), &want)
+			json.Unmarshal([]byte(c.got), &got)
+			path, ok := subset(want, got, "$")
+			if ok != c.ok || (!ok && path != c.path) {
+				t.Fatalf("subset(%s, %s) = %q, %v; want %q, %v", c.want, c.got, path, ok, c.path, c.ok)
+			}
+		})
+	}
+}
+
+// TestInProcessLooksLikeAServer: the handler gets what net/http's server
+// would give it, and the response has the header as sent and the
+// trailers.
+func TestInProcessLooksLikeAServer(t *testing.T) {
+	f, err := Parse("t.yaml", []byte(`
+cases:
+  - name: trailers
+    request:
+      method: POST
+      path: /p?q=1
+      headers: {x-a: [one, two], host: example.test}
+      body: abc
+      trailers: {x-sum: "9"}
+    expect:
+      status: 201
+      headers: {x-late: absent-because-late}
+      trailers: {x-out: done}
+  - name: length
+    request: {method: PUT, path: /n, body: "12345"}
+    expect: {body: "5 example.test|localhost"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/n" {
+			io.WriteString(w, r.Header.Get("Content-Length")+" example.test|"+r.Host)
+			return
+		}
+		if r.RequestURI != "/p?q=1" || r.Host != "example.test" || r.RemoteAddr != InProcessRemoteAddr ||
+			r.Proto != "HTTP/1.1" || strings.Join(r.Header["X-A"], ",") != "one,two" {
+			t.Errorf("request: %q %q %q %q %v", r.RequestURI, r.Host, r.RemoteAddr, r.Proto, r.Header)
+		}
+		if _, ok := r.Trailer["X-Sum"]; !ok || r.Trailer.Get("X-Sum") != "" {
+			t.Errorf("trailer before the body's end: %v", r.Trailer)
+		}
+		b, _ := io.ReadAll(r.Body)
+		if string(b) != "abc" || r.Trailer.Get("X-Sum") != "9" {
+			t.Errorf("body %q, trailer %v", b, r.Trailer)
+		}
+		w.Header().Set(http.TrailerPrefix+"X-Out", "done")
+		w.WriteHeader(201)
+		w.Header().Set("X-Late", "too late")
+	})
+	rn := &Runner{Do: InProcess(h)}
+	rs := rn.Run(t.Context(), f, nil)
+	if len(rs) != 2 {
+		t.Fatalf("%d results", len(rs))
+	}
+	// The first case fails on purpose on x-late: a header set after
+	// WriteHeader is not sent.
+	if m := rs[0].Mismatches; len(m) != 1 || m[0].What != "header x-late" || m[0].Got != "absent" {
+		t.Errorf("first case: %+v", m)
+	}
+	if !rs[1].Passed() {
+		t.Errorf("second case: %+v %v", rs[1].Mismatches, rs[1].Err)
+	}
+}
