@@ -11,7 +11,7 @@ import (
 func TestSubset(t *testing.T) {
 	cases := []struct {
 		name, want, got, path string
-		ok                   bool
+		ok                    bool
 	}{
 		{"equal scalars", `1`, `1`, "", true},
 		{"int and float", `6.5`, `6.5`, "", true},
