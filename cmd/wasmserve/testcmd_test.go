@@ -251,3 +251,22 @@ func TestTestCommandBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestSDKFeatures: the Go SDK's middleware mode (the request changed before
+// Next, the response after it, Next twice, a failed upstream), announced
+// trailers, the request context and the slog handler, seen from outside
+// through `wasmserve test`.
+func TestSDKFeatures(t *testing.T) {
+	guest := testguest.BuildPackage(t, "abi/guest/testdata/sdkguest")
+	_, base, _ := startServer(t, "--no-banner", testguest.Build(t, "echo"))
+	for _, c := range []struct{ upstream, cases string }{
+		{base, "abi/guest/testdata/sdkguest/cases.yaml"},
+		{"http://127.0.0.1:1", "abi/guest/testdata/sdkguest/down.yaml"},
+	} {
+		code, out, stderr := runBinary(t, "test", "--cache-dir", testguest.CacheDir(t), "--isolates", "1",
+			"--upstream", c.upstream, guest, c.cases)
+		if code != 0 || !strings.Contains(out, " passed, 0 failed\n") {
+			t.Errorf("%s: exit %d\n%s%s", c.cases, code, out, stderr)
+		}
+	}
+}
