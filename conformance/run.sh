@@ -26,6 +26,8 @@ rebuild() {
 }
 rebuild router-c clang clang --target=wasm32-wasi -O2 -mexec-model=reactor -I abi/c \
   -o guest-examples/router-c/router.wasm guest-examples/router-c/router.c
+rebuild hello-c clang clang --target=wasm32-wasi -O2 -mexec-model=reactor -I abi/c \
+  -o guest-examples/hello-c/hello.wasm guest-examples/hello-c/hello.c
 rebuild router-rust /usr/bin/rustc /usr/bin/rustc --edition 2021 --target wasm32-unknown-unknown \
   --crate-type cdylib -O -C strip=symbols -o guest-examples/router-rust/router.wasm guest-examples/router-rust/router.rs
 if [ -x guest-examples/router-as/node_modules/.bin/asc ]; then
