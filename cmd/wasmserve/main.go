@@ -44,6 +44,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 1 && strings.HasSuffix(args[1], ".wasm") {
 		args = append([]string{args[0], "serve"}, args[1:]...)
 	}
+	if len(args) > 2 && args[1] == "test" {
+		args = append(args[:2:2], flagsFirst(args[2:], testFlags())...)
+	}
 	err := app.Run(args)
 	if err == nil {
 		return 0

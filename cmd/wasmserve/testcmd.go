@@ -185,3 +185,37 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// flagsFirst moves the flags that follow the module and case files in a
+// `test` command line before them, so that `wasmserve test handler.wasm
+// cases.yaml --junit report.xml` works as CI recipes write it (cli stops
+// reading flags at the first argument). A flag's value goes with it unless
+// the flag is boolean or written --flag=value; "--" ends the flags.
+func flagsFirst(args []string, flags []cli.Flag) []string {
+	takesValue := map[string]bool{}
+	for _, f := range flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool
+		}
+	}
+	var front, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i+1:]...)
+			break
+		}
+		name := strings.TrimLeft(a, "-")
+		if !strings.HasPrefix(a, "-") || name == "" {
+			rest = append(rest, a)
+			continue
+		}
+		front = append(front, a)
+		if !strings.Contains(name, "=") && takesValue[name] && i+1 < len(args) {
+			front = append(front, args[i+1])
+			i++
+		}
+	}
+	return append(front, rest...)
+}

@@ -137,11 +137,12 @@ func readJUnit(t *testing.T, path string) junitReport {
 
 // TestTestCommandFailing: failing cases exit 1, show the expected and
 // actual values side by side, and the JUnit report says which failed and
-// why.
+// why; flags may follow the files.
 func TestTestCommandFailing(t *testing.T) {
 	junit := filepath.Join(t.TempDir(), "report.xml")
-	code, out, stderr := runBinary(t, "test", "--no-cache", "--junit", junit,
-		"guest-examples/router-wat/router.wasm", "cmd/wasmserve/testdata/cases/failing.yaml")
+	// Flags after the files, as CI recipes write them.
+	code, out, stderr := runBinary(t, "test", "--no-cache",
+		"guest-examples/router-wat/router.wasm", "cmd/wasmserve/testdata/cases/failing.yaml", "--junit", junit)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s%s", code, out, stderr)
 	}
