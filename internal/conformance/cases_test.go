@@ -94,3 +94,39 @@ cases:
 		t.Errorf("second case: %+v %v", rs[1].Mismatches, rs[1].Err)
 	}
 }
+
+// TestInProcessHostileHandler: a handler that panics or writes without end
+// fails its case; the runner goes on.
+func TestInProcessHostileHandler(t *testing.T) {
+	f, err := Parse("t.yaml", []byte("cases:\n  - {name: panics, request: {path: /panic}}\n  - {name: endless, request: {path: /endless}}\n  - {name: fine, request: {path: /}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 1<<20)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/panic":
+			panic("boom")
+		case "/endless":
+			for i := 0; i < 2*MaxResponseBody/len(chunk); i++ {
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+			t.Error("writes past MaxResponseBody succeeded")
+		}
+	})
+	rs := (&Runner{Do: InProcess(h)}).Run(t.Context(), f, nil)
+	if len(rs) != 3 {
+		t.Fatalf("%d results", len(rs))
+	}
+	if rs[0].Err == nil || !strings.Contains(rs[0].Err.Error(), "panicked: boom") {
+		t.Errorf("panic: %v", rs[0].Err)
+	}
+	if rs[1].Err == nil || !strings.Contains(rs[1].Err.Error(), "over 64 MiB") {
+		t.Errorf("endless: %v", rs[1].Err)
+	}
+	if !rs[2].Passed() {
+		t.Errorf("the case after them: %v %v", rs[2].Err, rs[2].Mismatches)
+	}
+}

@@ -53,26 +53,39 @@ func InProcess(h http.Handler) func(*http.Request) (*http.Response, error) {
 			r.Body = &trailerBody{r: creq.Body, src: creq.Trailer, dst: r.Trailer}
 		}
 		w := &recorder{header: http.Header{}}
-		aborted := serve(h, w, r)
+		aborted, err := serve(h, w, r)
+		if err != nil {
+			return nil, err
+		}
 		return w.response(r, aborted), nil
 	}
 }
 
 // serve runs h and reports whether it aborted the response with a panic
-// (http.ErrAbortHandler is how a handler cuts a response short).
-func serve(h http.Handler, w http.ResponseWriter, r *http.Request) (aborted bool) {
+// (http.ErrAbortHandler is how a handler cuts a response short); another
+// panic is an error of the case, as net/http's server would log it and
+// drop the connection, not a crash of the runner.
+func serve(h http.Handler, w http.ResponseWriter, r *http.Request) (aborted bool, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			if err, ok := p.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+			if e, ok := p.(error); ok && errors.Is(e, http.ErrAbortHandler) {
 				aborted = true
 				return
 			}
-			panic(p)
+			err = fmt.Errorf("the handler panicked: %v", p)
 		}
 	}()
 	h.ServeHTTP(w, r)
-	return false
+	return false, nil
 }
+
+// MaxResponseBody bounds the response body a case reads, in process or
+// from a URL: past it the case fails rather than the runner running out of
+// memory.
+const MaxResponseBody = 64 << 20
+
+// errBodyTooLarge is the failure of a response body over MaxResponseBody.
+var errBodyTooLarge = fmt.Errorf("the response body is over %d MiB, the most a case reads", MaxResponseBody>>20)
 
 // trailerBody reads r and, at its end, copies the trailers into dst.
 type trailerBody struct {
@@ -97,10 +110,11 @@ func (b *trailerBody) Close() error { return b.r.Close() }
 
 // recorder is the in-memory http.ResponseWriter of InProcess.
 type recorder struct {
-	header http.Header
-	sent   http.Header // the header when the status was written
-	status int
-	body   bytes.Buffer
+	header  http.Header
+	sent    http.Header // the header when the status was written
+	status  int
+	body    bytes.Buffer
+	overrun bool // a write went past MaxResponseBody
 }
 
 func (w *recorder) Header() http.Header { return w.header }
@@ -116,6 +130,10 @@ func (w *recorder) WriteHeader(code int) {
 func (w *recorder) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
+	}
+	if w.body.Len()+len(p) > MaxResponseBody {
+		w.overrun = true
+		return 0, errBodyTooLarge
 	}
 	return w.body.Write(p)
 }
@@ -160,7 +178,10 @@ func (w *recorder) response(r *http.Request, aborted bool) *http.Response {
 		}
 	}
 	var body io.Reader = bytes.NewReader(w.body.Bytes())
-	if aborted {
+	switch {
+	case w.overrun:
+		body = io.MultiReader(body, errReader{errBodyTooLarge})
+	case aborted:
 		body = io.MultiReader(body, errReader{errors.New("the handler cut the response short (after the status was sent, it failed)")})
 	}
 	resp.Body = io.NopCloser(body)

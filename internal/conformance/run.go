@@ -87,7 +87,10 @@ func (rn *Runner) runCase(ctx context.Context, file string, c *Case) *Result {
 	resp, err := rn.Do(req)
 	var body []byte
 	if err == nil {
-		body, err = io.ReadAll(resp.Body)
+		body, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody+1))
+		if err == nil && len(body) > MaxResponseBody {
+			err = errBodyTooLarge
+		}
 		resp.Body.Close()
 		if err != nil {
 			err = fmt.Errorf("reading the response body: %w", err)
