@@ -93,7 +93,13 @@ func runTests(c *cli.Context) error {
 	}
 
 	ctx := context.Background()
-	runner := &conformance.Runner{Timeout: c.Duration("case-timeout")}
+	if d := c.Duration("case-timeout"); d <= 0 {
+		return &exitError{code: exitCannotRun, err: fmt.Errorf("--case-timeout must be above 0, got %s", d)}
+	}
+	runner := &conformance.Runner{
+		Timeout: c.Duration("case-timeout"),
+		Each:    func(r *conformance.Result) { conformance.Print(c.App.Writer, []*conformance.Result{r}) },
+	}
 	name := url
 	if url != "" {
 		do, err := conformance.URL(url, nil, c.Bool("insecure"))
@@ -113,9 +119,7 @@ func runTests(c *cli.Context) error {
 
 	var results []*conformance.Result
 	for _, f := range files {
-		rs := runner.Run(ctx, f, keep)
-		conformance.Print(c.App.Writer, rs)
-		results = append(results, rs...)
+		results = append(results, runner.Run(ctx, f, keep)...)
 	}
 	if len(results) == 0 {
 		return &exitError{code: exitCannotRun, err: fmt.Errorf("--run %q matches no case", c.String("run"))}

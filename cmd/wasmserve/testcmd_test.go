@@ -235,6 +235,7 @@ func TestTestCommandBadInput(t *testing.T) {
 		{"bad url", []string{"test", "--url", "ftp://x", td("failing.yaml")}, `--url "ftp://x": want http://`},
 		{"bad run", []string{"test", "--run", "(", wat, td("failing.yaml")}, "--run: error parsing regexp"},
 		{"run matches none", []string{"test", "--no-cache", "--run", "nothing-like-this", wat, td("failing.yaml")}, "matches no case"},
+		{"bad case timeout", []string{"test", "--case-timeout", "0s", wat, td("failing.yaml")}, "--case-timeout must be above 0"},
 		{"serve flag checked", []string{"test", "--isolates", "-1", wat, td("failing.yaml")}, "--isolates must be 0"},
 	}
 	for _, c := range cases {

@@ -25,6 +25,9 @@ type Runner struct {
 	Log func() string
 	// Timeout bounds one case; 0 means 30 s.
 	Timeout time.Duration
+	// Each, when set, is called with every result as its case ends, so
+	// that progress shows while a long file runs.
+	Each func(*Result)
 }
 
 // Mismatch is one expectation a response did not meet.
@@ -61,7 +64,11 @@ func (rn *Runner) Run(ctx context.Context, f *File, keep func(*Case) bool) []*Re
 		if keep != nil && !keep(c) {
 			continue
 		}
-		out = append(out, rn.runCase(ctx, f.Path, c))
+		r := rn.runCase(ctx, f.Path, c)
+		if rn.Each != nil {
+			rn.Each(r)
+		}
+		out = append(out, r)
 	}
 	return out
 }
