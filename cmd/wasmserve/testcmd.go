@@ -29,7 +29,9 @@ func testCommand() *cli.Command {
 		ArgsUsage: "MODULE.wasm CASES.yaml...\n" +
 			"   wasmserve test --url URL CASES.yaml...",
 		Flags:        testFlags(),
-		OnUsageError: usageError("wasmserve test"),
+		OnUsageError: func(c *cli.Context, err error, sub bool) error {
+			return &exitError{code: exitCannotRun, err: usageError("wasmserve test")(c, err, sub)}
+		},
 		Action:       runTests,
 	}
 }
@@ -50,14 +52,21 @@ func testFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "insecure", EnvVars: env("test-insecure"),
 			Usage: "with an https --url, do not verify the server's certificate"},
 	}
-	flags = append(flags, poolFlags()...)
-	flags = append(flags, guestFlags()...)
-	for _, f := range logFlags() {
-		if strings.HasPrefix(f.Names()[0], "log-") {
-			flags = append(flags, f)
+	for _, group := range [][]cli.Flag{poolFlags(), guestFlags(), logFlags()} {
+		for _, f := range group {
+			if !serveOnly[f.Names()[0]] {
+				flags = append(flags, f)
+			}
 		}
 	}
 	return flags
+}
+
+// serveOnly are the flags of serve's groups that mean nothing without a
+// listener or a long-running server.
+var serveOnly = map[string]bool{
+	"max-header-bytes": true, "read-header-timeout": true, "watch": true,
+	"no-banner": true, "no-url": true,
 }
 
 func runTests(c *cli.Context) error {

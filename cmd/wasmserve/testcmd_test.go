@@ -235,6 +235,8 @@ func TestTestCommandBadInput(t *testing.T) {
 		{"bad url", []string{"test", "--url", "ftp://x", td("failing.yaml")}, `--url "ftp://x": want http://`},
 		{"bad run", []string{"test", "--run", "(", wat, td("failing.yaml")}, "--run: error parsing regexp"},
 		{"run matches none", []string{"test", "--no-cache", "--run", "nothing-like-this", wat, td("failing.yaml")}, "matches no case"},
+		{"unknown flag", []string{"test", "--bogus", wat, td("failing.yaml")}, "flag provided but not defined: -bogus"},
+		{"serve-only flag", []string{"test", "--watch", wat, td("failing.yaml")}, "flag provided but not defined: -watch"},
 		{"bad case timeout", []string{"test", "--case-timeout", "0s", wat, td("failing.yaml")}, "--case-timeout must be above 0"},
 		{"serve flag checked", []string{"test", "--isolates", "-1", wat, td("failing.yaml")}, "--isolates must be 0"},
 	}
