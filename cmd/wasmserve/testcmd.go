@@ -28,11 +28,11 @@ func testCommand() *cli.Command {
 		Usage: "run the HTTP cases of YAML files against MODULE.wasm in process (or a running server with --url); exit 1 if any fails",
 		ArgsUsage: "MODULE.wasm CASES.yaml...\n" +
 			"   wasmserve test --url URL CASES.yaml...",
-		Flags:        testFlags(),
+		Flags: testFlags(),
 		OnUsageError: func(c *cli.Context, err error, sub bool) error {
 			return &exitError{code: exitCannotRun, err: usageError("wasmserve test")(c, err, sub)}
 		},
-		Action:       runTests,
+		Action: runTests,
 	}
 }
 
