@@ -130,3 +130,29 @@ func TestInProcessHostileHandler(t *testing.T) {
 		t.Errorf("the case after them: %v %v", rs[2].Err, rs[2].Mismatches)
 	}
 }
+
+// FuzzParse: no case file makes Parse panic, and one it accepts has a
+// name and a path for every case.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"cases:\n  - {name: a, request: {path: /}}\n",
+		"cases:\n  - name: b\n    request: {method: POST, path: /x, headers: {a: [1, 2]}, body: hi}\n    expect: {status: 200, body_json: {a: [1]}, max_duration: 1s}\n",
+		"cases: [{name: c, request: {path: /}, expect: {headers_match: {a: '('}}}]",
+		"cases:\n  - name: d\n    request: {path: /, trailers: {t: v}}\n",
+		"",
+		"cases: 3",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		file, err := Parse(t.TempDir()+"/f.yaml", []byte(s))
+		if err != nil {
+			return
+		}
+		for _, c := range file.Cases {
+			if c.Name == "" || !strings.HasPrefix(c.Request.Path, "/") || c.Request.Method == "" {
+				t.Fatalf("accepted %+v", c)
+			}
+		}
+	})
+}
