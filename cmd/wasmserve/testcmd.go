@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -51,6 +54,8 @@ func testFlags() []cli.Flag {
 			Usage: "longest time one case may take"},
 		&cli.BoolFlag{Name: "insecure", EnvVars: env("test-insecure"),
 			Usage: "with an https --url, do not verify the server's certificate"},
+		&cli.StringFlag{Name: "cacert", EnvVars: env("test-cacert"), TakesFile: true,
+			Usage: "with an https --url, verify the server's certificate with the PEM CAs of this file instead of the system's"},
 	}
 	for _, group := range [][]cli.Flag{poolFlags(), guestFlags(), logFlags()} {
 		for _, f := range group {
@@ -111,7 +116,11 @@ func runTests(c *cli.Context) error {
 	}
 	name := url
 	if url != "" {
-		do, err := conformance.URL(url, nil, c.Bool("insecure"))
+		tc, err := testTLS(c)
+		if err != nil {
+			return &exitError{code: exitCannotRun, err: err}
+		}
+		do, err := conformance.URL(url, nil, tc)
 		if err != nil {
 			return &exitError{code: exitCannotRun, err: fmt.Errorf("--%w", err)}
 		}
@@ -231,4 +240,27 @@ func flagsFirst(args []string, flags []cli.Flag) []string {
 		}
 	}
 	return append(front, rest...)
+}
+
+// testTLS reads --insecure and --cacert: how an https --url is verified
+// (nil: with the system's roots).
+func testTLS(c *cli.Context) (*tls.Config, error) {
+	file := c.String("cacert")
+	switch {
+	case file != "" && c.Bool("insecure"):
+		return nil, errors.New("--cacert and --insecure are exclusive: verify with the CA file, or not at all")
+	case c.Bool("insecure"):
+		return &tls.Config{InsecureSkipVerify: true}, nil
+	case file == "":
+		return nil, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("--cacert: %w", err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("--cacert %s holds no PEM certificate", file)
+	}
+	return &tls.Config{RootCAs: roots}, nil
 }

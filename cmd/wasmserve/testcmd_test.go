@@ -237,6 +237,8 @@ func TestTestCommandBadInput(t *testing.T) {
 		{"run matches none", []string{"test", "--no-cache", "--run", "nothing-like-this", wat, td("failing.yaml")}, "matches no case"},
 		{"unknown flag", []string{"test", "--bogus", wat, td("failing.yaml")}, "flag provided but not defined: -bogus"},
 		{"serve-only flag", []string{"test", "--watch", wat, td("failing.yaml")}, "flag provided but not defined: -watch"},
+		{"cacert and insecure", []string{"test", "--url", "https://127.0.0.1:1", "--insecure", "--cacert", "certs/ca.pem", td("failing.yaml")}, "--cacert and --insecure are exclusive"},
+		{"cacert not PEM", []string{"test", "--url", "https://127.0.0.1:1", "--cacert", td("failing.yaml"), td("failing.yaml")}, "holds no PEM certificate"},
 		{"bad case timeout", []string{"test", "--case-timeout", "0s", wat, td("failing.yaml")}, "--case-timeout must be above 0"},
 		{"serve flag checked", []string{"test", "--isolates", "-1", wat, td("failing.yaml")}, "--isolates must be 0"},
 	}
@@ -272,5 +274,26 @@ func TestSDKFeatures(t *testing.T) {
 		if code != 0 || !strings.Contains(out, " passed, 0 failed\n") {
 			t.Errorf("%s: exit %d\n%s%s", c.cases, code, out, stderr)
 		}
+	}
+}
+
+// TestTestCommandHTTPS: --url https:// with --insecure, or with the CA in
+// --cacert, passes the cases over TLS (HTTP/2); without either the
+// unverifiable certificate fails every case with the client's error.
+func TestTestCommandHTTPS(t *testing.T) {
+	_, base, _ := startServer(t, "--no-banner", "--tls-cert", testguest.Path("certs/server.pem"),
+		"--tls-key", testguest.Path("certs/server-key.pem"), testguest.Path("guest-examples/hello-wat/hello.wasm"))
+	base = strings.Replace(base, "http://", "https://", 1)
+	code, out, stderr := runBinary(t, "test", "--url", base, "--insecure", "guest-examples/hello/cases.yaml")
+	if code != 0 || !strings.HasSuffix(out, "\n2 passed, 0 failed\n") {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, stderr = runBinary(t, "test", "--url", base, "--cacert", "certs/ca.pem", "guest-examples/hello/cases.yaml")
+	if code != 0 || !strings.HasSuffix(out, "\n2 passed, 0 failed\n") {
+		t.Fatalf("--cacert: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, _ = runBinary(t, "test", "--url", base, "guest-examples/hello/cases.yaml")
+	if code != 1 || !strings.Contains(out, "certificate") || !strings.HasSuffix(out, "\n0 passed, 2 failed\n") {
+		t.Fatalf("without --insecure: exit %d\n%s", code, out)
 	}
 }

@@ -194,10 +194,10 @@ type errReader struct{ err error }
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // URL returns a Do function that sends each request to the server at base
-// (an http or https URL, optionally with a path prefix) with client (nil:
-// a client that does not follow redirects and, with insecure, does not
-// verify certificates).
-func URL(base string, client *http.Client, insecure bool) (func(*http.Request) (*http.Response, error), error) {
+// (an http or https URL, optionally with a path prefix) with client, or when
+// client is nil with a client that does not follow redirects and verifies
+// certificates with tlsConfig (nil: the system's roots).
+func URL(base string, client *http.Client, tlsConfig *tls.Config) (func(*http.Request) (*http.Response, error), error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("url %q: want http://host[:port] or https://host[:port]", base)
@@ -207,8 +207,8 @@ func URL(base string, client *http.Client, insecure bool) (func(*http.Request) (
 	}
 	if client == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
-		if insecure {
-			tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+		if tlsConfig != nil {
+			tr.TLSClientConfig = tlsConfig
 		}
 		client = &http.Client{
 			Transport:     tr,
