@@ -132,6 +132,12 @@ func runTests(c *cli.Context) error {
 			return &exitError{code: exitCannotRun, err: err}
 		}
 		defer h.Close(context.Background())
+		if file := c.String("guest-profile"); file != "" {
+			// The profile of the whole run, written once the cases
+			// are done; its messages go to stderr, not the cases' log.
+			charm, _, _ := newLogger(c.App.ErrWriter, c.String("log-level"), c.String("log-format"))
+			defer writeGuestProfile(charm, h, file)()
+		}
 		runner.Do, runner.Log = conformance.InProcess(h), logs.String
 	}
 

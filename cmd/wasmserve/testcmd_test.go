@@ -297,3 +297,18 @@ func TestTestCommandHTTPS(t *testing.T) {
 		t.Fatalf("without --insecure: exit %d\n%s", code, out)
 	}
 }
+
+// TestTestCommandGuestProfile: --guest-profile writes a pprof profile of
+// the guest code the cases ran.
+func TestTestCommandGuestProfile(t *testing.T) {
+	prof := filepath.Join(t.TempDir(), "guest.pprof")
+	code, out, stderr := runBinary(t, "test", "--no-cache", "guest-examples/router-wat/router.wasm",
+		"conformance/cases.yaml", "--guest-config-string", "conformance-config", "--guest-profile", prof)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	b, err := os.ReadFile(prof)
+	if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("profile %s: %v, %d bytes (want gzipped pprof)\n%s", prof, err, len(b), stderr)
+	}
+}
