@@ -6,7 +6,7 @@ WASMENV  := GOOS=wasip1 GOARCH=wasm
 PORT     ?= 8080
 WAT      := $(wildcard guest-examples/*/*.wat */testdata/*.wat cmd/*/testdata/*.wat)
 
-.PHONY: all build guests run test test-short conformance check wat bench bench-go bench-load clean certs
+.PHONY: all build guests run test test-short conformance check wat bench bench-go bench-targets bench-load clean certs
 
 all: build guests
 
@@ -61,11 +61,17 @@ certs:
 clean:
 	rm -rf $(BIN)
 
-## bench: in-process Go benchmarks, then the load/start-up/memory script
-bench: bench-go bench-load
+## bench: in-process Go benchmarks, the in-process targets, then the load/start-up/memory script
+bench: bench-go bench-targets bench-load
 
+## bench-go: every in-process benchmark; the slow ones (a new instance or a
+## reload per iteration) with fewer iterations
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 20000x ./bench/
+	$(GO) test -run '^$$' -bench . -skip 'HelloGoFresh|ReloadGo' -benchmem -benchtime 20000x ./bench/
+	$(GO) test -run '^$$' -bench 'HelloGoFresh$$|ReloadGo$$' -benchmem -benchtime 100x ./bench/
+
+bench-targets:
+	bash bench/targets.sh
 
 bench-load:
 	bash bench/load.sh

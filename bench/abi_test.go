@@ -186,6 +186,17 @@ func BenchmarkEcho64KiBWAT(b *testing.B) {
 	serveLoop(b, newHandler(b, wasm, bare), post64K(), body64K, len(body64K))
 }
 
+// BenchmarkEcho64KiBCopyGo copies the body with io.Copy in a Go guest, as
+// copy.wat does in WAT and the native handler in Go: the SDK's cost of a
+// 64 KiB body.
+func BenchmarkEcho64KiBCopyGo(b *testing.B) {
+	wasm, err := os.ReadFile(testguest.BuildPackage(b, "bench/testdata/copygo"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	serveLoop(b, newHandler(b, wasm, bare), post64K(), body64K, len(body64K))
+}
+
 // BenchmarkEcho64KiBGo is the echo example, which answers the request as
 // JSON (its body a JSON string): the Go guest's own work dominates.
 func BenchmarkEcho64KiBGo(b *testing.B) {

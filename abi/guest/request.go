@@ -388,9 +388,47 @@ func (b *requestBody) Read(p []byte) (int, error) {
 // and reads the request trailers (header kind 2). Request.Trailer stays nil
 // when there are none.
 func (b *requestBody) readTrailers() {
+	if r := b.req; r != nil && r.ProtoMajor == 1 && r.ContentLength >= 0 {
+		// An HTTP/1 body of known length is not chunked: it cannot
+		// carry trailers, and asking costs two host calls and a map.
+		return
+	}
 	enableFeatures(featureTrailers)
 	if t := readHeaders(kindRequestTrailers); len(t) > 0 && b.req != nil {
 		b.req.Trailer = t
+	}
+}
+
+// copyBuf is the buffer WriteTo copies through, reused: an instance serves
+// one request at a time, and io.Copy's own 32 KiB buffer would be a large
+// allocation for every request.
+var copyBuf []byte
+
+// WriteTo implements io.WriterTo, so that io.Copy from the body reads
+// through copyBuf instead of allocating a buffer of its own.
+func (b *requestBody) WriteTo(w io.Writer) (int64, error) {
+	if copyBuf == nil {
+		copyBuf = make([]byte, 64<<10)
+	}
+	var total int64
+	for {
+		n, err := b.Read(copyBuf)
+		if n > 0 {
+			m, werr := w.Write(copyBuf[:n])
+			total += int64(m)
+			if werr != nil {
+				return total, werr
+			}
+			if m < n {
+				return total, io.ErrShortWrite
+			}
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
 	}
 }
 
