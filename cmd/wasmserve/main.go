@@ -1,7 +1,7 @@
 // Command wasmserve serves an HTTP handler compiled to WebAssembly, running
 // every request inside an isolated wazero instance of the module.
 //
-//	wasmserve serve [flags] handler.wasm
+//	wasmserve serve [flags] handler.wasm [flags]
 //	wasmserve handler.wasm            (serve is the default)
 //	wasmserve version
 package main
@@ -43,6 +43,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// "wasmserve handler.wasm" means "wasmserve serve handler.wasm".
 	if len(args) > 1 && strings.HasSuffix(args[1], ".wasm") {
 		args = append([]string{args[0], "serve"}, args[1:]...)
+	}
+	if len(args) > 1 && args[1] == "serve" {
+		args = append([]string{args[0], "serve"}, flagsFirst(args[2:], serveFlags())...)
 	}
 	err := app.Run(args)
 	if err == nil {
