@@ -102,6 +102,7 @@ type Handler struct {
 	interrupt   context.CancelFunc
 	interrupted atomic.Bool
 	pools       sync.Map // *pool → struct{}: generations not yet drained
+	counts      handlerTotals
 }
 
 // pool and isolate are the runtimepool types with the host's per-isolate
@@ -246,7 +247,7 @@ func (h *Handler) Close(ctx context.Context) error {
 	h.reload.Unlock()
 	err := p.Close(ctx)
 	if err == nil {
-		h.pools.Delete(p)
+		h.forget(p)
 	}
 	done := make(chan struct{})
 	go func() { h.drains.Wait(); close(done) }()
@@ -332,7 +333,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, "413 request body too large", "")
 		return
 	}
+	info := infoOf(w) // nil without a Server in front
+	var start time.Time
+	if info != nil {
+		start = time.Now()
+	}
 	iso, gen, err := h.acquire(r.Context())
+	if info != nil {
+		info.queued = time.Since(start)
+	}
 	if err != nil {
 		switch {
 		case errors.Is(err, runtimepool.ErrOverloaded):
@@ -353,7 +362,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "503 server shutting down", "")
 		return
 	}
+	if info != nil {
+		info.isolate, info.called, start = iso.ID, true, time.Now()
+	}
 	fired, err := gen.call(iso, iso.Value, w, r)
+	if info != nil {
+		info.guest = time.Since(start)
+	}
 	if err == nil {
 		if fired {
 			// The watchdog fired as the call ended: the interrupt
@@ -366,6 +381,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	pool.Discard(iso, err)
 	id := requestID()
+	if info != nil {
+		id = info.id // the access log's and X-Request-Id's
+	}
 	code, text := http.StatusInternalServerError, "500 handler error"
 	var tooBig *http.MaxBytesError
 	switch {

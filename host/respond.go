@@ -5,13 +5,17 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // DefaultServerHeader is the Server header value the wasmserve command
@@ -276,4 +280,19 @@ func newRequestID() string {
 	buf = append(buf, '-')
 	buf = strconv.AppendUint(buf, n, 16)
 	return string(buf)
+}
+
+// ParseHeader parses a default response header given as "Name: value".
+func ParseHeader(s string) (name, value string, err error) {
+	name, value, ok := strings.Cut(s, ":")
+	name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+	switch {
+	case !ok:
+		return "", "", fmt.Errorf("header %q is not 'Name: value'", s)
+	case !httpguts.ValidHeaderFieldName(name):
+		return "", "", fmt.Errorf("header %q: %q is not a valid header name", s, name)
+	case !httpguts.ValidHeaderFieldValue(value):
+		return "", "", fmt.Errorf("header %q: the value holds a control character", s)
+	}
+	return http.CanonicalHeaderKey(name), value, nil
 }

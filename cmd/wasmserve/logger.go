@@ -36,3 +36,12 @@ func newLogger(w io.Writer, level, format string) (*log.Logger, *slog.Logger, er
 	})
 	return l, slog.New(l), nil
 }
+
+// accessLogger is the access log: the process logger's output and format,
+// always at info level, so that --log-level quiets the server's own lines
+// and --access-log=false the requests.
+func accessLogger(charm *log.Logger) *slog.Logger {
+	access := charm.With()
+	access.SetLevel(log.InfoLevel)
+	return slog.New(access)
+}
