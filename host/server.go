@@ -83,7 +83,7 @@ type Server struct {
 	port     int
 	certs    *certStore // nil without TLS
 
-	serverHeader []string   // {cfg.ServerHeader}, shared by every response
+	serverHeader []string    // {cfg.ServerHeader}, shared by every response
 	compress     *compressor // nil without compression
 	conns        connTracker
 	draining     atomic.Bool
