@@ -218,7 +218,7 @@ func (cw *compressWriter) Write(b []byte) (int, error) {
 				cw.buf = append(cw.buf, b...)
 				return len(b), nil
 			}
-			cw.decide(true)
+			cw.decideSniffing(true, b)
 		}
 	}
 	if cw.w != nil {
@@ -229,13 +229,24 @@ func (cw *compressWriter) Write(b []byte) (int, error) {
 
 // decide commits the response, compressed when long is true and
 // everything else allows, and sends what was held.
-func (cw *compressWriter) decide(long bool) {
+func (cw *compressWriter) decide(long bool) { cw.decideSniffing(long, nil) }
+
+// decideSniffing is decide, with next the bytes about to be written after
+// the held ones, for sniffing a Content-Type.
+func (cw *compressWriter) decideSniffing(long bool, next []byte) {
 	cw.decided = true
 	h := cw.Header()
-	if h.Get("Content-Type") == "" && len(cw.buf) > 0 && h["Content-Type"] == nil {
+	if _, set := h["Content-Type"]; !set {
 		// net/http would sniff the first bytes it sees, which would
-		// be compressed ones.
-		h.Set("Content-Type", http.DetectContentType(cw.buf))
+		// be compressed ones. (A Content-Type set to nothing asks
+		// for no sniffing.)
+		first := cw.buf
+		if len(first) == 0 {
+			first = next
+		}
+		if len(first) > 0 {
+			h.Set("Content-Type", http.DetectContentType(first))
+		}
 	}
 	ok := cw.mayCompress() && h.Get("Content-Type") != ""
 	if ok && h.Get("Content-Encoding") == "" {
