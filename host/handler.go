@@ -2,8 +2,6 @@ package host
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -380,7 +378,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pool.Discard(iso, err)
-	id := requestID()
+	id := newRequestID()
 	if info != nil {
 		id = info.id // the access log's and X-Request-Id's
 	}
@@ -435,11 +433,4 @@ func writeError(w http.ResponseWriter, code int, text, id string) {
 	}
 	w.WriteHeader(code)
 	io.WriteString(w, text+"\n")
-}
-
-// requestID returns a random id tying an error response to its log line.
-func requestID() string {
-	var b [8]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

@@ -4,12 +4,11 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -260,26 +259,28 @@ func saneRequestID(s string) bool {
 	return true
 }
 
-// Request ids are a random per-process prefix and a counter: unique, not
-// guessable across restarts, and without a system call per request.
+// Request ids are 16 hex digits: a random per-process base plus a counter,
+// so unique within the process, not guessable across restarts, and without a
+// system call per request.
 var (
-	requestIDPrefix = func() string {
-		var b [6]byte
+	requestIDBase = func() uint64 {
+		var b [8]byte
 		rand.Read(b[:])
-		return hex.EncodeToString(b[:])
+		return binary.LittleEndian.Uint64(b[:])
 	}()
 	requestIDSeq atomic.Uint64
 )
 
-// newRequestID returns a fresh request id: 12 hex digits of process prefix,
-// a dash, and the request's sequence number in hex.
+// newRequestID returns a fresh request id.
 func newRequestID() string {
-	n := requestIDSeq.Add(1)
-	var b [32]byte
-	buf := append(b[:0], requestIDPrefix...)
-	buf = append(buf, '-')
-	buf = strconv.AppendUint(buf, n, 16)
-	return string(buf)
+	var b [16]byte
+	const digits = "0123456789abcdef"
+	n := requestIDBase + requestIDSeq.Add(1)
+	for i := 15; i >= 0; i-- {
+		b[i] = digits[n&15]
+		n >>= 4
+	}
+	return string(b[:])
 }
 
 // ParseHeader parses a default response header given as "Name: value".
