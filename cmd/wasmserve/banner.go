@@ -135,7 +135,7 @@ func styledBanner(w io.Writer, title string, rows [][2]string) string {
 	r := lipgloss.NewRenderer(w)
 	titleStyle := r.NewStyle().Bold(true).Foreground(lipgloss.Color("12"))
 	keyStyle := r.NewStyle().Foreground(lipgloss.Color("8")).Width(9)
-	urlStyle := r.NewStyle().Foreground(lipgloss.Color("10")).Underline(true)
+	urlStyle := r.NewStyle().Foreground(lipgloss.Color("10"))
 	lines := []string{titleStyle.Render(title), ""}
 	for _, row := range rows {
 		v := row[1]
