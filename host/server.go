@@ -193,6 +193,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return s.http.Shutdown(ctx)
 }
 
+// Handler is what the server serves with: request ids, default and Server
+// headers, compression, the access log and the metrics in front of the
+// handler given to NewServer (client certificate headers included). It
+// lets another http.Server, or a benchmark, serve the same way.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
 // Ready reports whether the server takes new requests: listening and not
 // draining.
 func (s *Server) Ready() bool { return s.ln != nil && !s.draining.Load() }

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/log"
+
+	"github.com/wasmserve/wasmserve/internal/accesslog"
 )
 
 // newLogger builds the process logger from --log-level and --log-format. It
@@ -32,16 +34,7 @@ func newLogger(w io.Writer, level, format string) (*log.Logger, *slog.Logger, er
 		Level:           lvl,
 		Formatter:       f,
 		ReportTimestamp: true,
-		TimeFormat:      "15:04:05.000",
+		TimeFormat:      accesslog.TimeFormat,
 	})
 	return l, slog.New(l), nil
-}
-
-// accessLogger is the access log: the process logger's output and format,
-// always at info level, so that --log-level quiets the server's own lines
-// and --access-log=false the requests.
-func accessLogger(charm *log.Logger) *slog.Logger {
-	access := charm.With()
-	access.SetLevel(log.InfoLevel)
-	return slog.New(access)
 }

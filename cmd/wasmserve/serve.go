@@ -20,6 +20,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/wasmserve/wasmserve/host"
+	"github.com/wasmserve/wasmserve/internal/accesslog"
 	"github.com/wasmserve/wasmserve/internal/prefault"
 )
 
@@ -289,7 +290,11 @@ func serve(c *cli.Context) error {
 	}
 	hc.Logger, lc.Logger = logger, logger
 	if c.Bool("access-log") {
-		lc.AccessLog = accessLogger(charm)
+		var flush func()
+		// Always at info level: --log-level quiets the server's
+		// own lines, --access-log=false the requests.
+		lc.AccessLog, flush = accesslog.New(c.App.ErrWriter, c.String("log-format"))
+		defer flush()
 	}
 	if c.String("admin") != "" {
 		lc.Metrics = host.NewMetrics()
