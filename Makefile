@@ -1,7 +1,7 @@
 # wasmserve — the two set-up commands are `make run` and `make test`.
 GO       ?= go
 BIN      := bin
-GUESTS   := hello echo
+GUESTS   := hello echo json-api router middleware
 WASMENV  := GOOS=wasip1 GOARCH=wasm
 PORT     ?= 8080
 WAT      := $(wildcard guest-examples/*/*.wat */testdata/*.wat cmd/*/testdata/*.wat)
@@ -30,10 +30,12 @@ run: build guests
 test:
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-## conformance: the public http-wasm TCK (v0.7.0) over HTTP/1.1 and HTTP/2, plus
-## the middleware-mode tests; `make test` runs them too (they are Go tests)
+## conformance: rebuild the guests whose toolchains are installed, run
+## `wasmserve test` for every example of conformance/examples.tsv, then the
+## http-wasm TCK (v0.7.0) and the middleware-mode tests; prints
+## "N passed, N failed". `make test` runs the same (TestExamples, TestTCK)
 conformance:
-	$(GO) test -race -count=1 -run 'TestTCK|TestMiddleware|TestBuffer|TestTrailers|TestRequestTrailers|TestGuestConfig|TestStartFunctions' -v ./host/
+	GO=$(GO) bash conformance/run.sh
 
 test-short:
 	$(GO) test -short ./...
@@ -46,9 +48,11 @@ check:
 	$(GO) mod tidy
 	@git diff --exit-code go.mod go.sum || (echo "go mod tidy changed go.mod/go.sum"; exit 1)
 
-## wat: rebuild the committed .wasm of every .wat (needs wabt's wat2wasm)
+## wat: rebuild the committed .wasm of every .wat (needs wabt's wat2wasm; with
+## --debug-names where its Rebuild line says so)
 wat:
-	@for f in $(WAT); do echo "wat2wasm $$f"; wat2wasm $$f -o $${f%.wat}.wasm || exit 1; done
+	@for f in $(WAT); do n=$$(grep -q -- '--debug-names' $$f && echo --debug-names); \
+		echo "wat2wasm $$n $$f"; wat2wasm $$n $$f -o $${f%.wat}.wasm || exit 1; done
 
 ## certs: remake the committed test certificates in certs/ (100 years; see certs/README.md)
 certs:

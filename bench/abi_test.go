@@ -202,3 +202,23 @@ func BenchmarkHelloWATFresh(b *testing.B) {
 	h := newHandler(b, watHello(b), cfg)
 	serveLoop(b, h, hello(), nil, helloLen)
 }
+
+// BenchmarkHelloGoFresh is the Go hello with a fresh isolate per request: a
+// Go guest cannot be reset (RATIONALE.md), so every isolate is a new
+// instance, made in the background by two spares' worth of isolates.
+func BenchmarkHelloGoFresh(b *testing.B) {
+	cfg := bare
+	cfg.Isolates = 2
+	cfg.MaxRequestsPerIsolate = 1
+	h := newHandler(b, testguest.Read(b, "hello"), cfg)
+	w := &sink{h: http.Header{}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		w.reset()
+		h.ServeHTTP(w, hello())
+		if w.status != 200 {
+			b.Fatalf("status %d", w.status)
+		}
+	}
+}

@@ -63,7 +63,7 @@ drive() {
   p50=$(to_us "$(awk '$1 == "50%" {print $2}' <<<"$out")")
   p99=$(to_us "$(awk '$1 == "99%" {print $2}' <<<"$out")")
   if grep -q "Non-2xx" <<<"$out"; then echo "load.sh: $1 answered non-2xx:" >&2; echo "$out" >&2; exit 1; fi
-  echo "$1 $rps $p50 $p99" >>"$OUT/results"
+  echo "$1 $rps $p50 $p99" >>"${OUT_RESULTS:-$OUT/results}"
   printf '  %-22s %10.0f req/s  p50 %6d us  p99 %6d us\n' "$1" "$rps" "$p50" "$p99"
 }
 
@@ -119,6 +119,41 @@ awk '
       printf "%-22s %12.0f %8d %8d %9.2fx %9.2fx  %s\n", c, median(rps[c]), median(p50[c]), median(p99[c]), r, q, t
     }
   }' "$OUT/results" | tee "$OUT/summary"
+
+echo
+echo "# middleware mode: a pass-through guest (next=1) before a native hello origin, against a tuned"
+echo "# native httputil.ReverseProxy (256 idle connections) to the same origin; ratio to the native proxy"
+serve origin bin/bench/native
+ORIGIN_PID=$PID ORIGIN="http://127.0.0.1:$PORT"
+declare -A PCONFIGS=(
+  [proxy-native]="bin/bench/native -upstream $ORIGIN"
+  [proxy-wasmserve]="${WS[*]} --upstream $ORIGIN host/testdata/next.wasm"
+)
+: >"$OUT/results-proxy"
+for round in $(seq "$ROUNDS"); do
+  echo "round $round"
+  for name in proxy-native proxy-wasmserve; do
+    # shellcheck disable=SC2086
+    serve "$name" ${PCONFIGS[$name]}
+    OUT_RESULTS="$OUT/results-proxy" drive "$name"
+    stop
+  done
+done
+kill -TERM "$ORIGIN_PID" 2>/dev/null || true; wait "$ORIGIN_PID" 2>/dev/null || true
+awk '
+  { rps[$1] = rps[$1] " " $2; p99[$1] = p99[$1] " " $4 }
+  function median(s,   a, k, i, j, t) {
+    k = split(s, a, " ")
+    for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return a[int((k + 1) / 2)]
+  }
+  END {
+    r = median(rps["proxy-wasmserve"]) / median(rps["proxy-native"])
+    q = median(p99["proxy-wasmserve"]) / median(p99["proxy-native"])
+    printf "proxy-native %.0f req/s p99 %d us; proxy-wasmserve %.0f req/s p99 %d us: %.2fx req/s, %.2fx p99\n",
+      median(rps["proxy-native"]), median(p99["proxy-native"]), median(rps["proxy-wasmserve"]), median(p99["proxy-wasmserve"]), r, q
+    printf "target (issue 15) req/s >= 0.95x: %s, p99 <= 1.5x: %s\n", r >= 0.95 ? "met" : "NOT MET", q <= 1.5 ? "met" : "NOT MET"
+  }' "$OUT/results-proxy" | tee "$OUT/summary-proxy"
 
 echo
 echo "# start-up: exec to first 200 (median of 5), ms"

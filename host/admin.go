@@ -39,6 +39,7 @@ type AdminConfig struct {
 //	/healthz            200 while the process is up
 //	/readyz             200 when the server is listening, not draining, and the pool healthy; else 503
 //	/debug/pprof/       net/http/pprof
+//	/debug/pprof/guest  a CPU profile of guest code (Handler.ServeGuestProfile)
 //	/debug/connections  JSON: connection counts, and every open connection
 type Admin struct {
 	http *http.Server
@@ -81,6 +82,7 @@ func NewAdmin(cfg AdminConfig) (*Admin, error) {
 		}
 	})
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/guest", cfg.Handler.ServeGuestProfile)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)

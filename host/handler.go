@@ -69,10 +69,20 @@ type HandlerConfig struct {
 	// Upstream is the origin a request goes to when the guest returns
 	// next=1 (middleware mode), an http or https URL; empty answers 404.
 	Upstream string
+	// UpstreamMaxIdle and UpstreamTimeout tune the proxy to Upstream: see
+	// ProxyConfig's MaxIdle and Timeout, whose zero values they share.
+	UpstreamMaxIdle int
+	// UpstreamTimeout: see UpstreamMaxIdle.
+	UpstreamTimeout time.Duration
 	// MaxBufferedBody bounds an upstream response body held for a guest
 	// with the buffer_response feature; 0 means MaxBody when that is
 	// set, else 10 MiB.
 	MaxBufferedBody int64
+
+	// GuestProfiler compiles the module with the guest profiler (see
+	// Handler.StartGuestProfile), which makes every guest function call
+	// slower even while no profile is being collected; false adds nothing.
+	GuestProfiler bool
 
 	// ABI is how the module is run: one of ABINames. Empty or ABIAuto
 	// chooses from the module's imports and exports, again at every
@@ -95,8 +105,10 @@ type Handler struct {
 	execs  map[string]executor // under reload: by kind name, made once each
 	drains sync.WaitGroup      // old generations draining
 
-	wd          *watchdog       // handler timeout in interrupt-global mode; nil without one
-	base        context.Context // parent of every guest call's context (fallback mode)
+	wd          *watchdog               // handler timeout in interrupt-global mode; nil without one
+	prof        *guestProfiler          // nil without HandlerConfig.GuestProfiler
+	cache       wazero.CompilationCache // shared by every generation; closed by Close
+	base        context.Context         // parent of every guest call's context (fallback mode)
 	interrupt   context.CancelFunc
 	interrupted atomic.Bool
 	pools       sync.Map // *pool → struct{}: generations not yet drained
@@ -115,6 +127,7 @@ type (
 // (interrupt-global mode).
 type isolateState struct {
 	guest    instance
+	prof     profState    // used with HandlerConfig.GuestProfiler
 	iso      *isolate     // set at the first call, by the watchdog
 	deadline atomic.Int64 // watchdog tick; 0 when idle, deadlineFired once interrupted
 }
@@ -140,8 +153,8 @@ func NewHandler(ctx context.Context, wasm []byte, cfg HandlerConfig) (*Handler, 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.HandlerTimeout < 0 || cfg.MaxBody < 0 {
-		return nil, errors.New("handler timeout and body limit must not be negative")
+	if cfg.HandlerTimeout < 0 || cfg.MaxBody < 0 || cfg.UpstreamMaxIdle < 0 || cfg.UpstreamTimeout < 0 {
+		return nil, errors.New("handler timeout, body limit, upstream idle connections and upstream timeout must not be negative")
 	}
 	if cfg.Upstream != "" {
 		if _, err := ParseUpstream(cfg.Upstream); err != nil {
@@ -153,11 +166,24 @@ func NewHandler(ctx context.Context, wasm []byte, cfg HandlerConfig) (*Handler, 
 	if cfg.HandlerTimeout > 0 {
 		h.wd = newWatchdog(cfg.HandlerTimeout)
 	}
+	if cfg.GuestProfiler {
+		h.prof = newGuestProfiler(DefaultProfileRate)
+	}
+	if cfg.CacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("opening compilation cache %s: %w", cfg.CacheDir, err)
+		}
+		h.cache = c
+	} else {
+		h.cache = wazero.NewCompilationCache()
+	}
 	gen, err := h.newGeneration(ctx, wasm)
 	if err != nil {
 		if h.wd != nil {
 			h.wd.close()
 		}
+		h.cache.Close(ctx)
 		return nil, err
 	}
 	h.cur.Store(gen)
@@ -182,6 +208,7 @@ func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, 
 	pc := runtimepool.Config[*isolateState]{
 		Isolates:              cfg.Isolates,
 		CacheDir:              cfg.CacheDir,
+		Cache:                 h.cache,
 		MemoryLimitPages:      uint32(min(cfg.MemoryLimit>>16, 65536)),
 		Interruptible:         cfg.HandlerTimeout > 0,
 		QueueTimeout:          cfg.QueueTimeout,
@@ -194,6 +221,9 @@ func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, 
 			return ctx, &isolateState{guest: inst}
 		},
 		Bind: func(st *isolateState, mod api.Module) error {
+			if h.prof != nil {
+				h.prof.bind(mod, st)
+			}
 			return st.guest.Bind(mod)
 		},
 		Output: func(id string) (io.Writer, io.Writer) {
@@ -203,6 +233,9 @@ func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, 
 	}
 	if cfg.MemoryLimit > 0 && pc.MemoryLimitPages == 0 {
 		pc.MemoryLimitPages = 1
+	}
+	if h.prof != nil {
+		pc.Listener = h.prof.factory()
 	}
 	exec.configure(&pc)
 	p, err := runtimepool.New(ctx, wasm, pc)
@@ -256,10 +289,13 @@ func (h *Handler) Close(ctx context.Context) error {
 			err = fmt.Errorf("draining replaced modules: %w", ctx.Err())
 		}
 	}
-	if err == nil && h.wd != nil {
-		// Nothing is in flight any more. Otherwise the watchdog keeps
-		// interrupting what is at its timeout.
-		h.wd.close()
+	if err == nil {
+		if h.wd != nil {
+			// Nothing is in flight any more. Otherwise the watchdog
+			// keeps interrupting what is at its timeout.
+			h.wd.close()
+		}
+		h.cache.Close(ctx)
 	}
 	return err
 }
@@ -360,12 +396,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "503 server shutting down", "")
 		return
 	}
+	st := iso.Value
+	if h.prof != nil {
+		st.prof.inCall.Store(true)
+	}
 	if info != nil {
 		info.isolate, info.called, start = iso.ID, true, time.Now()
 	}
-	fired, err := gen.call(iso, iso.Value, w, r)
+	fired, err := gen.call(iso, st, w, r)
 	if info != nil {
 		info.guest = time.Since(start)
+	}
+	if h.prof != nil {
+		st.prof.inCall.Store(false)
+		if st.prof.due.CompareAndSwap(true, false) {
+			h.prof.pending.Add(-1) // due too late: the call ended first
+		}
 	}
 	if err == nil {
 		if fired {

@@ -43,7 +43,7 @@ func newHTTPWasm(h *Handler) (executor, error) {
 		if err != nil {
 			return nil, err
 		}
-		x.host.Next = NewProxy(u, h.log)
+		x.host.Next = NewProxy(u, ProxyConfig{MaxIdle: cfg.UpstreamMaxIdle, Timeout: cfg.UpstreamTimeout, Logger: h.log})
 	}
 	return x, nil
 }

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"time"
 
 	"github.com/wasmserve/wasmserve/abi"
 )
@@ -30,6 +32,28 @@ func ParseUpstream(s string) (*url.URL, error) {
 	return u, nil
 }
 
+// ProxyConfig tunes the reverse proxy of middleware mode. The zero value is
+// valid: 64 idle connections kept to the upstream and a 30 s bound on
+// connecting and on waiting for the response headers.
+type ProxyConfig struct {
+	// MaxIdle is how many idle connections to the upstream are kept for
+	// reuse. 0 means 64; at least as many as requests run at once (the
+	// isolates) avoids a new connection per request under load.
+	MaxIdle int
+	// Timeout bounds dialling the upstream and then waiting for its
+	// response headers, each; 0 means 30 s. A streaming body is not
+	// bounded by it.
+	Timeout time.Duration
+	// Logger receives upstream failures. Nil discards.
+	Logger *slog.Logger
+}
+
+// Defaults of ProxyConfig.
+const (
+	DefaultUpstreamMaxIdle = 64
+	DefaultUpstreamTimeout = 30 * time.Second
+)
+
 // NewProxy returns the next handler of middleware mode: a reverse proxy to
 // target that forwards each request as the guest left it. It keeps the
 // request's Host (as the guest left it), sets X-Forwarded-For, -Host and
@@ -37,13 +61,28 @@ func ParseUpstream(s string) (*url.URL, error) {
 // HTTP/2 to https upstreams that offer it, and streams bodies both ways. An
 // upstream that cannot be reached answers 502, logs why, and makes the
 // guest's handle_response see is_error=1.
-func NewProxy(target *url.URL, logger *slog.Logger) http.Handler {
+func NewProxy(target *url.URL, cfg ProxyConfig) http.Handler {
+	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxIdle <= 0 {
+		cfg.MaxIdle = DefaultUpstreamMaxIdle
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultUpstreamTimeout
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil // an edge server talks to its origin directly
 	tr.ForceAttemptHTTP2 = true
+	// net/http keeps 2 idle connections a host by default: with more
+	// requests than that in flight, each one beyond closes its connection
+	// after the response and the next dials again (see RATIONALE.md).
+	tr.MaxIdleConns = cfg.MaxIdle
+	tr.MaxIdleConnsPerHost = cfg.MaxIdle
+	tr.ResponseHeaderTimeout = cfg.Timeout
+	tr.DialContext = (&net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}).DialContext
+	tr.TLSHandshakeTimeout = cfg.Timeout
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)

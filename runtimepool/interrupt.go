@@ -37,6 +37,7 @@ const (
 	secGlobal    = 6
 	secExport    = 7
 	secCode      = 10
+	secData      = 11
 	secDataCount = 12
 	secTag       = 13
 )
@@ -306,6 +307,16 @@ func rewrite(wasm []byte, checks bool) ([]byte, moduleInfo, error) {
 			}
 			emit(s.id, b)
 			doneExport = true
+		case secData:
+			if seen[secDataCount] {
+				emit(s.id, s.body) // memory.init or data.drop may name segments
+				continue
+			}
+			b, _, err := mergeData(s.body)
+			if err != nil {
+				return nil, info, fmt.Errorf("data section: %w", err)
+			}
+			emit(s.id, b)
 		case secCode:
 			b, err := rewriteCode(s.body, &code)
 			if err != nil {

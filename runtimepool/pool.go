@@ -25,6 +25,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
@@ -42,6 +43,15 @@ type Config[V any] struct {
 	// CacheDir holds compiled code, and the modules rewritten for
 	// Interruptible, between runs. Empty disables the on-disk cache.
 	CacheDir string
+	// Cache, when set, is the compilation cache the pool compiles
+	// through, shared with other pools: a module that a pool still open
+	// on the same cache compiled is not compiled again (a reload of the
+	// same module is then instant), and one compiled before is read from
+	// the cache's directory, if it has one. The pool does not close it.
+	// Nil means a cache of the pool's own on CacheDir, closed with the
+	// pool, or none without CacheDir. CacheDir still holds the rewrite
+	// cache either way.
+	Cache wazero.CompilationCache
 	// MemoryLimitPages caps every isolate's linear memory, in 64 KiB
 	// pages. 0 means wazero's limit, 65536 pages (4 GiB).
 	MemoryLimitPages uint32
@@ -87,6 +97,11 @@ type Config[V any] struct {
 	// instance in the background. 0 reuses isolates forever; 1 gives every
 	// caller a fresh isolate.
 	MaxRequestsPerIsolate int
+	// Listener, when set, is told of every call of the module's own
+	// functions (wazero's experimental function listener), for profiling.
+	// It is compiled into the module's code and makes every call slower;
+	// nil adds nothing.
+	Listener experimental.FunctionListenerFactory
 	// ResetSafeImports names the host modules (besides WASI, which the
 	// package knows) whose functions keep no state of an instance from
 	// one use to the next, so that importing them does not stop
@@ -271,13 +286,18 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 		rc = rc.WithMemoryLimitPages(cfg.MemoryLimitPages)
 	}
 	before := -1
-	if cfg.CacheDir != "" {
+	switch {
+	case cfg.Cache != nil:
+		rc = rc.WithCompilationCache(cfg.Cache)
+	case cfg.CacheDir != "":
 		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
 		if err != nil {
 			return nil, fmt.Errorf("opening compilation cache %s: %w", cfg.CacheDir, err)
 		}
 		p.cache = c
 		rc = rc.WithCompilationCache(c)
+	}
+	if cfg.CacheDir != "" {
 		before = countFiles(cfg.CacheDir)
 	}
 	p.rt = wazero.NewRuntimeWithConfig(ctx, rc)
@@ -301,7 +321,11 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 		return nil, err
 	}
 	start := time.Now()
-	compiled, err := p.rt.CompileModule(ctx, code)
+	cctx := ctx
+	if cfg.Listener != nil {
+		cctx = experimental.WithFunctionListenerFactory(ctx, cfg.Listener)
+	}
+	compiled, err := p.rt.CompileModule(cctx, code)
 	if err != nil && rewritten {
 		// A rewrite wazero refuses of a module it accepts is a bug in
 		// the rewriter: serve the module with the fallback instead.

@@ -58,7 +58,37 @@
 // from the first non-empty Write, as net/http does. Body bytes are passed to the host as they are
 // written, without buffering in the guest; the ResponseWriter also
 // implements http.Flusher and io.StringWriter. Informational (1xx) status
-// codes and trailers are not supported.
+// codes are not supported.
+//
+// # Trailers
+//
+// Request.Trailer is nil until the body was read to its end; then it holds
+// the request trailers, if any (as net/http fills it at the end of the
+// body). Response trailers are set as in net/http: with keys prefixed by
+// http.TrailerPrefix, or with names announced in the Trailer header before
+// the header is sent. The SDK turns the ABI's trailers feature on for a
+// request only when it reads or sends trailers.
+//
+// # Middleware
+//
+// A handler registered with HandleMiddleware may call Next to pass the
+// request, as the handler left it, to the host's next handler (wasmserve's
+// --upstream) and get its response back to read and change. The handler
+// then runs on a goroutine of its own, which Next parks while the host
+// serves the next handler. See Next.
+//
+// # Context
+//
+// The request's context is done once the handler returned. The ABI tells
+// the guest nothing of the client or of the host's timeout: an interrupted
+// guest is stopped by the host, so the context cannot be cancelled while
+// the handler runs, and it has no deadline.
+//
+// # Configuration and logging
+//
+// Config returns the bytes the host was given for the guest (wasmserve's
+// --guest-config). Log writes to the host's log; NewLogHandler is a
+// log/slog handler over it.
 //
 // A panic in the handler is recovered and logged to the host at
 // LogLevelError. If nothing was written yet, the client gets a 500

@@ -32,25 +32,40 @@ func HandleFunc(f func(http.ResponseWriter, *http.Request)) {
 	Handle(http.HandlerFunc(f))
 }
 
-// handleRequest is called by the host once per request. The guest always
-// produces the response itself, so it returns next=0 and request context 0.
+// handleRequest is called by the host once per request. The handler
+// produces the response itself (next=0), unless, registered with
+// HandleMiddleware, it calls Next (next=1). The request context is always
+// 0: an instance serves one request at a time.
 //
 //go:wasmexport handle_request
 func handleRequest() uint64 {
-	serve()
+	if middleware {
+		if serveMiddleware() {
+			return 1
+		}
+		return 0
+	}
+	serve(nil)
 	return 0
 }
 
-// handleResponse is called by the host after the response was sent. The
-// SDK keeps no per-request state, so there is nothing to do.
+// handleResponse is called by the host after the next handler answered
+// (and, the host permitting, after any response). In middleware mode it
+// resumes the handler waiting in Next; otherwise there is nothing to do.
 //
 //go:wasmexport handle_response
-func handleResponse(reqCtx uint32, isError uint32) {}
+func handleResponse(reqCtx uint32, isError uint32) {
+	if middleware {
+		resumeMiddleware(isError != 0)
+	}
+}
 
-// serve runs the registered handler for the current request.
-func serve() {
+// serve runs the registered handler for the current request; ex is the
+// exchange of middleware mode, or nil.
+func serve(ex *exchange) {
 	w := &responseWriter{header: make(http.Header, 4)}
 	var body *requestBody
+	var ctx *requestContext
 	defer func() {
 		if body != nil {
 			body.closed = true
@@ -59,6 +74,9 @@ func serve() {
 			recovered(w, p)
 		}
 		w.finish()
+		if ctx != nil {
+			ctx.cancel()
+		}
 	}()
 
 	h := handler
@@ -67,7 +85,7 @@ func serve() {
 		sendError(w, http.StatusInternalServerError)
 		return
 	}
-	r, err := buildRequest()
+	r, ctx, err := buildRequest()
 	if err != nil {
 		if LogEnabled(LogLevelDebug) {
 			Log(LogLevelDebug, "guest: bad request: "+err.Error())
@@ -76,6 +94,9 @@ func serve() {
 		return
 	}
 	body, _ = r.Body.(*requestBody)
+	if ex != nil {
+		ex.method, ex.target, ex.host, ex.body = r.Method, r.URL.RequestURI(), r.Host, r.Body
+	}
 	h.ServeHTTP(w, r)
 }
 

@@ -55,3 +55,31 @@ const (
 	kindRequest  uint32 = 0
 	kindResponse uint32 = 1
 )
+
+//go:wasmimport http_handler enable_features
+func enableFeatures(features uint32) uint32
+
+//go:wasmimport http_handler set_method
+func setMethod(method string)
+
+//go:wasmimport http_handler set_uri
+func setURI(uri string)
+
+//go:wasmimport http_handler remove_header
+func removeHeader(kind uint32, name string)
+
+//go:wasmimport http_handler get_status_code
+func getStatusCode() uint32
+
+// Trailer kinds of the ABI.
+const (
+	kindRequestTrailers  uint32 = 2
+	kindResponseTrailers uint32 = 3
+)
+
+// Features of the ABI, for enable_features.
+const (
+	featureBufferRequest  uint32 = 1
+	featureBufferResponse uint32 = 2
+	featureTrailers       uint32 = 4
+)

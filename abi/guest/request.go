@@ -15,16 +15,18 @@ import (
 )
 
 // buildRequest reads the current request from the host into an
-// *http.Request whose Body streams from the host on demand.
-func buildRequest() (*http.Request, error) {
+// *http.Request whose Body streams from the host on demand, and returns the
+// request's context, to be cancelled when the handler is done.
+func buildRequest() (*http.Request, *requestContext, error) {
 	// Each value is copied out of scratch before the next host read reuses
 	// it, hence one statement per value: in a composite literal, Go may
 	// evaluate conversions such as string(b) after all the calls.
 	// The request and its URL are one allocation: every allocation
 	// counts in a wasm guest.
 	both := new(struct {
-		r http.Request
-		u url.URL
+		r   http.Request
+		u   url.URL
+		ctx requestContext
 	})
 	r := &both.r
 	r.Method = method(readHostValue(&scratch, getMethod))
@@ -37,15 +39,15 @@ func buildRequest() (*http.Request, error) {
 	var ok bool
 	r.Proto, ok = proto(readHostValue(&scratch, getProtocolVersion))
 	if !ok {
-		return nil, errors.New("malformed HTTP version")
+		return nil, nil, errors.New("malformed HTTP version")
 	}
 	if r.ProtoMajor, r.ProtoMinor, ok = http.ParseHTTPVersion(r.Proto); !ok {
-		return nil, errors.New("malformed HTTP version " + strconv.Quote(r.Proto))
+		return nil, nil, errors.New("malformed HTTP version " + strconv.Quote(r.Proto))
 	}
 
 	u, err := parseRequestURI(r.RequestURI, &both.u)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r.URL = u
 
@@ -67,7 +69,7 @@ func buildRequest() (*http.Request, error) {
 	if cl, ok := r.Header["Content-Length"]; ok && len(cl) > 0 {
 		n, err := strconv.ParseInt(strings.TrimSpace(cl[0]), 10, 64)
 		if err != nil || n < 0 {
-			return nil, errors.New("bad Content-Length " + strconv.Quote(cl[0]))
+			return nil, nil, errors.New("bad Content-Length " + strconv.Quote(cl[0]))
 		}
 		r.ContentLength = n
 	} else if r.ProtoMajor == 1 && r.Header["Transfer-Encoding"] == nil {
@@ -75,12 +77,20 @@ func buildRequest() (*http.Request, error) {
 		// Transfer-Encoding has no body (RFC 9112 section 6.3).
 		r.ContentLength = 0
 	}
+	var body *requestBody
 	if r.ContentLength == 0 {
 		r.Body = http.NoBody
 	} else {
-		r.Body = &requestBody{}
+		body = &requestBody{}
+		r.Body = body
 	}
-	return r, nil
+	// WithContext copies the request: the copy is the one the handler
+	// gets, and the one the body fills the trailers of.
+	r = r.WithContext(&both.ctx)
+	if body != nil {
+		body.req = r
+	}
+	return r, &both.ctx, nil
 }
 
 // method returns the method as a string, without allocating for the
@@ -310,8 +320,9 @@ func commonKey(name []byte) string {
 // requestBody streams the request body from the host. Reads go straight
 // into the caller's buffer.
 type requestBody struct {
-	eof    bool // the host reported the end of the body
-	closed bool // Close was called or the handler returned
+	req    *http.Request // whose Trailer the end of the body fills
+	eof    bool          // the host reported the end of the body
+	closed bool          // Close was called or the handler returned
 }
 
 // maxEmptyReads bounds consecutive empty, non-EOF reads from the host.
@@ -340,6 +351,7 @@ func (b *requestBody) Read(p []byte) (int, error) {
 		}
 		if r>>32 != 0 {
 			b.eof = true
+			b.readTrailers()
 			if n == 0 {
 				return 0, io.EOF
 			}
@@ -350,6 +362,17 @@ func (b *requestBody) Read(p []byte) (int, error) {
 		}
 	}
 	return 0, io.ErrNoProgress
+}
+
+// readTrailers fills Request.Trailer once the body was read to its end, as
+// net/http does: it turns the ABI's trailers feature on for this request
+// and reads the request trailers (header kind 2). Request.Trailer stays nil
+// when there are none.
+func (b *requestBody) readTrailers() {
+	enableFeatures(featureTrailers)
+	if t := readHeaders(kindRequestTrailers); len(t) > 0 && b.req != nil {
+		b.req.Trailer = t
+	}
 }
 
 // Close implements io.Closer. Further reads fail.

@@ -5,7 +5,10 @@ package guest
 import (
 	"errors"
 	"net/http"
+	"net/textproto"
+	"slices"
 	"strconv"
+	"strings"
 	"unsafe"
 )
 
@@ -24,6 +27,8 @@ type responseWriter struct {
 	bodyAllowed bool
 	needSniff   bool // Content-Type is to be sniffed from the first bytes
 	done        bool
+	trailers    []string    // names the Trailer header announced when the header was sent
+	next        http.Header // after Next: the next handler's header, as the host holds it
 }
 
 var (
@@ -55,10 +60,19 @@ func (w *responseWriter) sendHeader(code int) {
 	w.wroteHeader = true
 	w.status = code
 	w.bodyAllowed = code != http.StatusNoContent && code != http.StatusNotModified
+	if w.next != nil {
+		w.syncHeader()
+		setStatusCode(uint32(code))
+		return
+	}
 	_, haveType := w.header["Content-Type"]
 	w.needSniff = w.bodyAllowed && !haveType && w.header.Get("Transfer-Encoding") == ""
 	for k, vs := range w.header {
-		if len(vs) == 0 {
+		if len(vs) == 0 || isTrailerKey(k) {
+			continue
+		}
+		if k == "Trailer" {
+			w.declareTrailers(vs)
 			continue
 		}
 		setHeaderValue(kindResponse, k, vs[0])
@@ -97,7 +111,7 @@ func (w *responseWriter) write(p *byte, n int) (int, error) {
 		return 0, errHandlerDone
 	}
 	if !w.wroteHeader {
-		w.sendHeader(http.StatusOK)
+		w.sendHeader(w.defaultStatus())
 	}
 	if !w.bodyAllowed {
 		return 0, http.ErrBodyNotAllowed
@@ -123,14 +137,96 @@ func (w *responseWriter) write(p *byte, n int) (int, error) {
 // guest, so it only sends the header if it has not been sent yet.
 func (w *responseWriter) Flush() {
 	if !w.wroteHeader && !w.done {
-		w.sendHeader(http.StatusOK)
+		w.sendHeader(w.defaultStatus())
 	}
+}
+
+// defaultStatus is the status of a response whose handler wrote without
+// WriteHeader: 200, or after Next the next handler's.
+func (w *responseWriter) defaultStatus() int {
+	if w.next != nil {
+		return w.status
+	}
+	return http.StatusOK
 }
 
 // finish completes the response after the handler returned.
 func (w *responseWriter) finish() {
-	if !w.wroteHeader {
+	switch {
+	case w.wroteHeader:
+	case w.next != nil:
+		// The next handler's status stands; header changes go.
+		w.wroteHeader = true
+		w.syncHeader()
+	default:
 		w.sendHeader(http.StatusOK)
 	}
+	w.sendTrailers()
 	w.done = true
+}
+
+// isTrailerKey reports whether k is a trailer set with http.TrailerPrefix.
+func isTrailerKey(k string) bool { return strings.HasPrefix(k, http.TrailerPrefix) }
+
+// declareTrailers records the names a Trailer header announces, as
+// net/http reads them when the header is written.
+func (w *responseWriter) declareTrailers(lines []string) {
+	for _, line := range lines {
+		for _, k := range strings.Split(line, ",") {
+			if k = textproto.TrimString(k); k != "" {
+				w.trailers = append(w.trailers, http.CanonicalHeaderKey(k))
+			}
+		}
+	}
+}
+
+// sendTrailers sends the response trailers the handler set, announced or
+// with http.TrailerPrefix, as header kind 3, turning the ABI's trailers
+// feature on for this request when there is any.
+func (w *responseWriter) sendTrailers() {
+	on := false
+	for k, vs := range w.header {
+		name := k
+		switch {
+		case isTrailerKey(k):
+			name = k[len(http.TrailerPrefix):]
+		case !slices.Contains(w.trailers, k):
+			continue
+		}
+		if len(vs) == 0 || name == "" {
+			continue
+		}
+		if !on {
+			enableFeatures(featureTrailers)
+			on = true
+		}
+		setHeaderValue(kindResponseTrailers, name, vs[0])
+		for _, v := range vs[1:] {
+			addHeaderValue(kindResponseTrailers, name, v)
+		}
+	}
+}
+
+// syncHeader sends the host, after Next, what the handler changed in the
+// next handler's header.
+func (w *responseWriter) syncHeader() {
+	for k := range w.next {
+		if _, ok := w.header[k]; !ok {
+			removeHeader(kindResponse, k)
+		}
+	}
+	for k, vs := range w.header {
+		if isTrailerKey(k) || slices.Equal(vs, w.next[k]) {
+			continue
+		}
+		if len(vs) == 0 {
+			removeHeader(kindResponse, k)
+			continue
+		}
+		setHeaderValue(kindResponse, k, vs[0])
+		for _, v := range vs[1:] {
+			addHeaderValue(kindResponse, k, v)
+		}
+	}
+	w.next = w.header.Clone()
 }

@@ -2,7 +2,9 @@
 // written directly against net/http, answering exactly what the hello
 // guests answer, in an http.Server with the connection timeouts wasmserve
 // serves with by default (10 s to read headers, 120 s idle), so that the two
-// servers differ only in the handler.
+// servers differ only in the handler. With -upstream it is instead the
+// baseline of middleware mode: a tuned httputil.ReverseProxy to that origin
+// (256 idle connections a host), as a native edge proxy would be.
 package main
 
 import (
@@ -12,6 +14,8 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"strconv"
 	"time"
@@ -26,6 +30,7 @@ func Hello(w http.ResponseWriter, r *http.Request) {
 func main() {
 	addr := flag.String("address", "127.0.0.1", "listen address")
 	port := flag.Int("port", 0, "listen port; 0 picks a free one")
+	upstream := flag.String("upstream", "", "reverse-proxy every request to this origin instead of answering hello")
 	portFile := flag.String("port-file", os.Getenv("WASMSERVE_PORT_FILE"), "write the bound port here (default $WASMSERVE_PORT_FILE)")
 	flag.Parse()
 	ln, err := net.Listen("tcp", net.JoinHostPort(*addr, strconv.Itoa(*port)))
@@ -39,8 +44,22 @@ func main() {
 		}
 	}
 	fmt.Fprintln(os.Stderr, "native hello listening on", ln.Addr())
+	var handler http.Handler = http.HandlerFunc(Hello)
+	if *upstream != "" {
+		u, err := url.Parse(*upstream)
+		if err != nil {
+			log.Fatal(err)
+		}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 256, 256
+		handler = &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(u)
+			pr.Out.Host = pr.In.Host
+			pr.SetXForwarded()
+		}, Transport: tr}
+	}
 	srv := &http.Server{
-		Handler:           http.HandlerFunc(Hello),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}

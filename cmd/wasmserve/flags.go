@@ -194,6 +194,10 @@ func middlewareFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "upstream", EnvVars: env("upstream"),
 			Usage: "http(s) URL the request is proxied to when the guest calls next; unset answers 404"},
+		&cli.IntFlag{Name: "upstream-max-idle", Value: host.DefaultUpstreamMaxIdle, EnvVars: env("upstream-max-idle"),
+			Usage: "idle connections kept to --upstream for reuse; keep it at least --isolates"},
+		&cli.DurationFlag{Name: "upstream-timeout", Value: host.DefaultUpstreamTimeout, EnvVars: env("upstream-timeout"),
+			Usage: "bound on connecting to --upstream, and then on waiting for its response headers"},
 	}
 }
 
@@ -212,42 +216,9 @@ func guestFlags() []cli.Flag {
 			Usage: "file whose bytes get_config returns to the guest"},
 		&cli.StringFlag{Name: "guest-config-string", EnvVars: env("guest-config-string"),
 			Usage: "string get_config returns to the guest (instead of --guest-config)"},
+		&cli.StringFlag{Name: "guest-profile", EnvVars: env("guest-profile"), TakesFile: true,
+			Usage: "write a pprof CPU profile of guest code to FILE at shutdown (go tool pprof FILE); implies --guest-profiling"},
+		&cli.BoolFlag{Name: "guest-profiling", EnvVars: env("guest-profiling"),
+			Usage: "compile the module with the guest profiler, for --guest-profile and the admin /debug/pprof/guest; slows guest calls"},
 	}
-}
-
-// flagsFirst moves the positional arguments of a command line after its
-// flags, so that `serve handler.wasm --port 0` parses as `serve --port 0
-// handler.wasm`: urfave/cli v2, like Go's flag package, stops at the first
-// argument that is not a flag. A flag that takes a value keeps the argument
-// after it; "--" ends the flags, and everything after it stays positional.
-func flagsFirst(args []string, flags []cli.Flag) []string {
-	takesValue := map[string]bool{}
-	for _, f := range flags {
-		_, isBool := f.(*cli.BoolFlag)
-		for _, name := range f.Names() {
-			takesValue[name] = !isBool
-		}
-	}
-	var flagArgs, positional []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			positional = append(positional, args[i+1:]...)
-			i = len(args)
-		case len(a) > 1 && a[0] == '-':
-			flagArgs = append(flagArgs, a)
-			name := strings.TrimLeft(a, "-")
-			if !strings.Contains(name, "=") && takesValue[name] && i+1 < len(args) {
-				i++
-				flagArgs = append(flagArgs, args[i])
-			}
-		default:
-			positional = append(positional, a)
-		}
-	}
-	if len(positional) == 0 {
-		return flagArgs
-	}
-	return append(append(flagArgs, "--"), positional...)
 }

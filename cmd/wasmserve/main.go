@@ -44,8 +44,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 1 && strings.HasSuffix(args[1], ".wasm") {
 		args = append([]string{args[0], "serve"}, args[1:]...)
 	}
-	if len(args) > 1 && args[1] == "serve" {
-		args = append([]string{args[0], "serve"}, flagsFirst(args[2:], serveFlags())...)
+	if len(args) > 2 && args[1] == "test" {
+		args = append(args[:2:2], flagsFirst(args[2:], testFlags())...)
+	}
+	if len(args) > 2 && args[1] == "serve" {
+		args = append(args[:2:2], flagsFirst(args[2:], serveFlags())...)
 	}
 	err := app.Run(args)
 	if err == nil {
@@ -66,7 +69,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:                 "wasmserve",
 		Usage:                "serve an HTTP handler compiled to WebAssembly, one isolate per request",
-		UsageText:            "wasmserve [serve] [flags] MODULE.wasm\nwasmserve check MODULE.wasm\nwasmserve version",
+		UsageText:            "wasmserve [serve] [flags] MODULE.wasm\nwasmserve check MODULE.wasm\nwasmserve test MODULE.wasm CASES.yaml...\nwasmserve version",
 		Version:              versionString(),
 		Writer:               stdout,
 		ErrWriter:            stderr,
@@ -77,6 +80,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			serveCommand(),
 			checkCommand(),
+			testCommand(),
 			certsCommand(),
 			versionCommand(),
 		},

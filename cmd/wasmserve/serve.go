@@ -21,6 +21,7 @@ import (
 
 	"github.com/wasmserve/wasmserve/host"
 	"github.com/wasmserve/wasmserve/internal/accesslog"
+	"github.com/wasmserve/wasmserve/internal/atomicfile"
 	"github.com/wasmserve/wasmserve/internal/prefault"
 )
 
@@ -139,6 +140,7 @@ func handlerConfig(c *cli.Context) (host.HandlerConfig, error) {
 	if err := guestConfig(c, &hc); err != nil {
 		return hc, err
 	}
+	hc.GuestProfiler = c.Bool("guest-profiling") || c.String("guest-profile") != ""
 	return hc, nil
 }
 
@@ -154,6 +156,13 @@ func guestConfig(c *cli.Context, hc *host.HandlerConfig) error {
 		}
 		hc.Upstream = u
 	}
+	if n := c.Int("upstream-max-idle"); n < 1 {
+		return fmt.Errorf("--upstream-max-idle must be 1 or more, got %d", n)
+	}
+	if d := c.Duration("upstream-timeout"); d <= 0 {
+		return fmt.Errorf("--upstream-timeout must be above 0, got %s", d)
+	}
+	hc.UpstreamMaxIdle, hc.UpstreamTimeout = c.Int("upstream-max-idle"), c.Duration("upstream-timeout")
 	file, str := c.String("guest-config"), c.String("guest-config-string")
 	switch {
 	case c.IsSet("guest-config") && c.IsSet("guest-config-string"):
@@ -324,6 +333,10 @@ func serve(c *cli.Context) error {
 		}
 	}()
 
+	if file := c.String("guest-profile"); file != "" {
+		defer writeGuestProfile(charm, handler, file)()
+	}
+
 	srv := host.NewServer(lc, handler)
 	if lc.Metrics != nil {
 		lc.Metrics.Collect(handler)
@@ -392,6 +405,27 @@ func serve(c *cli.Context) error {
 	// waiting for them to close the pool could take for ever.
 	closeHandler = err == nil
 	return err
+}
+
+// writeGuestProfile starts the profile of --guest-profile; the returned
+// func writes it to file, at shutdown.
+func writeGuestProfile(charm *log.Logger, h *host.Handler, file string) func() {
+	stop, err := h.StartGuestProfile()
+	if err != nil {
+		charm.Error("guest profile", "err", err)
+		return func() {}
+	}
+	return func() {
+		var buf bytes.Buffer
+		if err := stop().Write(&buf); err == nil {
+			err = atomicfile.Write(file, 0o644, buf.Bytes())
+		}
+		if err != nil {
+			charm.Error("writing the guest profile", "file", file, "err", err)
+			return
+		}
+		charm.Info("guest profile written; view it with go tool pprof", "file", file)
+	}
 }
 
 // firstLine returns s up to its first line break.
