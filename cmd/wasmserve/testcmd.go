@@ -57,7 +57,7 @@ func testFlags() []cli.Flag {
 		&cli.StringFlag{Name: "cacert", EnvVars: env("test-cacert"), TakesFile: true,
 			Usage: "with an https --url, verify the server's certificate with the PEM CAs of this file instead of the system's"},
 	}
-	for _, group := range [][]cli.Flag{poolFlags(), guestFlags(), logFlags()} {
+	for _, group := range [][]cli.Flag{poolFlags(), guestFlags(), middlewareFlags(), logFlags()} {
 		for _, f := range group {
 			if !serveOnly[f.Names()[0]] {
 				flags = append(flags, f)
@@ -71,7 +71,7 @@ func testFlags() []cli.Flag {
 // listener or a long-running server.
 var serveOnly = map[string]bool{
 	"max-header-bytes": true, "read-header-timeout": true, "watch": true,
-	"no-banner": true, "no-url": true,
+	"no-banner": true, "no-url": true, "access-log": true,
 }
 
 func runTests(c *cli.Context) error {
