@@ -13,6 +13,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wasmserve/wasmserve/abi"
 	"github.com/wasmserve/wasmserve/runtimepool"
@@ -403,9 +405,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if info != nil {
 		info.isolate, info.called, start = iso.ID, true, time.Now()
 	}
+	r, span := childSpan(r, "guest", trace.SpanKindInternal)
 	fired, err := gen.call(iso, st, w, r)
 	if info != nil {
 		info.guest = time.Since(start)
+	}
+	if span != nil {
+		span.SetAttributes(attribute.String("wasmserve.isolate", iso.ID))
+		endSpan(span, err)
 	}
 	if h.prof != nil {
 		st.prof.inCall.Store(false)

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/net/http/httpguts"
 )
 
@@ -174,8 +175,15 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		in = &countingBody{body: r.Body}
 		r.Body = in
 	}
+	var span trace.Span
+	if s.tracer != nil {
+		r, span = s.startServerSpan(r)
+	}
 	aborted := true
 	defer func() {
+		if span != nil {
+			endServerSpan(span, rw)
+		}
 		rw.finishRequest(r, in, start, aborted)
 	}()
 	var next http.ResponseWriter = rw

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config configures a [Server]'s listener and HTTP behaviour. The zero value
@@ -67,6 +69,11 @@ type Config struct {
 	// AccessLog, when non-nil, gets one info line per request: method,
 	// path, proto, status, bytes, duration, isolate, request_id, remote.
 	AccessLog *slog.Logger
+	// Tracer, when non-nil, traces every request: a server span that
+	// continues the W3C traceparent of the request, a child span for the
+	// guest call, and in middleware mode a client span for the upstream
+	// call (whose traceparent the upstream gets). Nil traces nothing.
+	Tracer trace.TracerProvider
 	// Metrics, when non-nil, counts requests, bytes, durations,
 	// connections and TLS handshakes; see [NewMetrics]. One Metrics
 	// serves one Server.
@@ -83,8 +90,9 @@ type Server struct {
 	port     int
 	certs    *certStore // nil without TLS
 
-	serverHeader []string    // {cfg.ServerHeader}, shared by every response
-	compress     *compressor // nil without compression
+	serverHeader []string     // {cfg.ServerHeader}, shared by every response
+	compress     *compressor  // nil without compression
+	tracer       trace.Tracer // nil without Config.Tracer
 	conns        connTracker
 	draining     atomic.Bool
 }
@@ -114,6 +122,9 @@ func NewServer(cfg Config, handler http.Handler) *Server {
 	s := &Server{cfg: cfg, handler: clientCertHeaders(handler), serverHeader: []string{cfg.ServerHeader}}
 	if cfg.Compress != nil {
 		s.compress = newCompressor(*cfg.Compress)
+	}
+	if cfg.Tracer != nil {
+		s.tracer = cfg.Tracer.Tracer(tracerName)
 	}
 	s.conns.init(cfg.Metrics)
 	if cfg.Metrics != nil {

@@ -1,0 +1,154 @@
+package host
+
+import (
+	"context"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+// otlpReceiver is an OTLP/HTTP trace endpoint that keeps the spans it is
+// sent, decoded from their protobuf.
+type otlpReceiver struct {
+	mu    sync.Mutex
+	spans []*tracepb.Span
+}
+
+func (o *otlpReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, err := io.ReadAll(r.Body)
+	if err != nil || r.URL.Path != "/v1/traces" || r.Header.Get("Content-Type") != "application/x-protobuf" {
+		http.Error(w, "bad export", http.StatusBadRequest)
+		return
+	}
+	var req coltracepb.ExportTraceServiceRequest
+	if err := proto.Unmarshal(b, &req); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	o.mu.Lock()
+	for _, rs := range req.ResourceSpans {
+		for _, ss := range rs.ScopeSpans {
+			o.spans = append(o.spans, ss.Spans...)
+		}
+	}
+	o.mu.Unlock()
+	b, _ = proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	w.Write(b)
+}
+
+// TestTracing: a request with a traceparent gets a server span in that
+// trace under the caller's span, a guest span under it, and an upstream
+// span under that, whose traceparent reaches the upstream; all exported
+// over OTLP/HTTP to an in-process receiver.
+func TestTracing(t *testing.T) {
+	recv := &otlpReceiver{}
+	collector := httptest.NewServer(recv)
+	defer collector.Close()
+	exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL(collector.URL+"/v1/traces"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp))
+	defer tp.Shutdown(context.Background())
+
+	var upstreamParent string
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		upstreamParent = r.Header.Get("Traceparent")
+		io.WriteString(w, "origin")
+	}))
+	defer origin.Close()
+	h := newTestHandler(t, readFile(t, "host/testdata/middleware.wasm"), HandlerConfig{Isolates: 1, Upstream: origin.URL})
+	_, base := startServer(t, Config{Tracer: tp}, h)
+
+	const traceID, callerSpan = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	req, _ := http.NewRequest("GET", base+"/users", nil)
+	req.Header.Set("Traceparent", "00-"+traceID+"-"+callerSpan+"-01")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if err := tp.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	recv.mu.Lock()
+	defer recv.mu.Unlock()
+	byName := map[string]*tracepb.Span{}
+	for _, s := range recv.spans {
+		byName[s.Name] = s
+		if got := hex.EncodeToString(s.TraceId); got != traceID {
+			t.Errorf("span %s in trace %s, want the caller's %s", s.Name, got, traceID)
+		}
+	}
+	server, guest, upstream := byName["GET"], byName["guest"], byName["upstream GET"]
+	if server == nil || guest == nil || upstream == nil {
+		t.Fatalf("spans %v, want GET, guest and upstream GET", byName)
+	}
+	for _, c := range []struct {
+		name         string
+		span         *tracepb.Span
+		parent       string
+		kind         tracepb.Span_SpanKind
+		wantAttr     string
+		wantAttrText string
+	}{
+		{"server", server, callerSpan, tracepb.Span_SPAN_KIND_SERVER, "http.response.status_code", "200"},
+		{"guest", guest, hex.EncodeToString(server.SpanId), tracepb.Span_SPAN_KIND_INTERNAL, "wasmserve.isolate", "i1"},
+		{"upstream", upstream, hex.EncodeToString(guest.SpanId), tracepb.Span_SPAN_KIND_CLIENT, "http.response.status_code", "200"},
+	} {
+		if got := hex.EncodeToString(c.span.ParentSpanId); got != c.parent {
+			t.Errorf("%s span's parent %s, want %s", c.name, got, c.parent)
+		}
+		if c.span.Kind != c.kind {
+			t.Errorf("%s span kind %v, want %v", c.name, c.span.Kind, c.kind)
+		}
+		found := false
+		for _, a := range c.span.Attributes {
+			if a.Key == c.wantAttr {
+				found = strings.Contains(a.Value.String(), c.wantAttrText)
+			}
+		}
+		if !found {
+			t.Errorf("%s span lacks %s=%s: %v", c.name, c.wantAttr, c.wantAttrText, c.span.Attributes)
+		}
+	}
+	want := "00-" + traceID + "-" + hex.EncodeToString(upstream.SpanId) + "-01"
+	if upstreamParent != want {
+		t.Errorf("the upstream got traceparent %q, want %q", upstreamParent, want)
+	}
+}
+
+// TestNoTracingWithoutTracer: without a Tracer nothing is traced, and the
+// upstream gets no traceparent of ours.
+func TestNoTracingWithoutTracer(t *testing.T) {
+	var got []string
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Values("Traceparent")
+	}))
+	defer origin.Close()
+	h := newTestHandler(t, readFile(t, "host/testdata/middleware.wasm"), HandlerConfig{Isolates: 1, Upstream: origin.URL})
+	_, base := startServer(t, Config{}, h)
+	resp, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if len(got) != 0 {
+		t.Errorf("traceparent %q sent without tracing", got)
+	}
+}
