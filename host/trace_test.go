@@ -7,52 +7,21 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
-	"google.golang.org/protobuf/proto"
+
+	"github.com/wasmserve/wasmserve/internal/testguest"
 )
-
-// otlpReceiver is an OTLP/HTTP trace endpoint that keeps the spans it is
-// sent, decoded from their protobuf.
-type otlpReceiver struct {
-	mu    sync.Mutex
-	spans []*tracepb.Span
-}
-
-func (o *otlpReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	b, err := io.ReadAll(r.Body)
-	if err != nil || r.URL.Path != "/v1/traces" || r.Header.Get("Content-Type") != "application/x-protobuf" {
-		http.Error(w, "bad export", http.StatusBadRequest)
-		return
-	}
-	var req coltracepb.ExportTraceServiceRequest
-	if err := proto.Unmarshal(b, &req); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	o.mu.Lock()
-	for _, rs := range req.ResourceSpans {
-		for _, ss := range rs.ScopeSpans {
-			o.spans = append(o.spans, ss.Spans...)
-		}
-	}
-	o.mu.Unlock()
-	b, _ = proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	w.Write(b)
-}
 
 // TestTracing: a request with a traceparent gets a server span in that
 // trace under the caller's span, a guest span under it, and an upstream
 // span under that, whose traceparent reaches the upstream; all exported
 // over OTLP/HTTP to an in-process receiver.
 func TestTracing(t *testing.T) {
-	recv := &otlpReceiver{}
+	recv := &testguest.OTLPReceiver{}
 	collector := httptest.NewServer(recv)
 	defer collector.Close()
 	exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL(collector.URL+"/v1/traces"))
@@ -86,10 +55,8 @@ func TestTracing(t *testing.T) {
 	if err := tp.ForceFlush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	recv.mu.Lock()
-	defer recv.mu.Unlock()
 	byName := map[string]*tracepb.Span{}
-	for _, s := range recv.spans {
+	for _, s := range recv.Spans() {
 		byName[s.Name] = s
 		if got := hex.EncodeToString(s.TraceId); got != traceID {
 			t.Errorf("span %s in trace %s, want the caller's %s", s.Name, got, traceID)

@@ -171,6 +171,8 @@ func logFlags() []cli.Flag {
 			Usage: "do not log the URLs the server answers on"},
 		&cli.BoolFlag{Name: "access-log", Value: true, EnvVars: env("access-log"),
 			Usage: "log one line per request (--access-log=false turns it off)"},
+		&cli.StringFlag{Name: "otlp-endpoint", EnvVars: env("otlp-endpoint"),
+			Usage: "send OpenTelemetry traces over OTLP/HTTP to this URL, e.g. http://localhost:4318 (the OTEL_EXPORTER_OTLP_* variables work too); unset = off"},
 	}
 }
 

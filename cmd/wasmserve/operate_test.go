@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -366,4 +368,43 @@ func runPiped(t *testing.T, args ...string) (string, string) {
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
 	return stdout.String(), stderr.String()
+}
+
+// TestOTLPEndpoint: with --otlp-endpoint the server exports a span per
+// request over OTLP/HTTP, in the trace of the request's traceparent; a bad
+// URL is refused with the flag's name.
+func TestOTLPEndpoint(t *testing.T) {
+	recv := &testguest.OTLPReceiver{}
+	collector := httptest.NewServer(recv)
+	defer collector.Close()
+	cmd, base, stderr := startServer(t, "--otlp-endpoint", collector.URL, "--isolates", "1",
+		testguest.Path("guest-examples/hello-wat/hello.wasm"))
+	req, _ := http.NewRequest("GET", base+"/traced", nil)
+	req.Header.Set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cmd.Process.Signal(syscall.SIGTERM) // exiting sends what is batched
+	if code := waitExit(t, cmd, stderr); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	var names []string
+	for _, s := range recv.Spans() {
+		names = append(names, s.Name)
+		if hex.EncodeToString(s.TraceId) != "4bf92f3577b34da6a3ce929d0e0e4736" {
+			t.Errorf("span %s in another trace", s.Name)
+		}
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"GET", "guest"}) {
+		t.Errorf("spans %q, want GET and guest", names)
+	}
+
+	out, err := exec.Command(binary, "serve", "--otlp-endpoint", "localhost:4318", "--no-cache",
+		testguest.Path("guest-examples/hello-wat/hello.wasm")).CombinedOutput()
+	if !strings.Contains(string(out), `--otlp-endpoint "localhost:4318" is not an http:// or https:// URL`) || err == nil {
+		t.Errorf("a bad endpoint: %v\n%s", err, out)
+	}
 }

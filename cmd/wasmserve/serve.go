@@ -308,6 +308,14 @@ func serve(c *cli.Context) error {
 	if c.String("admin") != "" {
 		lc.Metrics = host.NewMetrics()
 	}
+	tp, stopTracing, err := tracerProvider(c)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
+	if tp != nil {
+		lc.Tracer = tp
+	}
 	warm := warmStart(path, hc.Isolates)
 	defer warm()
 	wasm, err := readModule(path)

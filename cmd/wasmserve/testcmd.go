@@ -71,7 +71,7 @@ func testFlags() []cli.Flag {
 // listener or a long-running server.
 var serveOnly = map[string]bool{
 	"max-header-bytes": true, "read-header-timeout": true, "watch": true,
-	"no-banner": true, "no-url": true, "access-log": true,
+	"no-banner": true, "no-url": true, "access-log": true, "otlp-endpoint": true,
 }
 
 func runTests(c *cli.Context) error {
