@@ -187,7 +187,7 @@ func abiFlag() cli.Flag {
 func adminFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "admin", EnvVars: env("admin"),
-			Usage: "serve /metrics, /healthz, /readyz, /debug/pprof/ and /debug/connections on this separate address, e.g. 127.0.0.1:9090; unset = off"},
+			Usage: "serve /metrics, /healthz, /readyz, /debug/pprof/ (and /debug/pprof/guest) and /debug/connections on this separate address, e.g. 127.0.0.1:9090; unset = off"},
 	}
 }
 
