@@ -328,3 +328,41 @@ func TestPortFileAndURLs(t *testing.T) {
 	}
 	conn.Close()
 }
+
+// TestGoGuestReuseLeaksNothing: the Go SDK reuses its request, header map
+// and ResponseWriter between requests of an isolate; on one isolate, a
+// request after one with a header, a body and a trailer sees none of them,
+// and a GET after a POST has no body.
+func TestGoGuestReuseLeaksNothing(t *testing.T) {
+	base, _ := start(t, testguest.Read(t, "echo"), 1)
+	req, _ := http.NewRequest("POST", base+"/first?q=1", strings.NewReader("first body"))
+	req.Header.Set("X-First", "secret")
+	req.Host = "first.example"
+	first := decodeEcho(t, mustDo(t, req))
+	if first.Headers["X-First"] == nil || first.Body != "first body" {
+		t.Fatalf("first request not echoed: %+v", first)
+	}
+	second := decodeEcho(t, mustDo(t, mustNew(t, "GET", base+"/second")))
+	if second.Headers["X-First"] != nil || second.Body != "" || second.URI != "/second" ||
+		second.Method != "GET" || second.Host == "first.example" {
+		t.Errorf("the second request saw the first's state: %+v", second)
+	}
+}
+
+func mustNew(t *testing.T, method, url string) *http.Request {
+	t.Helper()
+	r, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func mustDo(t *testing.T, r *http.Request) *http.Response {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}

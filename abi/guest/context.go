@@ -49,6 +49,13 @@ func (c *requestContext) Err() error {
 // Value implements context.Context; the request context holds no values.
 func (c *requestContext) Value(any) any { return nil }
 
+// reset makes a cancelled context new for the next request.
+func (c *requestContext) reset() {
+	c.mu.Lock()
+	c.done, c.err = nil, nil
+	c.mu.Unlock()
+}
+
 // cancel ends the context.
 func (c *requestContext) cancel() {
 	c.mu.Lock()

@@ -49,6 +49,14 @@
 // straight into the caller's buffer, so a large body is streamed rather than
 // loaded up front. The Body must not be used after the handler returns.
 //
+// An instance serves one request at a time, and the SDK reuses the
+// *http.Request, its URL, Header map and context, and the ResponseWriter and
+// its Header map, for the next request of the instance: allocation is what
+// a request costs most in a wasm guest. A handler must not keep them after
+// it returns (a goroutine that outlives the handler must take copies:
+// r.Clone(ctx), maps.Clone(r.Header)); strings and slices read from them
+// are the handler's to keep.
+//
 // # Responses
 //
 // The header map and status code are sent to the host at the first Write,

@@ -63,7 +63,13 @@ func handleResponse(reqCtx uint32, isError uint32) {
 // serve runs the registered handler for the current request; ex is the
 // exchange of middleware mode, or nil.
 func serve(ex *exchange) {
-	w := &responseWriter{header: make(http.Header, 4)}
+	sl := &reqSlot
+	if sl.whdr == nil {
+		sl.whdr = make(http.Header, 4)
+	}
+	clear(sl.whdr)
+	sl.w = responseWriter{header: sl.whdr}
+	w := &sl.w
 	var body *requestBody
 	var ctx *requestContext
 	defer func() {

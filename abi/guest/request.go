@@ -14,24 +14,44 @@ import (
 	"unsafe"
 )
 
+// slot is what an instance reuses from one request to the next, as it
+// serves one at a time: the request, its URL, header map, context and
+// body, and the ResponseWriter with its header map. Allocation is what a
+// request costs most in a wasm guest. The price is the rule doc.go states:
+// a handler must not keep these after it returns.
+type slot struct {
+	r    http.Request
+	u    url.URL
+	ctx  requestContext
+	zero *http.Request // a zero request whose context is &ctx
+	hdr  http.Header
+	body requestBody
+	w    responseWriter
+	whdr http.Header
+}
+
+var reqSlot slot
+
 // buildRequest reads the current request from the host into an
 // *http.Request whose Body streams from the host on demand, and returns the
-// request's context, to be cancelled when the handler is done.
+// request's context, to be cancelled when the handler is done. The request
+// is reqSlot's, reset.
 func buildRequest() (*http.Request, *requestContext, error) {
 	// Each value is copied out of scratch before the next host read reuses
 	// it, hence one statement per value: in a composite literal, Go may
 	// evaluate conversions such as string(b) after all the calls.
-	// The request and its URL are one allocation: every allocation
-	// counts in a wasm guest.
-	both := new(struct {
-		r   http.Request
-		u   url.URL
-		ctx requestContext
-	})
-	r := &both.r
+	sl := &reqSlot
+	if sl.zero == nil {
+		sl.zero = new(http.Request).WithContext(&sl.ctx)
+		sl.hdr = make(http.Header, 8)
+	}
+	sl.ctx.reset()
+	r := &sl.r
+	*r = *sl.zero // every field zero, unexported ones too, and the context ours
+	clear(sl.hdr)
 	r.Method = method(readHostValue(&scratch, getMethod))
 	r.RequestURI = string(readHostValue(&scratch, getURI))
-	r.Header = readHeaders(kindRequest)
+	r.Header = readHeadersInto(sl.hdr, kindRequest, &r.Host)
 	if r.Method == "" {
 		r.Method = http.MethodGet
 	}
@@ -45,20 +65,15 @@ func buildRequest() (*http.Request, *requestContext, error) {
 		return nil, nil, errors.New("malformed HTTP version " + strconv.Quote(r.Proto))
 	}
 
-	u, err := parseRequestURI(r.RequestURI, &both.u)
+	sl.u = url.URL{}
+	u, err := parseRequestURI(r.RequestURI, &sl.u)
 	if err != nil {
 		return nil, nil, err
 	}
 	r.URL = u
 
-	// Like net/http's server, promote Host to Request.Host and remove it
-	// from the header map.
-	if hv, ok := r.Header["Host"]; ok {
-		if len(hv) > 0 {
-			r.Host = hv[0]
-		}
-		delete(r.Header, "Host")
-	}
+	// Like net/http's server, readHeadersInto promoted Host to
+	// Request.Host and left it out of the header map.
 	if r.Host == "" {
 		r.Host = u.Host
 	}
@@ -77,20 +92,13 @@ func buildRequest() (*http.Request, *requestContext, error) {
 		// Transfer-Encoding has no body (RFC 9112 section 6.3).
 		r.ContentLength = 0
 	}
-	var body *requestBody
 	if r.ContentLength == 0 {
 		r.Body = http.NoBody
 	} else {
-		body = &requestBody{}
-		r.Body = body
+		sl.body = requestBody{req: r}
+		r.Body = &sl.body
 	}
-	// WithContext copies the request: the copy is the one the handler
-	// gets, and the one the body fills the trailers of.
-	r = r.WithContext(&both.ctx)
-	if body != nil {
-		body.req = r
-	}
-	return r, &both.ctx, nil
+	return r, &sl.ctx, nil
 }
 
 // method returns the method as a string, without allocating for the
@@ -129,13 +137,20 @@ func proto(b []byte) (string, bool) {
 	return string(b), true
 }
 
-// readHeaders reads all headers of the given kind into a new http.Header.
+// readHeaders reads all headers of the given kind into a new http.Header,
+// with readHeadersInto.
+func readHeaders(kind uint32) http.Header {
+	return readHeadersInto(make(http.Header), kind, nil)
+}
+
+// readHeadersInto reads all headers of the given kind into h, which must
+// be empty, and returns it. With host set, the first value of Host goes
+// there instead of into h, as net/http's server moves it to Request.Host.
 // The values of all headers are read into one buffer first, so that the
 // whole header costs one string and one []string, not two allocations per
 // field: allocation is what a request costs most in a wasm guest.
-func readHeaders(kind uint32) http.Header {
+func readHeadersInto(h http.Header, kind uint32, host *string) http.Header {
 	names := readHeaderNames(kind)
-	h := make(http.Header, countNames(names))
 	vb := valuesBuf[:0]
 	fields := fieldsBuf[:0]
 	total := 0
@@ -175,8 +190,12 @@ func readHeaders(kind uint32) http.Header {
 			vs[j] = all[:k]
 			all = all[min(k+1, len(all)):]
 		}
-		h[f.key] = vs
 		next += f.count
+		if host != nil && f.key == "Host" {
+			*host = vs[0]
+			continue
+		}
+		h[f.key] = vs
 	}
 	valuesBuf = vb
 	clear(fields)
