@@ -431,9 +431,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pool.Discard(iso, err)
-	id := newRequestID()
+	var id string
 	if info != nil {
 		id = info.id // the access log's and X-Request-Id's
+	} else {
+		id = newRequestID()
 	}
 	code, text := http.StatusInternalServerError, "500 handler error"
 	var tooBig *http.MaxBytesError
