@@ -74,6 +74,11 @@ declare -A CONFIGS=(
   [go]="${WS[*]} $GOHELLO"
 )
 ORDER=(native wat go)
+if bin/wasmserve serve --help 2>&1 | grep -q -- --access-log; then
+  # The access log is on by default: the same server without it.
+  CONFIGS[wat-nolog]="${WS[*]} --access-log=false $WAT"
+  ORDER+=(wat-nolog)
+fi
 if bin/wasmserve serve --help 2>&1 | grep -q -- --max-requests-per-isolate; then
   CONFIGS[wat-fresh]="${WS[*]} --max-requests-per-isolate 1 $WAT"
   CONFIGS[go-fresh]="${WS[*]} --max-requests-per-isolate 1 $GOHELLO"

@@ -2,8 +2,6 @@ package host
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +13,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wasmserve/wasmserve/abi"
 	"github.com/wasmserve/wasmserve/runtimepool"
@@ -114,6 +114,7 @@ type Handler struct {
 	interrupt   context.CancelFunc
 	interrupted atomic.Bool
 	pools       sync.Map // *pool → struct{}: generations not yet drained
+	counts      handlerTotals
 }
 
 // pool and isolate are the runtimepool types with the host's per-isolate
@@ -279,7 +280,7 @@ func (h *Handler) Close(ctx context.Context) error {
 	h.reload.Unlock()
 	err := p.Close(ctx)
 	if err == nil {
-		h.pools.Delete(p)
+		h.forget(p)
 	}
 	done := make(chan struct{})
 	go func() { h.drains.Wait(); close(done) }()
@@ -368,7 +369,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, "413 request body too large", "")
 		return
 	}
+	info := infoOf(w) // nil without a Server in front
+	var start time.Time
+	if info != nil {
+		start = time.Now()
+	}
 	iso, gen, err := h.acquire(r.Context())
+	if info != nil {
+		info.queued = time.Since(start)
+	}
 	if err != nil {
 		switch {
 		case errors.Is(err, runtimepool.ErrOverloaded):
@@ -393,7 +402,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.prof != nil {
 		st.prof.inCall.Store(true)
 	}
+	if info != nil {
+		info.isolate, info.called, start = iso.ID, true, time.Now()
+	}
+	r, span := childSpan(r, "guest", trace.SpanKindInternal)
 	fired, err := gen.call(iso, st, w, r)
+	if info != nil {
+		info.guest = time.Since(start)
+	}
+	if span != nil {
+		span.SetAttributes(attribute.String("wasmserve.isolate", iso.ID))
+		endSpan(span, err)
+	}
 	if h.prof != nil {
 		st.prof.inCall.Store(false)
 		if st.prof.due.CompareAndSwap(true, false) {
@@ -411,7 +431,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pool.Discard(iso, err)
-	id := requestID()
+	var id string
+	if info != nil {
+		id = info.id // the access log's and X-Request-Id's
+	} else {
+		id = newRequestID()
+	}
 	code, text := http.StatusInternalServerError, "500 handler error"
 	var tooBig *http.MaxBytesError
 	switch {
@@ -463,11 +488,4 @@ func writeError(w http.ResponseWriter, code int, text, id string) {
 	}
 	w.WriteHeader(code)
 	io.WriteString(w, text+"\n")
-}
-
-// requestID returns a random id tying an error response to its log line.
-func requestID() string {
-	var b [8]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

@@ -336,7 +336,7 @@ func TestHTTP2Upstream(t *testing.T) {
 	h := newTestHandler(t, readFile(t, "host/testdata/middleware.wasm"), HandlerConfig{Isolates: 1, Upstream: up.URL})
 	// Trust the test origin's certificate.
 	rp := h.execs[httpWasmKind.name].(*httpWasm).host.Next.(*httputil.ReverseProxy)
-	rp.Transport.(*http.Transport).TLSClientConfig = up.Client().Transport.(*http.Transport).TLSClientConfig
+	rp.Transport.(tracingTransport).rt.(*http.Transport).TLSClientConfig = up.Client().Transport.(*http.Transport).TLSClientConfig
 	resp, body := do(t, http.DefaultClient, mustRequest(t, "POST", startPlain(t, h)+"/", strings.NewReader("streamed")))
 	if got := resp.Header.Get("X-Got-Proto"); got != "HTTP/2.0" || body != "streamed" {
 		t.Errorf("origin saw %q and answered %q, want HTTP/2.0 and the body", got, body)

@@ -90,7 +90,7 @@ func NewProxy(target *url.URL, cfg ProxyConfig) http.Handler {
 			pr.SetXForwarded()
 			pr.Out.Trailer = pr.In.Trailer // filled in as the body is read
 		},
-		Transport: tr,
+		Transport: tracingTransport{tr},
 		ErrorLog:  slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			logger.Warn("upstream request failed; answering 502", "upstream", target.Redacted(),

@@ -25,6 +25,7 @@ func (h *Handler) Reload(ctx context.Context, wasm []byte) error {
 	}
 	start := time.Now()
 	gen, err := h.newGeneration(ctx, wasm)
+	h.countReload(err)
 	if err != nil {
 		h.log.Error("reload failed; the old module keeps serving", "err", err)
 		return fmt.Errorf("reloading module: %w", err)
@@ -41,7 +42,7 @@ func (h *Handler) Reload(ctx context.Context, wasm []byte) error {
 			h.log.Warn("draining the replaced module", "generation", old.n, "err", err)
 			return
 		}
-		h.pools.Delete(old.pool)
+		h.forget(old.pool)
 		h.log.Debug("replaced module drained", "generation", old.n)
 	}()
 	return nil

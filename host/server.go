@@ -9,13 +9,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
+	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config configures a [Server]'s listener and HTTP behaviour. The zero value
 // is valid: localhost, an ephemeral port, no port file, a 10 s read-header
 // timeout and a 120 s idle timeout, the system's backlog, dual-stack,
-// unshared, plain HTTP/1.1.
+// unshared, plain HTTP/1.1, no default or Server header, no compression, no
+// access log, no metrics.
 type Config struct {
 	// Address is an IP literal, a host name (first lookup result used) or
 	// a keyword (any, any4, any6, loopback, loopback6). Empty means
@@ -28,7 +33,8 @@ type Config struct {
 	// ReadHeaderTimeout bounds reading a request's headers; 0 means 10 s.
 	ReadHeaderTimeout time.Duration
 	// IdleTimeout closes keep-alive connections idle this long; 0 means
-	// 120 s.
+	// 120 s, and negative means net/http's default (the read timeout,
+	// else none).
 	IdleTimeout time.Duration
 	// MaxHeaderBytes bounds request headers; 0 means net/http's 1 MiB.
 	MaxHeaderBytes int
@@ -49,6 +55,29 @@ type Config struct {
 	// H2C serves cleartext HTTP/2 (prior knowledge and Upgrade: h2c)
 	// beside HTTP/1.1 when TLS is nil.
 	H2C bool
+
+	// Headers are added to every response that does not set the same
+	// header itself: the guest's own value wins. Nil adds none.
+	Headers http.Header
+	// ServerHeader is the Server header of every response that does not
+	// set one; empty sends none (wasmserve's command sends
+	// DefaultServerHeader).
+	ServerHeader string
+	// Compress, when non-nil, compresses responses the client accepts
+	// compressed; see [CompressConfig].
+	Compress *CompressConfig
+	// AccessLog, when non-nil, gets one info line per request: method,
+	// path, proto, status, bytes, duration, isolate, request_id, remote.
+	AccessLog *slog.Logger
+	// Tracer, when non-nil, traces every request: a server span that
+	// continues the W3C traceparent of the request, a child span for the
+	// guest call, and in middleware mode a client span for the upstream
+	// call (whose traceparent the upstream gets). Nil traces nothing.
+	Tracer trace.TracerProvider
+	// Metrics, when non-nil, counts requests, bytes, durations,
+	// connections and TLS handshakes; see [NewMetrics]. One Metrics
+	// serves one Server.
+	Metrics *Metrics
 }
 
 // Server is wasmserve's HTTP server on one listener.
@@ -60,6 +89,12 @@ type Server struct {
 	resolved Resolved
 	port     int
 	certs    *certStore // nil without TLS
+
+	serverHeader []string     // {cfg.ServerHeader}, shared by every response
+	compress     *compressor  // nil without compression
+	tracer       trace.Tracer // nil without Config.Tracer
+	conns        connTracker
+	draining     atomic.Bool
 }
 
 // NewServer returns a server for handler. Call Listen, then Serve.
@@ -67,16 +102,37 @@ func NewServer(cfg Config, handler http.Handler) *Server {
 	if cfg.ReadHeaderTimeout == 0 {
 		cfg.ReadHeaderTimeout = 10 * time.Second
 	}
-	if cfg.IdleTimeout == 0 {
+	switch {
+	case cfg.IdleTimeout == 0:
 		cfg.IdleTimeout = 120 * time.Second
+	case cfg.IdleTimeout < 0:
+		cfg.IdleTimeout = 0
 	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, handler: handler}
+	// Every response shares these slices: clipped, so that an append
+	// after the commit copies instead of writing into them.
+	hdr := make(http.Header, len(cfg.Headers))
+	for name, values := range cfg.Headers {
+		hdr[http.CanonicalHeaderKey(name)] = slices.Clip(slices.Clone(values))
+	}
+	cfg.Headers = hdr
+	s := &Server{cfg: cfg, handler: clientCertHeaders(handler), serverHeader: []string{cfg.ServerHeader}}
+	if cfg.Compress != nil {
+		s.compress = newCompressor(*cfg.Compress)
+	}
+	if cfg.Tracer != nil {
+		s.tracer = cfg.Tracer.Tracer(tracerName)
+	}
+	s.conns.init(cfg.Metrics)
+	if cfg.Metrics != nil {
+		cfg.Metrics.collectServer(s)
+	}
 	s.http = &http.Server{
-		Handler:           clientCertHeaders(handler),
+		Handler:           http.HandlerFunc(s.serveHTTP),
+		ConnState:         s.conns.track,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    cfg.MaxHeaderBytes,
@@ -141,8 +197,22 @@ func (s *Server) Serve() error {
 }
 
 // Shutdown stops accepting, closes idle connections and waits for requests
-// in flight until ctx is done.
-func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
+// in flight until ctx is done. From its start the server is draining:
+// [Server.Ready] is false.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
+	return s.http.Shutdown(ctx)
+}
+
+// Handler is what the server serves with: request ids, default and Server
+// headers, compression, the access log and the metrics in front of the
+// handler given to NewServer (client certificate headers included). It
+// lets another http.Server, or a benchmark, serve the same way.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+// Ready reports whether the server takes new requests: listening and not
+// draining.
+func (s *Server) Ready() bool { return s.ln != nil && !s.draining.Load() }
 
 // Close closes the listener and every connection at once.
 func (s *Server) Close() error { return s.http.Close() }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -19,10 +20,45 @@ func env(name string) []string {
 // server they configure; each group lives beside the code that reads it.
 func serveFlags() []cli.Flag {
 	var all []cli.Flag
-	for _, group := range [][]cli.Flag{listenFlags(), poolFlags(), guestFlags(), logFlags()} {
-		all = append(all, group...)
+	for _, group := range []struct {
+		category string
+		flags    []cli.Flag
+	}{
+		{"Listener", listenFlags()},
+		{"TLS", tlsFlags()},
+		{"Isolates and limits", poolFlags()},
+		{"Guest", guestFlags()},
+		{"Middleware", middlewareFlags()},
+		{"Logging", logFlags()},
+		{"Admin", adminFlags()},
+	} {
+		all = append(all, inCategory(group.category, group.flags)...)
 	}
 	return all
+}
+
+// inCategory sets the help category of every flag, so that `serve --help`
+// lists them in groups.
+func inCategory(category string, flags []cli.Flag) []cli.Flag {
+	for _, f := range flags {
+		switch f := f.(type) {
+		case *cli.StringFlag:
+			f.Category = category
+		case *cli.IntFlag:
+			f.Category = category
+		case *cli.BoolFlag:
+			f.Category = category
+		case *cli.DurationFlag:
+			f.Category = category
+		case *cli.Float64Flag:
+			f.Category = category
+		case *cli.GenericFlag:
+			f.Category = category
+		default:
+			panic(fmt.Sprintf("inCategory: no category for a %T", f))
+		}
+	}
+	return flags
 }
 
 // listenFlags configure the listener: where to bind and how.
@@ -44,6 +80,24 @@ func listenFlags() []cli.Flag {
 			Usage: "SO_REUSEPORT: several processes may serve one address and port"},
 		&cli.IntFlag{Name: "listen-fd", EnvVars: env("listen-fd"),
 			Usage: "serve on this inherited listening socket instead of binding (systemd LISTEN_FDS is used automatically)"},
+		&cli.BoolFlag{Name: "h2c", EnvVars: env("h2c"),
+			Usage: "serve cleartext HTTP/2 (prior knowledge and Upgrade: h2c) beside HTTP/1.1"},
+		&cli.DurationFlag{Name: "idle-timeout", Value: 120 * time.Second, EnvVars: env("idle-timeout"),
+			Usage: "close a keep-alive connection idle this long; 0 = net/http's default (the read timeout, else none)"},
+		&cli.BoolFlag{Name: "compress", EnvVars: env("compress"),
+			Usage: "compress compressible responses with zstd, br or gzip, as the client's Accept-Encoding prefers"},
+		&cli.StringFlag{Name: "compress-min-size", Value: "1KiB", EnvVars: env("compress-min-size"),
+			Usage: "smallest response --compress compresses (a body of unknown length is compressed once it reaches this size)"},
+		&cli.GenericFlag{Name: "header", Value: &repeated{}, EnvVars: env("header"),
+			Usage: "add 'Name: value' to every response unless the guest set Name (repeatable)"},
+		&cli.StringFlag{Name: "server-header", Value: host.DefaultServerHeader, EnvVars: env("server-header"),
+			Usage: "the Server header of every response unless the guest set one; empty = none"},
+	}
+}
+
+// tlsFlags configure HTTPS and HTTP/2 over TLS.
+func tlsFlags() []cli.Flag {
+	return []cli.Flag{
 		&cli.StringFlag{Name: "tls-cert", EnvVars: env("tls-cert"),
 			Usage: "PEM certificate chain, leaf first; turns on HTTPS (re-read on SIGHUP)"},
 		&cli.StringFlag{Name: "tls-key", EnvVars: env("tls-key"),
@@ -58,8 +112,6 @@ func listenFlags() []cli.Flag {
 			Usage: "PEM CAs that client certificates must chain to"},
 		&cli.StringFlag{Name: "alpn", Value: "h2,http/1.1", EnvVars: env("alpn"),
 			Usage: "TLS application protocols in preference order; http/1.1 alone turns HTTP/2 off"},
-		&cli.BoolFlag{Name: "h2c", EnvVars: env("h2c"),
-			Usage: "serve cleartext HTTP/2 (prior knowledge and Upgrade: h2c) beside HTTP/1.1"},
 		&cli.StringFlag{Name: "tls-min-version", Value: "1.2", EnvVars: env("tls-min-version"),
 			Usage: "lowest TLS version accepted: 1.0, 1.1, 1.2 or 1.3"},
 	}
@@ -91,12 +143,6 @@ func poolFlags() []cli.Flag {
 			Usage: "most requests waiting for an isolate before 503; 0 = no bound"},
 		&cli.IntFlag{Name: "max-requests-per-isolate", Value: 0, EnvVars: env("max-requests-per-isolate"),
 			Usage: "renew an isolate after this many requests (reset to its state after start, or a new instance); 0 = reuse forever, 1 = fresh isolate per request"},
-		&cli.GenericFlag{Name: "dir", Value: &repeated{}, EnvVars: env("dir"),
-			Usage: "grant the guest a directory, HOST[:GUEST][:ro] (repeatable)"},
-		&cli.GenericFlag{Name: "env", Value: &repeated{}, EnvVars: env("env"),
-			Usage: "set a guest environment variable, K=V (repeatable)"},
-		&cli.Float64Flag{Name: "guest-output-rate", Value: 100, EnvVars: env("guest-output-rate"),
-			Usage: "guest stdout/stderr lines logged per second (bursts of twice as many); 0 = no limit"},
 		&cli.BoolFlag{Name: "watch", EnvVars: env("watch"),
 			Usage: "reload the module when its file changes (polled every second); SIGHUP also reloads"},
 	}
@@ -123,6 +169,10 @@ func logFlags() []cli.Flag {
 			Usage: "do not log the start-up banner"},
 		&cli.BoolFlag{Name: "no-url", EnvVars: env("no-url"),
 			Usage: "do not log the URLs the server answers on"},
+		&cli.BoolFlag{Name: "access-log", Value: true, EnvVars: env("access-log"),
+			Usage: "log one line per request (--access-log=false turns it off)"},
+		&cli.StringFlag{Name: "otlp-endpoint", EnvVars: env("otlp-endpoint"),
+			Usage: "send OpenTelemetry traces over OTLP/HTTP to this URL, e.g. http://localhost:4318 (the OTEL_EXPORTER_OTLP_* variables work too); unset = off"},
 	}
 }
 
@@ -133,17 +183,37 @@ func abiFlag() cli.Flag {
 			" (auto: http-wasm when it imports http_handler or exports handle_request)"}
 }
 
-// guestFlags configure what the guest sees: its config bytes and the
-// upstream of middleware mode.
-func guestFlags() []cli.Flag {
+// adminFlags configure the admin listener: metrics, health and debugging.
+func adminFlags() []cli.Flag {
 	return []cli.Flag{
-		abiFlag(),
+		&cli.StringFlag{Name: "admin", EnvVars: env("admin"),
+			Usage: "serve /metrics, /healthz, /readyz, /debug/pprof/ (and /debug/pprof/guest) and /debug/connections on this separate address, e.g. 127.0.0.1:9090; unset = off"},
+	}
+}
+
+// middlewareFlags configure middleware mode: where next goes.
+func middlewareFlags() []cli.Flag {
+	return []cli.Flag{
 		&cli.StringFlag{Name: "upstream", EnvVars: env("upstream"),
 			Usage: "http(s) URL the request is proxied to when the guest calls next; unset answers 404"},
 		&cli.IntFlag{Name: "upstream-max-idle", Value: host.DefaultUpstreamMaxIdle, EnvVars: env("upstream-max-idle"),
 			Usage: "idle connections kept to --upstream for reuse; keep it at least --isolates"},
 		&cli.DurationFlag{Name: "upstream-timeout", Value: host.DefaultUpstreamTimeout, EnvVars: env("upstream-timeout"),
 			Usage: "bound on connecting to --upstream, and then on waiting for its response headers"},
+	}
+}
+
+// guestFlags configure how the module is run and what the guest sees: its
+// config bytes, directories, environment, and how its output is logged.
+func guestFlags() []cli.Flag {
+	return []cli.Flag{
+		abiFlag(),
+		&cli.GenericFlag{Name: "dir", Value: &repeated{}, EnvVars: env("dir"),
+			Usage: "grant the guest a directory, HOST[:GUEST][:ro] (repeatable)"},
+		&cli.GenericFlag{Name: "env", Value: &repeated{}, EnvVars: env("env"),
+			Usage: "set a guest environment variable, K=V (repeatable)"},
+		&cli.Float64Flag{Name: "guest-output-rate", Value: 100, EnvVars: env("guest-output-rate"),
+			Usage: "guest stdout/stderr lines logged per second (bursts of twice as many); 0 = no limit"},
 		&cli.StringFlag{Name: "guest-config", EnvVars: env("guest-config"), TakesFile: true,
 			Usage: "file whose bytes get_config returns to the guest"},
 		&cli.StringFlag{Name: "guest-config-string", EnvVars: env("guest-config-string"),

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/log"
+
+	"github.com/wasmserve/wasmserve/internal/accesslog"
 )
 
 // newLogger builds the process logger from --log-level and --log-format. It
@@ -32,7 +34,7 @@ func newLogger(w io.Writer, level, format string) (*log.Logger, *slog.Logger, er
 		Level:           lvl,
 		Formatter:       f,
 		ReportTimestamp: true,
-		TimeFormat:      "15:04:05.000",
+		TimeFormat:      accesslog.TimeFormat,
 	})
 	return l, slog.New(l), nil
 }

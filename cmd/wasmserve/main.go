@@ -1,7 +1,7 @@
 // Command wasmserve serves an HTTP handler compiled to WebAssembly, running
 // every request inside an isolated wazero instance of the module.
 //
-//	wasmserve serve [flags] handler.wasm
+//	wasmserve serve [flags] handler.wasm [flags]
 //	wasmserve handler.wasm            (serve is the default)
 //	wasmserve version
 package main
@@ -46,6 +46,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(args) > 2 && args[1] == "test" {
 		args = append(args[:2:2], flagsFirst(args[2:], testFlags())...)
+	}
+	if len(args) > 2 && args[1] == "serve" {
+		args = append(args[:2:2], flagsFirst(args[2:], serveFlags())...)
 	}
 	err := app.Run(args)
 	if err == nil {

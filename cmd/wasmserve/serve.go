@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/wasmserve/wasmserve/host"
+	"github.com/wasmserve/wasmserve/internal/accesslog"
 	"github.com/wasmserve/wasmserve/internal/atomicfile"
 	"github.com/wasmserve/wasmserve/internal/prefault"
 )
@@ -204,6 +206,43 @@ func serverLimits(c *cli.Context, lc *host.Config) error {
 	return nil
 }
 
+// responseConfig reads the flags that shape every response and keep-alive.
+func responseConfig(c *cli.Context, lc *host.Config) error {
+	switch d := c.Duration("idle-timeout"); {
+	case d < 0:
+		return fmt.Errorf("--idle-timeout must be 0 (net/http's default) or more, got %s", d)
+	case d == 0:
+		lc.IdleTimeout = -1 // the library's 0 means 120 s
+	default:
+		lc.IdleTimeout = d
+	}
+	for _, s := range *c.Generic("header").(*repeated) {
+		name, value, err := host.ParseHeader(s)
+		if err != nil {
+			return fmt.Errorf("--header: %w", err)
+		}
+		if lc.Headers == nil {
+			lc.Headers = http.Header{}
+		}
+		lc.Headers.Add(name, value)
+	}
+	lc.ServerHeader = c.String("server-header")
+	if c.IsSet("compress-min-size") && !c.Bool("compress") {
+		return errors.New("--compress-min-size needs --compress")
+	}
+	if c.Bool("compress") {
+		n, err := parseSize(c.String("compress-min-size"))
+		if err != nil {
+			return fmt.Errorf("--compress-min-size: %w", err)
+		}
+		if n > 1<<30 {
+			return fmt.Errorf("--compress-min-size %s is above 1 GiB", c.String("compress-min-size"))
+		}
+		lc.Compress = &host.CompressConfig{MinSize: max(int(n), 1)}
+	}
+	return nil
+}
+
 // listenConfig reads the listener flags.
 func listenConfig(c *cli.Context) (host.Config, error) {
 	cfg := host.Config{
@@ -251,11 +290,32 @@ func serve(c *cli.Context) error {
 	if err := serverLimits(c, &lc); err != nil {
 		return err
 	}
+	if err := responseConfig(c, &lc); err != nil {
+		return err
+	}
 	charm, logger, err := newLogger(c.App.ErrWriter, c.String("log-level"), c.String("log-format"))
 	if err != nil {
 		return err
 	}
 	hc.Logger, lc.Logger = logger, logger
+	if c.Bool("access-log") {
+		var flush func()
+		// Always at info level: --log-level quiets the server's
+		// own lines, --access-log=false the requests.
+		lc.AccessLog, flush = accesslog.New(c.App.ErrWriter, c.String("log-format"))
+		defer flush()
+	}
+	if c.String("admin") != "" {
+		lc.Metrics = host.NewMetrics()
+	}
+	tp, stopTracing, err := tracerProvider(c)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
+	if tp != nil {
+		lc.Tracer = tp
+	}
 	warm := warmStart(path, hc.Isolates)
 	defer warm()
 	wasm, err := readModule(path)
@@ -286,6 +346,9 @@ func serve(c *cli.Context) error {
 	}
 
 	srv := host.NewServer(lc, handler)
+	if lc.Metrics != nil {
+		lc.Metrics.Collect(handler)
+	}
 	// SIGHUP re-reads what can change under a running server, in order;
 	// it is caught from here on so that it never kills the process.
 	reloadModule := func() error {
@@ -311,11 +374,32 @@ func serve(c *cli.Context) error {
 	if err := srv.Listen(ctx); err != nil {
 		return err
 	}
-	if !c.Bool("no-banner") {
-		banner(charm, path, hc, handler, srv)
+	var admin *host.Admin
+	if addr := c.String("admin"); addr != "" {
+		admin, err = host.NewAdmin(host.AdminConfig{Address: addr, Server: srv, Handler: handler,
+			Metrics: lc.Metrics, Logger: logger})
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("--admin: %w", err)
+		}
+		go admin.Serve()
+		// Closed after the drain, so that /readyz answers 503 all
+		// through it.
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			admin.Close(ctx)
+		}()
 	}
-	if !c.Bool("no-url") {
+	styled := false
+	if !c.Bool("no-banner") {
+		styled = banner(c, charm, bannerFacts{path: path, wasm: wasm, hc: hc, h: handler, srv: srv, admin: admin})
+	}
+	if !c.Bool("no-url") && !styled {
 		charm.Info("listening on " + strings.Join(srv.URLs(), " "))
+		if admin != nil {
+			charm.Info("admin on " + admin.URL() + " (/metrics /healthz /readyz /debug/pprof/ /debug/connections)")
+		}
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
@@ -358,36 +442,6 @@ func firstLine(s string) string {
 		return strings.TrimSpace(s[:i]) + " (--log-level debug shows the wasm stack trace)"
 	}
 	return s
-}
-
-// banner logs what is being served and how it was prepared.
-func banner(charm *log.Logger, path string, hc host.HandlerConfig, h *host.Handler, srv *host.Server) {
-	st := h.Pool().Stats()
-	cache := "off"
-	if hc.CacheDir != "" {
-		cache = "miss"
-		if st.CacheHit {
-			cache = "hit"
-		}
-	}
-	_, abiTitle, abiWhy := h.ABI()
-	charm.Info("wasmserve "+versionString(),
-		"module", path, "abi", abiTitle, "abi_reason", abiWhy, "isolates", h.Pool().Size(),
-		"compile", st.CompileTime.Round(time.Millisecond), "cache", cache,
-		"instantiate", st.InstantiateTime.Round(time.Millisecond))
-	if hc.MaxRequestsPerIsolate > 0 {
-		if st.ResetBlocker == "" {
-			charm.Info("isolates are renewed by resetting their memory and globals to the state after start",
-				"every", hc.MaxRequestsPerIsolate)
-		} else {
-			charm.Info("isolates are renewed by new instances, which is slower: the module cannot be reset because "+
-				st.ResetBlocker, "every", hc.MaxRequestsPerIsolate)
-		}
-	}
-	if r := srv.Resolved(); len(r.Candidates) > 1 {
-		charm.Info("address resolved to several IPs; using the first",
-			"address", r.Name, "using", r.IP, "candidates", r.Candidates)
-	}
 }
 
 // shutdown drains the server after the first signal: it stops accepting,

@@ -57,7 +57,7 @@ func testFlags() []cli.Flag {
 		&cli.StringFlag{Name: "cacert", EnvVars: env("test-cacert"), TakesFile: true,
 			Usage: "with an https --url, verify the server's certificate with the PEM CAs of this file instead of the system's"},
 	}
-	for _, group := range [][]cli.Flag{poolFlags(), guestFlags(), logFlags()} {
+	for _, group := range [][]cli.Flag{poolFlags(), guestFlags(), middlewareFlags(), logFlags()} {
 		for _, f := range group {
 			if !serveOnly[f.Names()[0]] {
 				flags = append(flags, f)
@@ -71,7 +71,7 @@ func testFlags() []cli.Flag {
 // listener or a long-running server.
 var serveOnly = map[string]bool{
 	"max-header-bytes": true, "read-header-timeout": true, "watch": true,
-	"no-banner": true, "no-url": true,
+	"no-banner": true, "no-url": true, "access-log": true, "otlp-endpoint": true,
 }
 
 func runTests(c *cli.Context) error {
@@ -215,9 +215,10 @@ func (s *syncBuffer) String() string {
 }
 
 // flagsFirst moves the flags that follow the module and case files in a
-// `test` command line before them, so that `wasmserve test handler.wasm
-// cases.yaml --junit report.xml` works as CI recipes write it (cli stops
-// reading flags at the first argument). A flag's value goes with it unless
+// `test` or `serve` command line before them, so that `wasmserve test
+// handler.wasm cases.yaml --junit report.xml` and `wasmserve serve
+// handler.wasm --port 0` work as people type them (cli stops reading flags
+// at the first argument). A flag's value goes with it unless
 // the flag is boolean or written --flag=value; "--" ends the flags.
 func flagsFirst(args []string, flags []cli.Flag) []string {
 	takesValue := map[string]bool{}
@@ -245,7 +246,11 @@ func flagsFirst(args []string, flags []cli.Flag) []string {
 			i++
 		}
 	}
-	return append(front, rest...)
+	if len(rest) == 0 {
+		return front
+	}
+	// "--" keeps a positional argument that begins with a dash one.
+	return append(append(front, "--"), rest...)
 }
 
 // testTLS reads --insecure and --cacert: how an https --url is verified
