@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -66,8 +68,19 @@ func decodeStrict(doc []byte) (any, error) {
 	if mk == nil {
 		return nil, fmt.Errorf("apiVersion %q kind %q has no upstream type in this test: add it to kinds", tm.APIVersion, tm.Kind)
 	}
+	// As the API server decodes: field names case-sensitive (encoding/json
+	// alone would take readOnlyRootFileSystem for readOnlyRootFilesystem),
+	// unknown and duplicated fields errors.
+	js, err := yaml.YAMLToJSONStrict(doc)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", tm.APIVersion, tm.Kind, err)
+	}
 	obj := mk()
-	if err := yaml.UnmarshalStrict(doc, obj); err != nil {
+	strict, err := kjson.UnmarshalStrict(js, obj)
+	if err == nil && len(strict) > 0 {
+		err = errors.Join(strict...)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", tm.APIVersion, tm.Kind, err)
 	}
 	return obj, nil
@@ -143,8 +156,9 @@ func TestManifestsDecodeStrictly(t *testing.T) {
 // (or would silently drop), so TestManifestsDecodeStrictly can fail.
 func TestStrictDecodeRejects(t *testing.T) {
 	for _, tc := range []struct{ name, doc, want string }{
-		{"unknown field", "apiVersion: v1\nkind: Service\nspec:\n  selektor: {a: b}\n", `unknown field "selektor"`},
+		{"unknown field", "apiVersion: v1\nkind: Service\nspec:\n  selektor: {a: b}\n", `unknown field "spec.selektor"`},
 		{"misplaced field", "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: x\n        readOnlyRootFilesystem: true\n", "unknown field"},
+		{"field in the wrong case", "apiVersion: v1\nkind: Service\nspec:\n  clusterIp: None\n", `unknown field "spec.clusterIp"`},
 		{"duplicate field", "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n  name: b\n", "already set"},
 		{"wrong type", "apiVersion: policy/v1\nkind: PodDisruptionBudget\nspec:\n  selector: yes\n", "cannot unmarshal"},
 		{"unknown kind", "apiVersion: v1\nkind: Pod\n", "no upstream type"},
