@@ -524,6 +524,9 @@ func checkHPA(h *autoscalingv2.HorizontalPodAutoscaler, d *appsv1.Deployment, c 
 	if h.Spec.MinReplicas != nil && h.Spec.MaxReplicas < *h.Spec.MinReplicas {
 		p = append(p, fmt.Sprintf("HorizontalPodAutoscaler %s maxReplicas %d below minReplicas", h.Name, h.Spec.MaxReplicas))
 	}
+	if d.Spec.Replicas != nil {
+		p = append(p, fmt.Sprintf("Deployment %s sets replicas while HorizontalPodAutoscaler %s scales it: every kubectl apply would reset the count; remove replicas", d.Name, h.Name))
+	}
 	if len(h.Spec.Metrics) == 0 {
 		p = append(p, fmt.Sprintf("HorizontalPodAutoscaler %s has no metric", h.Name))
 	}

@@ -127,6 +127,10 @@ func TestChecksCatchMistakes(t *testing.T) {
 				}
 			}
 		}, "minReplicas below 2"},
+		{"replicas beside the autoscaler", func(d *appsv1.Deployment, _ []any) {
+			two := int32(2)
+			d.Spec.Replicas = &two
+		}, "remove replicas"},
 		{"monitor on the wrong port", func(_ *appsv1.Deployment, objs []any) {
 			for _, o := range objs {
 				if m, ok := o.(*monitoringv1.ServiceMonitor); ok {
