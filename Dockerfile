@@ -3,9 +3,10 @@
 #   make image                      # this checkout, built on the host; pulls no base image
 #   docker build -t wasmserve .     # from source, in a golang build stage
 #
-# ROOTFS chooses where the files come from: "source" (the default) compiles
-# in the golang stage; "prebuilt" copies bin/image/rootfs, which `make image`
-# fills with a CGO_ENABLED=0 binary, the host's CA bundle and an empty /tmp.
+# The last stage (the default) compiles in the golang stage; the target
+# "prebuilt" (what `make image` builds, --target prebuilt) copies
+# bin/image/rootfs instead, which `make image` fills with a CGO_ENABLED=0
+# binary, the host's CA bundle and an empty /tmp, so no base image is pulled.
 # Either way the image holds /wasmserve, /etc/ssl/certs/ca-certificates.crt
 # (for https upstreams) and a world-writable /tmp (the compilation cache).
 #
@@ -14,7 +15,6 @@
 #   COPY handler.wasm /handler.wasm
 #   CMD ["/handler.wasm"]
 # or is mounted (a volume, a Kubernetes ConfigMap) and named in the command.
-ARG ROOTFS=source
 ARG GO_IMAGE=docker.io/library/golang:1.26-bookworm
 
 FROM ${GO_IMAGE} AS build
@@ -29,13 +29,8 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}"
     && cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/ \
     && chmod 1777 /rootfs/tmp
 
-FROM scratch AS source
-COPY --from=build /rootfs/ /
-
-FROM scratch AS prebuilt
-COPY bin/image/rootfs/ /
-
-FROM ${ROOTFS}
+# The image's configuration, written once: both targets below start from it.
+FROM scratch AS runtime
 ARG VERSION=dev
 ARG REVISION=unknown
 LABEL org.opencontainers.image.title="wasmserve" \
@@ -53,3 +48,11 @@ USER 65532:65532
 # 8080: the guests (--port); 9090: the admin listener when --admin=:9090.
 EXPOSE 8080 9090
 ENTRYPOINT ["/wasmserve", "serve"]
+
+# make image: the files built on the host.
+FROM runtime AS prebuilt
+COPY bin/image/rootfs/ /
+
+# docker build .: the files from the golang stage.
+FROM runtime
+COPY --from=build /rootfs/ /

@@ -76,7 +76,7 @@ image:
 	chmod 1777 $(BIN)/image/rootfs/tmp
 	cp $(CA_BUNDLE) $(BIN)/image/rootfs/etc/ssl/certs/ca-certificates.crt
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN)/image/rootfs/wasmserve ./cmd/wasmserve
-	$(CONTAINER_ENGINE) build --build-arg ROOTFS=prebuilt --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t $(IMAGE) .
+	$(CONTAINER_ENGINE) build --target prebuilt --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t $(IMAGE) .
 
 ## image-test: build the image and run it as README and the Deployment do:
 ## a guest answers, SIGTERM exits 0; fails (not skips) without a working engine
