@@ -76,14 +76,20 @@ func decodeStrict(doc []byte) (any, error) {
 		return nil, fmt.Errorf("%s %s: %w", tm.APIVersion, tm.Kind, err)
 	}
 	obj := mk()
-	strict, err := kjson.UnmarshalStrict(js, obj)
-	if err == nil && len(strict) > 0 {
-		err = errors.Join(strict...)
-	}
-	if err != nil {
+	if err := unmarshalStrict(js, obj); err != nil {
 		return nil, fmt.Errorf("%s %s: %w", tm.APIVersion, tm.Kind, err)
 	}
 	return obj, nil
+}
+
+// unmarshalStrict decodes JSON as the API server does: case-sensitive
+// field names, unknown and duplicated fields errors.
+func unmarshalStrict(js []byte, v any) error {
+	strict, err := kjson.UnmarshalStrict(js, v)
+	if err == nil && len(strict) > 0 {
+		err = errors.Join(strict...)
+	}
+	return err
 }
 
 // stripComments drops the comment lines of a YAML document.
@@ -266,4 +272,41 @@ func kindOf(o any) string {
 		return "ServiceMonitor"
 	}
 	return fmt.Sprintf("%T", o)
+}
+
+// TestHPACommentedExample: the commented busy-isolates metric in hpa.yaml
+// decodes strictly as a metric of the HorizontalPodAutoscaler, so a user
+// who uncomments it gets a valid manifest.
+func TestHPACommentedExample(t *testing.T) {
+	data, err := os.ReadFile("kubernetes/base/hpa.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var block []string
+lines:
+	for _, line := range strings.Split(string(data), "\n") {
+		rest, ok := strings.CutPrefix(line, "    # ")
+		switch {
+		case ok && strings.HasPrefix(rest, "- type: Pods"):
+			block = append(block, rest)
+		case ok && len(block) > 0 && strings.HasPrefix(rest, "  "):
+			block = append(block, rest)
+		case len(block) > 0:
+			break lines
+		}
+	}
+	if len(block) < 5 {
+		t.Fatalf("no commented `- type: Pods` metric in hpa.yaml (found %q)", block)
+	}
+	js, err := yaml.YAMLToJSONStrict([]byte(strings.Join(block, "\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var metrics []autoscalingv2.MetricSpec
+	if err := unmarshalStrict(js, &metrics); err != nil {
+		t.Fatalf("the commented metric: %v\n%s", err, strings.Join(block, "\n"))
+	}
+	if m := metrics[0]; m.Pods == nil || m.Pods.Metric.Name != "wasmserve_isolates_busy" || m.Pods.Target.AverageValue == nil {
+		t.Fatalf("the commented metric is %+v, want Pods wasmserve_isolates_busy with an averageValue", m)
+	}
 }
