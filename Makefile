@@ -5,8 +5,13 @@ GUESTS   := hello echo json-api router middleware
 WASMENV  := GOOS=wasip1 GOARCH=wasm
 PORT     ?= 8080
 WAT      := $(wildcard guest-examples/*/*.wat */testdata/*.wat cmd/*/testdata/*.wat)
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+IMAGE    ?= wasmserve:dev
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+CONTAINER_ENGINE ?= $(shell command -v podman 2>/dev/null || command -v docker 2>/dev/null)
 
-.PHONY: all build guests run test test-short conformance check wat bench bench-go bench-targets bench-load clean certs
+.PHONY: all build guests run test test-short conformance check wat bench bench-go bench-targets bench-load clean certs image image-test
 
 all: build guests
 
@@ -60,6 +65,23 @@ certs:
 
 clean:
 	rm -rf $(BIN)
+
+## image: the container image $(IMAGE), FROM scratch, from a static build of
+## this checkout (bin/image/rootfs), with podman or docker; pulls no base image
+image:
+	@[ -n "$(CONTAINER_ENGINE)" ] || { echo "make image: neither podman nor docker is installed (apt-get install podman runc), or set CONTAINER_ENGINE"; exit 1; }
+	@[ -r "$(CA_BUNDLE)" ] || { echo "make image: no CA bundle at $(CA_BUNDLE): install ca-certificates or set CA_BUNDLE"; exit 1; }
+	rm -rf $(BIN)/image/rootfs
+	mkdir -p $(BIN)/image/rootfs/etc/ssl/certs $(BIN)/image/rootfs/tmp
+	chmod 1777 $(BIN)/image/rootfs/tmp
+	cp $(CA_BUNDLE) $(BIN)/image/rootfs/etc/ssl/certs/ca-certificates.crt
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN)/image/rootfs/wasmserve ./cmd/wasmserve
+	$(CONTAINER_ENGINE) build --target prebuilt --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t $(IMAGE) .
+
+## image-test: build the image and run it as README and the Deployment do:
+## a guest answers, SIGTERM exits 0; fails (not skips) without a working engine
+image-test:
+	cd deploy && WASMSERVE_IMAGE_TEST=require $(GO) test -count=1 -run '^TestImage' -v .
 
 ## bench: in-process Go benchmarks, the in-process targets, then the load/start-up/memory script
 bench: bench-go bench-targets bench-load
