@@ -105,11 +105,20 @@ func newCGI(h *Handler) (executor, error) {
 
 func (x *cgi) configure(pc *runtimepool.Config[*isolateState]) {
 	pc.Validate = validateCGI
-	pc.WASI = installCGIWASI
+	pc.WASI = x.installWASI
 	pc.NoStart = true
 	// A command's _start expects a fresh instance: it is never run twice
 	// on the memory it left behind.
 	pc.MaxRequestsPerIsolate = 1
+	if len(x.h.cfg.Dirs) == 0 {
+		// Without a directory granted the only descriptors are stdin,
+		// stdout and stderr, which a request's end renews anyway: no
+		// read, seek or close of them leaves state behind (fd_close is
+		// replaced for that), so a C command can be reset.
+		for _, f := range []string{"fd_read", "fd_seek", "fd_close"} {
+			pc.ResetSafeImports = append(pc.ResetSafeImports, wasi_snapshot_preview1.ModuleName+"."+f)
+		}
+	}
 	pc.Stdio = func(st *isolateState) (io.Reader, io.Writer, io.Writer) {
 		c := st.guest.(*cgiInstance)
 		return cgiStdin{c}, &c.out, c.stderr
@@ -329,21 +338,30 @@ func (s cgiStdin) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// WASI error numbers environ_get can answer.
+// WASI error numbers the functions replaced here answer.
 const (
 	errnoSuccess = 0
+	errnoBadf    = 8
 	errnoFault   = 21
 )
 
-// installCGIWASI defines wazero's WASI with environ_get and
-// environ_sizes_get replaced by ones that answer the environment of the
-// request in the call's context: wazero fixes an instance's environment
-// when it is instantiated, and a CGI isolate is instantiated before its
-// request is known.
-func installCGIWASI(ctx context.Context, rt wazero.Runtime) error {
+// installWASI defines wazero's WASI with environ_get and environ_sizes_get
+// replaced by ones that answer the environment of the request in the call's
+// context: wazero fixes an instance's environment when it is instantiated,
+// and a CGI isolate is instantiated before its request is known. Without a
+// directory granted, fd_close is replaced too: closing stdin, stdout or
+// stderr does nothing (the request's end closes them), and there is no
+// other descriptor to close.
+func (x *cgi) installWASI(ctx context.Context, rt wazero.Runtime) error {
 	b := rt.NewHostModuleBuilder(wasi_snapshot_preview1.ModuleName)
 	wasi_snapshot_preview1.NewFunctionExporter().ExportFunctions(b)
 	i32 := api.ValueTypeI32
+	if len(x.h.cfg.Dirs) == 0 {
+		b.NewFunctionBuilder().
+			WithGoModuleFunction(api.GoModuleFunc(fdCloseStdio), []api.ValueType{i32}, []api.ValueType{i32}).
+			WithParameterNames("fd").
+			Export("fd_close")
+	}
 	b.NewFunctionBuilder().
 		WithGoModuleFunction(api.GoModuleFunc(environSizesGet), []api.ValueType{i32, i32}, []api.ValueType{i32}).
 		WithParameterNames("result.environc", "result.environv_len").
@@ -363,6 +381,14 @@ func callEnv(ctx context.Context) []string {
 		return c.env
 	}
 	return nil
+}
+
+func fdCloseStdio(_ context.Context, _ api.Module, stack []uint64) {
+	if uint32(stack[0]) <= 2 {
+		stack[0] = errnoSuccess
+	} else {
+		stack[0] = errnoBadf
+	}
 }
 
 func environSizesGet(ctx context.Context, mod api.Module, stack []uint64) {

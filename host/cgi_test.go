@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/wasmserve/wasmserve/internal/testguest"
+	"github.com/wasmserve/wasmserve/runtimepool"
 )
 
 // cgiGuest builds host/testdata/cgiguest as a WASI command.
@@ -388,11 +389,26 @@ func TestCGIConcurrent(t *testing.T) {
 func TestCGICExample(t *testing.T) {
 	h := newTestHandler(t, readFile(t, "guest-examples/cgi-c/hello.wasm"), HandlerConfig{Isolates: 1})
 	base := startPlain(t, h)
-	if _, body := get(t, base+"/hi?x=1"); body != "hello, CGI from C: GET /hi?x=1\n" {
-		t.Errorf("GET: %q", body)
+	for i := range 5 {
+		if _, body := get(t, fmt.Sprintf("%s/hi?x=%d", base, i)); body != fmt.Sprintf("hello, CGI from C: GET /hi?x=%d\n", i) {
+			t.Errorf("GET %d: %q", i, body)
+		}
+		req, _ := http.NewRequest("POST", base+"/p", strings.NewReader(fmt.Sprint("posted ", i)))
+		if _, body := do(t, noRedirects, req); body != fmt.Sprint("hello, CGI from C: POST /p\nposted ", i) {
+			t.Errorf("POST %d: %q", i, body)
+		}
 	}
-	req, _ := http.NewRequest("POST", base+"/p", strings.NewReader("posted"))
-	if _, body := do(t, noRedirects, req); body != "hello, CGI from C: POST /p\nposted" {
-		t.Errorf("POST: %q", body)
+	// A C command returns from _start and keeps its state in memory and
+	// globals: its isolate is reset after each request, not replaced.
+	if st := h.Pool().Stats(); st.ResetBlocker != "" || h.Pool().Resets() < 8 || h.Pool().Retired() != 0 {
+		t.Errorf("resets %d, retired %d (blocker %q): want every request's isolate reset", h.Pool().Resets(), h.Pool().Retired(), st.ResetBlocker)
+	}
+	// With a directory granted, fd_close is WASI's own and resets stop.
+	h2 := newTestHandler(t, readFile(t, "guest-examples/cgi-c/hello.wasm"), HandlerConfig{Isolates: 1, Dirs: []runtimepool.Dir{{Host: t.TempDir(), Guest: "/d"}}})
+	if _, body := get(t, startPlain(t, h2)+"/x"); body != "hello, CGI from C: GET /x\n" {
+		t.Errorf("with a directory: %q", body)
+	}
+	if b := h2.Pool().Stats().ResetBlocker; !strings.Contains(b, "fd_close") {
+		t.Errorf("with a directory, reset blocker %q, want fd_close", b)
 	}
 }

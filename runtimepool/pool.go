@@ -119,8 +119,10 @@ type Config[V any] struct {
 	// ResetSafeImports names the host modules (besides WASI, which the
 	// package knows) whose functions keep no state of an instance from
 	// one use to the next, so that importing them does not stop
-	// MaxRequestsPerIsolate from resetting isolates. None means any
-	// other import makes the pool replace isolates instead.
+	// MaxRequestsPerIsolate from resetting isolates; an entry
+	// "module.name" names one function, such as a WASI function the
+	// caller replaced through Config.WASI. None means any other import
+	// makes the pool replace isolates instead.
 	ResetSafeImports []string
 	// Dirs are the host directories the guest may open through WASI.
 	// None means no file system at all.
