@@ -7,6 +7,7 @@ import (
 	"github.com/wasmserve/wasmserve/host"
 
 	"github.com/wasmserve/wasmserve/internal/testguest"
+	"github.com/wasmserve/wasmserve/runtimepool"
 )
 
 // The CGI hellos answer "hello, CGI from C: GET /bench\n" (or "from Go"),
@@ -24,12 +25,29 @@ var cgiConfig = host.HandlerConfig{Isolates: 2}
 
 const cgiHelloLen = len("hello, CGI from C: GET /bench\n")
 
-func BenchmarkCGIHelloC(b *testing.B) {
+func cgiHelloC(b *testing.B) []byte {
 	wasm, err := os.ReadFile(testguest.Path("guest-examples/cgi-c/hello.wasm"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := newHandler(b, wasm, cgiConfig)
+	return wasm
+}
+
+// BenchmarkCGIHelloC: the C command returns from _start, so its isolate is
+// reset to its state before _start after each request.
+func BenchmarkCGIHelloC(b *testing.B) {
+	h := newHandler(b, cgiHelloC(b), cgiConfig)
+	serveLoopWarm(b, h, hello(), nil, cgiHelloLen, cgiWarmup)
+	b.ReportMetric(float64(h.Pool().Resets())/float64(b.N+cgiWarmup), "resets/op")
+}
+
+// BenchmarkCGIHelloCReplaced is the C hello with a directory granted, which
+// makes fd_close WASI's own and stops resets: each request's isolate is
+// replaced by a new instance instead, the cost resets save.
+func BenchmarkCGIHelloCReplaced(b *testing.B) {
+	cfg := cgiConfig
+	cfg.Dirs = []runtimepool.Dir{{Host: b.TempDir(), Guest: "/data", ReadOnly: true}}
+	h := newHandler(b, cgiHelloC(b), cfg)
 	serveLoopWarm(b, h, hello(), nil, cgiHelloLen, cgiWarmup)
 	b.ReportMetric(float64(h.Pool().Resets())/float64(b.N+cgiWarmup), "resets/op")
 }
