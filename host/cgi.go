@@ -291,8 +291,8 @@ func (x *cgi) environ(env []string, r *http.Request) []string {
 	add("HTTP_HOST", r.Host)
 	for k, vs := range r.Header {
 		// A name with "_" would pass for one with "-" (X_Forwarded_For
-		// as X-Forwarded-For); Proxy is httpoxy (RFC 3875 §9.2 advice):
-		// programs take HTTP_PROXY for their outbound proxy.
+		// as X-Forwarded-For); Proxy is httpoxy: programs take
+		// HTTP_PROXY for their outbound proxy.
 		if strings.IndexByte(k, '_') >= 0 || k == "Proxy" || k == "Content-Type" || k == "Content-Length" || k == "Host" {
 			continue
 		}
