@@ -434,9 +434,10 @@ const (
 // maxCGIHead bounds a CGI response's header section.
 const maxCGIHead = 64 << 10
 
-// flushDelay is how long body bytes may wait in the response buffer: a
-// timer flushes them that long after a write, unless the guest ended first
-// (then net/http sends everything at once, with a Content-Length).
+// flushDelay is how long the headers and body bytes may wait in the
+// response buffer: a timer flushes them that long after they were written,
+// unless the guest ended first (then net/http sends everything at once,
+// with a Content-Length).
 const flushDelay = 10 * time.Millisecond
 
 // cgiOutput is a CGI guest's stdout: it parses the header section (RFC 3875
@@ -521,15 +522,21 @@ func (o *cgiOutput) Write(p []byte) (int, error) {
 	if _, err := o.w.Write(p); err != nil {
 		return 0, err
 	}
-	if !o.armed {
-		o.armed = true
-		if o.timer == nil {
-			o.timer = time.AfterFunc(flushDelay, o.flush)
-		} else {
-			o.timer.Reset(flushDelay)
-		}
-	}
+	o.arm()
 	return n, nil
+}
+
+// arm sets the flush timer unless it is set.
+func (o *cgiOutput) arm() {
+	if o.armed {
+		return
+	}
+	o.armed = true
+	if o.timer == nil {
+		o.timer = time.AfterFunc(flushDelay, o.flush)
+	} else {
+		o.timer.Reset(flushDelay)
+	}
 }
 
 // flush sends the body buffered so far, unless the request is over.
@@ -622,4 +629,5 @@ func (o *cgiOutput) endHead() {
 	o.w.WriteHeader(status)
 	o.committed = true
 	o.phase = phaseBody
+	o.arm() // the headers go out too while the guest works on the body
 }
