@@ -387,21 +387,32 @@ func TestCGIConcurrent(t *testing.T) {
 }
 
 func TestCGICExample(t *testing.T) {
-	h := newTestHandler(t, readFile(t, "guest-examples/cgi-c/hello.wasm"), HandlerConfig{Isolates: 1})
-	base := startPlain(t, h)
-	for i := range 5 {
-		if _, body := get(t, fmt.Sprintf("%s/hi?x=%d", base, i)); body != fmt.Sprintf("hello, CGI from C: GET /hi?x=%d\n", i) {
-			t.Errorf("GET %d: %q", i, body)
-		}
-		req, _ := http.NewRequest("POST", base+"/p", strings.NewReader(fmt.Sprint("posted ", i)))
-		if _, body := do(t, noRedirects, req); body != fmt.Sprint("hello, CGI from C: POST /p\nposted ", i) {
-			t.Errorf("POST %d: %q", i, body)
-		}
-	}
-	// A C command returns from _start and keeps its state in memory and
-	// globals: its isolate is reset after each request, not replaced.
-	if st := h.Pool().Stats(); st.ResetBlocker != "" || h.Pool().Resets() < 8 || h.Pool().Retired() != 0 {
-		t.Errorf("resets %d, retired %d (blocker %q): want every request's isolate reset", h.Pool().Resets(), h.Pool().Retired(), st.ResetBlocker)
+	for _, c := range []struct {
+		name string
+		cfg  HandlerConfig
+	}{
+		{"no timeout", HandlerConfig{Isolates: 1}},
+		{"interruptible", HandlerConfig{Isolates: 1, HandlerTimeout: 10 * time.Second}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newTestHandler(t, readFile(t, "guest-examples/cgi-c/hello.wasm"), c.cfg)
+			base := startPlain(t, h)
+			for i := range 5 {
+				if _, body := get(t, fmt.Sprintf("%s/hi?x=%d", base, i)); body != fmt.Sprintf("hello, CGI from C: GET /hi?x=%d\n", i) {
+					t.Errorf("GET %d: %q", i, body)
+				}
+				req, _ := http.NewRequest("POST", base+"/p", strings.NewReader(fmt.Sprint("posted ", i)))
+				if _, body := do(t, noRedirects, req); body != fmt.Sprint("hello, CGI from C: POST /p\nposted ", i) {
+					t.Errorf("POST %d: %q", i, body)
+				}
+			}
+			// A C command returns from _start and keeps its state in
+			// memory and globals: its isolate is reset after each
+			// request, not replaced.
+			if st := h.Pool().Stats(); st.ResetBlocker != "" || h.Pool().Resets() < 8 || h.Pool().Retired() != 0 {
+				t.Errorf("resets %d, retired %d (blocker %q): want every request's isolate reset", h.Pool().Resets(), h.Pool().Retired(), st.ResetBlocker)
+			}
+		})
 	}
 	// With a directory granted, fd_close is WASI's own and resets stop.
 	h2 := newTestHandler(t, readFile(t, "guest-examples/cgi-c/hello.wasm"), HandlerConfig{Isolates: 1, Dirs: []runtimepool.Dir{{Host: t.TempDir(), Guest: "/d"}}})
