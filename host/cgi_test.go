@@ -84,7 +84,7 @@ func TestCGIDetected(t *testing.T) {
 }
 
 func TestCGIInspect(t *testing.T) {
-	rep, err := Inspect(context.Background(), cgiGuest(t), HandlerConfig{CacheDir: testguest.CacheDir(t)})
+	rep, err := Inspect(context.Background(), readFile(t, "guest-examples/cgi-c/hello.wasm"), HandlerConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestCGIInspect(t *testing.T) {
 	}
 	// An http-wasm guest forced to CGI: it imports http_handler and has
 	// no _start.
-	rep, err = Inspect(context.Background(), testguest.Read(t, "hello"), HandlerConfig{ABI: "cgi", CacheDir: testguest.CacheDir(t)})
+	rep, err = Inspect(context.Background(), readFile(t, "host/testdata/middleware.wasm"), HandlerConfig{ABI: "cgi"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestCGIInspect(t *testing.T) {
 	if rep.OK() || !strings.Contains(probs, `does not export "_start"`) || !strings.Contains(probs, "imports http_handler.") {
 		t.Errorf("problems %q", probs)
 	}
-	_, err = NewHandler(context.Background(), testguest.Read(t, "hello"), HandlerConfig{ABI: "cgi", Isolates: 1})
+	_, err = NewHandler(context.Background(), readFile(t, "host/testdata/middleware.wasm"), HandlerConfig{ABI: "cgi", Isolates: 1})
 	if err == nil || !strings.Contains(err.Error(), "cannot be served as CGI") {
 		t.Errorf("NewHandler: %v", err)
 	}
@@ -279,16 +279,17 @@ func TestCGIExitAfterHeaders(t *testing.T) {
 }
 
 func TestCGITimeout(t *testing.T) {
-	base, h, _ := startCGI(t, HandlerConfig{Isolates: 1, HandlerTimeout: 300 * time.Millisecond})
-	resp, body := get(t, base+"/spin")
-	if resp.StatusCode != http.StatusGatewayTimeout {
-		t.Fatalf("got %d %q, want 504", resp.StatusCode, body)
-	}
-	if h.Pool().Replaced() != 1 {
-		t.Errorf("replaced %d isolates, want 1", h.Pool().Replaced())
-	}
-	if resp, body := get(t, base+"/ignore"); resp.StatusCode != 200 || body != "ignored\n" {
-		t.Errorf("after the timeout: %d %q", resp.StatusCode, body)
+	h := newTestHandler(t, readFile(t, "host/testdata/cgispin.wasm"), HandlerConfig{Isolates: 1, HandlerTimeout: 300 * time.Millisecond})
+	base := startPlain(t, h)
+	for i := range 2 {
+		resp, body := get(t, base+"/spin")
+		if resp.StatusCode != http.StatusGatewayTimeout {
+			t.Fatalf("request %d: got %d %q, want 504", i, resp.StatusCode, body)
+		}
+		// The second request runs on the replacement.
+		if got := h.Pool().Replaced(); got != uint64(i+1) {
+			t.Errorf("request %d: replaced %d isolates, want %d", i, got, i+1)
+		}
 	}
 }
 

@@ -48,9 +48,6 @@ func main() {
 		fmt.Print("Content-Type: text/plain\n\npartial ")
 		time.Sleep(50 * time.Millisecond) // the partial body is flushed
 		os.Exit(4)
-	case "/spin":
-		for {
-		}
 	case "/stream":
 		fmt.Print("Content-Type: text/plain\n\nfirst\n")
 		time.Sleep(time.Second)
