@@ -20,10 +20,14 @@ build:
 	$(GO) build -o $(BIN)/wasmserve ./cmd/wasmserve
 
 ## guests: the Go example handlers, bin/guests/<name>.wasm
-guests: $(GUESTS:%=$(BIN)/guests/%.wasm)
+guests: $(GUESTS:%=$(BIN)/guests/%.wasm) $(BIN)/guests/cgi-go.wasm
 
 $(BIN)/guests/%.wasm: FORCE
 	$(WASMENV) $(GO) build -buildmode=c-shared -o $@ ./guest-examples/$*
+
+# A CGI guest is a WASI command: no -buildmode.
+$(BIN)/guests/cgi-go.wasm: FORCE
+	$(WASMENV) $(GO) build -o $@ ./guest-examples/cgi-go
 
 FORCE:
 

@@ -78,6 +78,12 @@ const warmup = 20000
 // serveLoop runs h over one reused request and checks the first answer.
 func serveLoop(b *testing.B, h http.Handler, r *http.Request, body []byte, wantLen int) {
 	b.Helper()
+	serveLoopWarm(b, h, r, body, wantLen, warmup)
+}
+
+// serveLoopWarm is serveLoop with warm requests before timing.
+func serveLoopWarm(b *testing.B, h http.Handler, r *http.Request, body []byte, wantLen, warm int) {
+	b.Helper()
 	w := &sink{h: http.Header{}}
 	var rd bytes.Reader
 	// A Go guest grows its heap over its first thousands of requests;
@@ -96,7 +102,7 @@ func serveLoop(b *testing.B, h http.Handler, r *http.Request, body []byte, wantL
 		w.reset()
 		h.ServeHTTP(w, r)
 	}
-	for range warmup {
+	for range warm {
 		serve()
 	}
 	b.ReportAllocs()

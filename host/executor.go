@@ -52,6 +52,26 @@ type instance interface {
 	Handle(ctx context.Context, w http.ResponseWriter, r *http.Request) error
 }
 
+// A requestError is an instance's error for one request that tells the
+// Handler what it cannot see: the request id the instance logged under, and
+// whether the response's status was already sent (then the response can
+// only be cut short).
+type requestError struct {
+	err       error
+	id        string
+	committed bool
+}
+
+func (e *requestError) Error() string { return e.err.Error() }
+func (e *requestError) Unwrap() error { return e.err }
+
+// A reroute is an instance's answer that the request is to be served again
+// as r, on another isolate (a CGI local redirect, RFC 3875 §6.2.2). The
+// isolate ended well.
+type reroute struct{ r *http.Request }
+
+func (e *reroute) Error() string { return "served again as " + e.r.RequestURI }
+
 // An executorKind names an executor, recognises its modules, and makes it.
 type executorKind struct {
 	// name is how HandlerConfig.ABI names it.
@@ -70,7 +90,7 @@ type executorKind struct {
 
 // executorKinds are the ways of running a module, in the order automatic
 // detection tries them.
-var executorKinds = []executorKind{httpWasmKind}
+var executorKinds = []executorKind{httpWasmKind, cgiKind}
 
 // ABIAuto is the HandlerConfig.ABI that chooses the executor from the
 // module's imports and exports; "" means the same.

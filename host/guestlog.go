@@ -22,6 +22,29 @@ func newLineLogger(l *slog.Logger, limit *outputLimiter, id, stream string) *lin
 	return &lineLogger{log: l, limit: limit, stream: stream, attrs: []any{"isolate", id, "stream", stream}}
 }
 
+// setRequest tags the lines from now on with a request id, after logging
+// what is left of the previous request's last line.
+func (w *lineLogger) setRequest(id string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.buf) > 0 {
+		w.emit()
+	}
+	if len(w.attrs) == 4 {
+		w.attrs = append(w.attrs, "request_id", id)
+	}
+	w.attrs[5] = id
+}
+
+// flush logs a partial last line.
+func (w *lineLogger) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.buf) > 0 {
+		w.emit()
+	}
+}
+
 // maxLine bounds a buffered partial line; longer ones are logged in pieces.
 const maxLine = 4096
 

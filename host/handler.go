@@ -430,11 +430,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		pool.Release(iso)
 		return
 	}
+	var again *reroute
+	if errors.As(err, &again) && !fired {
+		pool.Release(iso)
+		h.ServeHTTP(w, again.r)
+		return
+	}
 	pool.Discard(iso, err)
 	var id string
-	if info != nil {
+	re, ok := err.(*requestError)
+	switch {
+	case info != nil:
 		id = info.id // the access log's and X-Request-Id's
-	} else {
+	case ok && re.id != "":
+		id = re.id // the one the executor logged under
+	default:
 		id = newRequestID()
 	}
 	code, text := http.StatusInternalServerError, "500 handler error"
@@ -450,7 +460,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.log.Error("guest failed", "request_id", id, "isolate", iso.ID, "status", code,
 		"method", r.Method, "uri", r.RequestURI, "err", err)
 	var ge *abi.GuestError
-	if errors.As(err, &ge) && ge.Committed {
+	if errors.As(err, &ge) && ge.Committed || ok && re.committed {
 		// The status line is out: the only honest signal left is to
 		// cut the response short.
 		panic(http.ErrAbortHandler)

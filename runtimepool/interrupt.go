@@ -122,9 +122,11 @@ type moduleInfo struct {
 	// resetBlocker says why an isolate of the module cannot be reset to its
 	// state after start (see resetsafe.go); empty when it can.
 	resetBlocker string
-	// hostImports are the first function the module imports from each
-	// module other than WASI, as "module.name": whether they block resets
-	// is for the pool's caller to say (Config.ResetSafeImports).
+	// hostImports are the functions the module imports that this package
+	// does not know to be reset-safe, as "module.name": those of WASI it
+	// does not list, and the first of every other module. Whether they
+	// block resets is for the pool's caller to say
+	// (Config.ResetSafeImports).
 	hostImports []string
 }
 

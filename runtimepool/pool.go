@@ -80,6 +80,20 @@ type Config[V any] struct {
 	// Output, when set, returns the writers for the isolate's stdout and
 	// stderr. Nil discards guest output.
 	Output func(id string) (stdout, stderr io.Writer)
+	// Stdio, when set, returns the isolate's standard streams from
+	// Prepare's value, in place of Output's, for a caller that gives
+	// every use of an isolate its own input and output. A nil stdin reads
+	// as empty, a nil writer discards.
+	Stdio func(value V) (stdin io.Reader, stdout, stderr io.Writer)
+	// WASI, when set, defines the wasi_snapshot_preview1 host module in
+	// place of wazero's, so that a caller can replace some of its
+	// functions. Nil means wazero's as it is.
+	WASI Installer
+	// NoStart instantiates isolates without calling their start function
+	// (_initialize or _start), for a caller that calls it as an export on
+	// every use. Stats.StartFunction is then "". False runs it once, at
+	// instantiation.
+	NoStart bool
 	// Logger reports background work: replacements and their failures.
 	// Nil discards.
 	Logger *slog.Logger
@@ -105,8 +119,10 @@ type Config[V any] struct {
 	// ResetSafeImports names the host modules (besides WASI, which the
 	// package knows) whose functions keep no state of an instance from
 	// one use to the next, so that importing them does not stop
-	// MaxRequestsPerIsolate from resetting isolates. None means any
-	// other import makes the pool replace isolates instead.
+	// MaxRequestsPerIsolate from resetting isolates; an entry
+	// "module.name" names one function, such as a WASI function the
+	// caller replaced through Config.WASI. None means any other import
+	// makes the pool replace isolates instead.
 	ResetSafeImports []string
 	// Dirs are the host directories the guest may open through WASI.
 	// None means no file system at all.
@@ -308,7 +324,14 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 		}
 	}()
 
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, p.rt); err != nil {
+	wasi := cfg.WASI
+	if wasi == nil {
+		wasi = func(ctx context.Context, rt wazero.Runtime) error {
+			_, err := wasi_snapshot_preview1.Instantiate(ctx, rt)
+			return err
+		}
+	}
+	if err := wasi(ctx, p.rt); err != nil {
 		return nil, fmt.Errorf("instantiating WASI: %w", err)
 	}
 	for _, install := range cfg.Installers {
@@ -385,7 +408,7 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 	}
 	exports := compiled.ExportedFunctions()
 	for _, name := range []string{"_initialize", "_start"} {
-		if _, ok := exports[name]; ok {
+		if _, ok := exports[name]; ok && !cfg.NoStart {
 			p.stats.StartFunction = name
 			p.modCfg = p.modCfg.WithStartFunctions(name)
 			break
@@ -428,7 +451,19 @@ func (p *Pool[V]) instantiate(ctx context.Context) (*Isolate[V], error) {
 		rs = new(randSource)
 		mc = mc.WithRandSource(rs)
 	}
-	if p.cfg.Output != nil {
+	switch {
+	case p.cfg.Stdio != nil:
+		stdin, stdout, stderr := p.cfg.Stdio(iso.Value)
+		if stdin != nil {
+			mc = mc.WithStdin(stdin)
+		}
+		if stdout != nil {
+			mc = mc.WithStdout(stdout)
+		}
+		if stderr != nil {
+			mc = mc.WithStderr(stderr)
+		}
+	case p.cfg.Output != nil:
 		stdout, stderr := p.cfg.Output(id)
 		mc = mc.WithStdout(stdout).WithStderr(stderr)
 	}
@@ -580,13 +615,16 @@ func (p *Pool[V]) Busy() int { return int(p.busy.Load()) }
 // Config.MaxRequestsPerIsolate calls is renewed in the background, never on
 // the caller's time: reset to its state after start (see Pool.Resets) or,
 // when the module does not allow that or its memory grew, retired: closed
-// and replaced.
+// and replaced. So is one whose module closed itself (a guest calling
+// proc_exit, as a command does at its end).
 func (p *Pool[V]) Release(iso *Isolate[V]) {
 	if iso.State() != StateBusy {
 		panic(fmt.Sprintf("runtimepool: release of isolate %s in state %s", iso.ID, iso.State()))
 	}
 	max := p.cfg.MaxRequestsPerIsolate
 	switch {
+	case iso.Module.IsClosed():
+		p.retire(iso)
 	case max == 0 || iso.uses < max:
 		p.makeIdle(iso)
 	case p.image == nil:

@@ -32,12 +32,13 @@ var wasiResetSafe = map[string]bool{
 }
 
 // hostResetBlocker says why an isolate importing hostImports (as
-// "module.name", one per module) cannot be reset, given the modules the
-// caller knows to keep no state across calls; empty when none blocks.
+// "module.name") cannot be reset, given the modules and functions the
+// caller knows to keep no state across calls (a WASI function only by its
+// own name); empty when none blocks.
 func hostResetBlocker(hostImports, safe []string) string {
 	for _, imp := range hostImports {
 		module, _, _ := strings.Cut(imp, ".")
-		if !slices.Contains(safe, module) {
+		if !slices.Contains(safe, imp) && (module == "wasi_snapshot_preview1" || !slices.Contains(safe, module)) {
 			return "it imports " + imp + ", which may keep state outside its memory"
 		}
 	}
@@ -88,7 +89,9 @@ func scanImports(body []byte) (imports, error) {
 			switch {
 			case module == "wasi_snapshot_preview1":
 				if !wasiResetSafe[name] {
-					block(fmt.Sprintf("it imports %s.%s, which may keep state outside its memory", module, name))
+					// Unless the caller replaced it with one
+					// of its own (Config.ResetSafeImports).
+					im.host = append(im.host, module+"."+name)
 				}
 			case !slices.ContainsFunc(im.host, func(s string) bool { return strings.HasPrefix(s, module+".") }):
 				// Whether a host module keeps state is the

@@ -26,6 +26,7 @@ func TestCheck(t *testing.T) {
 		{"unknown import", "cmd/wasmserve/testdata/badimport.wasm", 1, []string{"unknown:         get_moon_phase", "problems:"}},
 		{"no handle_request", "cmd/wasmserve/testdata/nohandler.wasm", 1, []string{"missing exports: handle_request"}},
 		{"_start ending in proc_exit(0)", "abi/testdata/procexit.wasm", 1, []string{"other imports:   wasi_snapshot_preview1.proc_exit", "proc_exit(0)"}},
+		{"CGI command", "guest-examples/cgi-c/hello.wasm", 0, []string{"abi:             CGI (WASI command) (it is a WASI command: it exports _start", "start:           _start", "result:          ok"}},
 		{"start function traps", "cmd/wasmserve/testdata/badstart.wasm", 1, []string{"starting an isolate", "unreachable"}},
 	}
 	for _, tc := range tests {
@@ -44,6 +45,21 @@ func TestCheck(t *testing.T) {
 				t.Errorf("stderr does not say the module cannot run:\n%s", stderr.String())
 			}
 		})
+	}
+}
+
+func TestCheckABIFlag(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"wasmserve", "check", "--abi", "cgi", testguest.Path("host/testdata/middleware.wasm")}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stdout.String(), "CGI (WASI command) (chosen by configuration)") ||
+		!strings.Contains(stdout.String(), `does not export "_start"`) || !strings.Contains(stdout.String(), "imports http_handler.") {
+		t.Errorf("exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	stdout.Reset()
+	stderr.Reset()
+	code = run([]string{"wasmserve", "check", "--abi", "fastcgi", testguest.Path("host/testdata/middleware.wasm")}, &stdout, &stderr)
+	if code == 0 || !strings.Contains(stderr.String(), "auto, http-wasm, cgi") {
+		t.Errorf("unknown ABI: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
 }
 

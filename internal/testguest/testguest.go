@@ -40,7 +40,20 @@ func Build(tb testing.TB, name string) string {
 // the repository root (a testdata directory works too), like Build.
 func BuildPackage(tb testing.TB, pkg string) string {
 	tb.Helper()
-	name := pkg
+	return build(tb, pkg, "-buildmode=c-shared")
+}
+
+// BuildCommand compiles the guest package at pkg, relative to the
+// repository root, as a WASI command (GOOS=wasip1, no -buildmode: a module
+// that exports _start), like Build.
+func BuildCommand(tb testing.TB, pkg string) string {
+	tb.Helper()
+	return build(tb, pkg, "")
+}
+
+func build(tb testing.TB, pkg, mode string) string {
+	tb.Helper()
+	name := pkg + mode
 	mu.Lock()
 	defer mu.Unlock()
 	if p, ok := built[name]; ok {
@@ -53,8 +66,12 @@ func BuildPackage(tb testing.TB, pkg string) string {
 		}
 		dir = d
 	}
-	out := filepath.Join(dir, strings.ReplaceAll(name, "/", "_")+".wasm")
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, "./"+pkg)
+	out := filepath.Join(dir, strings.NewReplacer("/", "_", "=", "_").Replace(name)+".wasm")
+	args := []string{"build", "-o", out}
+	if mode != "" {
+		args = append(args, mode)
+	}
+	cmd := exec.Command("go", append(args, "./"+pkg)...)
 	cmd.Dir = Root()
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 	if b, err := cmd.CombinedOutput(); err != nil {
