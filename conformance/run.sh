@@ -44,6 +44,9 @@ module_of() { # example module
   if [ "$2" = go ]; then
     GOOS=wasip1 GOARCH=wasm $GO build -buildmode=c-shared -o "$work/$1.wasm" "./guest-examples/$1" || return 1
     echo "$work/$1.wasm"
+  elif [ "$2" = go-command ]; then
+    GOOS=wasip1 GOARCH=wasm $GO build -o "$work/$1.wasm" "./guest-examples/$1" || return 1
+    echo "$work/$1.wasm"
   else
     echo "$2"
   fi

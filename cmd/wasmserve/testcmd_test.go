@@ -75,8 +75,11 @@ func TestExamples(t *testing.T) {
 	for _, e := range readExamples(t) {
 		t.Run(e.name, func(t *testing.T) {
 			module := testguest.Path(e.module)
-			if e.module == "go" {
+			switch e.module {
+			case "go":
 				module = testguest.Build(t, e.name)
+			case "go-command":
+				module = testguest.BuildCommand(t, "guest-examples/"+e.name)
 			}
 			args := []string{"test", "--cache-dir", testguest.CacheDir(t)}
 			if e.upstream == "echo" {

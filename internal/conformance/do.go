@@ -52,7 +52,7 @@ func InProcess(h http.Handler) func(*http.Request) (*http.Response, error) {
 			}
 			r.Body = &trailerBody{r: creq.Body, src: creq.Trailer, dst: r.Trailer}
 		}
-		w := &recorder{header: http.Header{}}
+		w := &recorder{header: http.Header{}, head: r.Method == http.MethodHead}
 		aborted, err := serve(h, w, r)
 		if err != nil {
 			return nil, err
@@ -115,6 +115,7 @@ type recorder struct {
 	status  int
 	body    bytes.Buffer
 	overrun bool // a write went past MaxResponseBody
+	head    bool // the request is a HEAD: writes are eaten, as net/http's server does
 }
 
 func (w *recorder) Header() http.Header { return w.header }
@@ -130,6 +131,9 @@ func (w *recorder) WriteHeader(code int) {
 func (w *recorder) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
+	}
+	if w.head {
+		return len(p), nil
 	}
 	if w.body.Len()+len(p) > MaxResponseBody {
 		w.overrun = true
