@@ -166,6 +166,21 @@ func (r *Reader) Immediates(op Opcode, depth *int) error {
 	return err
 }
 
+// SkipConstExpr skips a constant expression (or any instruction sequence)
+// up to and including the end that closes it.
+func (r *Reader) SkipConstExpr() error {
+	for depth := 1; depth > 0; {
+		op, err := r.Byte()
+		if err != nil {
+			return err
+		}
+		if err := r.Immediates(op, &depth); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // BlockType skips a block type: [BlockEmpty], a value type, or an s33 type
 // index.
 func (r *Reader) BlockType() error {
