@@ -294,6 +294,17 @@ func malformed(s wasmbin.Section, err error) error {
 	return &wasmbin.FormatError{Section: wasmbin.SectionName(s.ID), Offset: s.Offset, Reason: err.Error()}
 }
 
+// refuseMalformed returns err when it reports a module the rewriter could
+// not read, and nil otherwise: such a module is refused, never served some
+// other way, since whatever the rewriter cannot read wazero should not see.
+func refuseMalformed(err error) error {
+	var fe *wasmbin.FormatError
+	if errors.As(err, &fe) {
+		return err
+	}
+	return nil
+}
+
 // b2u is 1 for true and 0 for false.
 func b2u(b bool) uint32 {
 	if b {

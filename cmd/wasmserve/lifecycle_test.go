@@ -277,6 +277,47 @@ func TestReloadUnderLoadCLI(t *testing.T) {
 	}
 }
 
+// TestReloadRefusesMalformed: replacing a served module with 15 bytes that
+// declare 2^32-1 imports (which alone make wazero run out of memory) and
+// signalling (SIGHUP) or just replacing it (--watch) leaves the process
+// alive and the old module answering, and the log names the bad section.
+func TestReloadRefusesMalformed(t *testing.T) {
+	for _, watch := range []bool{false, true} {
+		name := map[bool]string{false: "SIGHUP", true: "watch"}[watch]
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			module := filepath.Join(dir, "handler.wasm")
+			copyFile(t, testguest.Path("guest-examples/hello-wat/hello.wasm"), module)
+			args := []string{"--isolates", "1"}
+			if watch {
+				args = append(args, "--watch")
+			}
+			cmd, base, stderr := startServer(t, append(args, module)...)
+			tmp := filepath.Join(dir, "new.wasm")
+			copyFile(t, "testdata/importcount.wasm", tmp)
+			if err := os.Rename(tmp, module); err != nil {
+				t.Fatal(err)
+			}
+			if !watch {
+				cmd.Process.Signal(syscall.SIGHUP)
+			}
+			const want = "import section, offset 10: import count 4294967295 exceeds the 0 bytes left in the section"
+			testguest.WaitFor(t, "the reload failure in the log", func() bool {
+				return strings.Contains(stderr.String(), want)
+			})
+			if !strings.Contains(stderr.String(), "reload failed; the old module keeps serving") {
+				t.Errorf("no reload failure logged:\n%s", stderr)
+			}
+			if code, body := get(t, base+"/after"); code != 200 || body != "Hello from wasmserve: /after\n" {
+				t.Errorf("after the failed reload: %d %q; stderr:\n%s", code, body, stderr)
+			}
+			if strings.Contains(stderr.String(), "fatal error") || strings.Contains(stderr.String(), "goroutine ") {
+				t.Errorf("stack trace in the log:\n%s", stderr)
+			}
+		})
+	}
+}
+
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
 	b, err := os.ReadFile(from)

@@ -53,6 +53,11 @@ func TestBadInput(t *testing.T) {
 		{"no handle_request", []string{"serve", td("nohandler.wasm")}, nil, `does not export "handle_request"`},
 		{"no memory", []string{"serve", td("nomemory.wasm")}, nil, `does not export "memory"`},
 		{"unknown import", []string{"serve", td("badimport.wasm")}, nil, "http_handler.get_moon_phase"},
+		// 15 bytes declaring 2^32-1 imports: wazero alone runs out of memory.
+		{"vector count beyond its section", []string{"serve", td("importcount.wasm")}, nil,
+			"import section, offset 10: import count 4294967295 exceeds the 0 bytes left in the section"},
+		{"vector count beyond its section, check", []string{"check", td("importcount.wasm")}, nil,
+			"import section, offset 10: import count 4294967295 exceeds the 0 bytes left in the section"},
 		{"start function traps", []string{"serve", "--no-cache", td("badstart.wasm")}, nil, "_initialize"},
 		{"unknown flag", []string{"serve", "--bogus", hello}, nil, "flag provided but not defined: -bogus"},
 		{"negative isolates", []string{"serve", "--isolates", "-1", hello}, nil, "--isolates must be 0 (one per CPU) or more, got -1"},
