@@ -101,3 +101,23 @@ func TestCheckAcceptsGoGuests(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { os.Exit(testguest.Main(m)) }
+
+// FuzzCheck: no input panics the pre-check, and an accepted module's every
+// section splits again the same way.
+func FuzzCheck(f *testing.F) {
+	f.Add([]byte("\x00asm\x01\x00\x00\x00\x02\x05\xff\xff\xff\xff\x0f"))
+	files, _ := filepath.Glob("../../*/testdata/*.wasm")
+	for _, name := range files {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, wasm []byte) {
+		if Check(wasm) != nil {
+			return
+		}
+		if _, err := Sections(wasm); err != nil {
+			t.Fatalf("Check accepts the module but Sections refuses it: %v", err)
+		}
+	})
+}
