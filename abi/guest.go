@@ -35,6 +35,7 @@ type Guest struct {
 	tee            *bytes.Buffer // reused for exchange.reqTee
 	out            *bytes.Buffer // reused for exchange.held
 	names, values  internTable   // header names and values the guest set lately
+	keyBuf         []byte        // scratch of lookupKey
 	stack          [2]uint64
 }
 
