@@ -153,6 +153,12 @@ func (g *Guest) headerArgs(fn string, stack []uint64, withValue bool) (HeaderKin
 			g.trap(fn, "invalid value for header %q: control characters are not allowed", name)
 		}
 		value = g.headerValue(v)
+		if kind == HeaderKindResponse || kind == HeaderKindResponseTrailers {
+			g.ex.respHeaderBytes += len(name) + len(v)
+			if max := g.host.maxResponseHeaderBytes(); g.ex.respHeaderBytes > max {
+				g.trap(fn, "the response headers and trailers the guest set exceed %d bytes", max)
+			}
+		}
 	}
 	return kind, h, name, value
 }
