@@ -455,7 +455,7 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 // instantiate creates one isolate and runs its start function.
 func (p *Pool[V]) instantiate(ctx context.Context) (*Isolate[V], error) {
 	id := "i" + strconv.FormatUint(p.nextID.Add(1), 10)
-	iso := &Isolate[V]{ID: id, pool: p}
+	iso := &Isolate[V]{ID: id, pool: p, woken: make(chan struct{})}
 	ictx := ctx
 	if p.cfg.Prepare != nil {
 		ictx, iso.Value = p.cfg.Prepare(ctx, id)
@@ -466,6 +466,7 @@ func (p *Pool[V]) instantiate(ctx context.Context) (*Isolate[V], error) {
 		rs = new(randSource)
 		mc = mc.WithRandSource(rs)
 	}
+	mc = mc.WithNanosleep(iso.sleep) // interruptible (see Isolate.Interrupt)
 	switch {
 	case p.cfg.Stdio != nil:
 		stdin, stdout, stderr := p.cfg.Stdio(iso.Value)
