@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -315,6 +316,49 @@ func TestReloadRefusesMalformed(t *testing.T) {
 				t.Errorf("stack trace in the log:\n%s", stderr)
 			}
 		})
+	}
+}
+
+// TestReadWriteTimeoutFlags: without a handler timeout, --read-timeout
+// answers a client that stalls in its body 408, and --write-timeout frees
+// the isolate a client that stops reading holds: the next client is served.
+func TestReadWriteTimeoutFlags(t *testing.T) {
+	hostile := testguest.Path("host/testdata/hostile.wasm")
+	_, base, stderr := startServer(t, "--isolates", "1", "--handler-timeout", "0", "--queue-timeout", "0",
+		"--read-timeout", "1s", "--write-timeout", "1s", hostile)
+	addr := strings.TrimPrefix(base, "http://")
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nx")
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("stalled body: %v; stderr:\n%s", err, stderr)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout {
+		t.Errorf("stalled body: %s, want 408", resp.Status)
+	}
+
+	w, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.(*net.TCPConn).SetReadBuffer(4096)
+	io.WriteString(w, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+	time.Sleep(200 * time.Millisecond) // let it take the isolate; not an assertion
+	client := &http.Client{Timeout: 10 * time.Second}
+	r2, err := client.Get(base + "/other")
+	if err != nil {
+		t.Fatalf("a client after one that stopped reading: %v", err)
+	}
+	r2.Body.Close()
+	if r2.StatusCode != 200 {
+		t.Errorf("a client after one that stopped reading: %s", r2.Status)
 	}
 }
 

@@ -66,6 +66,8 @@ func TestBadInput(t *testing.T) {
 		{"bad log format", []string{"serve", "--log-format", "xml", hello}, nil, `--log-format "xml" is not a format`},
 		{"bad log level", []string{"serve", "--log-level", "loud", hello}, nil, `--log-level "loud" is not a level`},
 		{"bad memory limit", []string{"serve", "--memory-limit", "lots", hello}, nil, "--memory-limit"},
+		{"negative read timeout", []string{"serve", "--read-timeout", "-1s", hello}, nil, "--read-timeout must be 0 or more, got -1s"},
+		{"negative write timeout", []string{"serve", "--write-timeout", "-1s", hello}, nil, "--write-timeout must be 0 or more, got -1s"},
 		{"no module", []string{"serve"}, nil, "serve takes one module file, got 0"},
 		{"two modules", []string{"serve", hello, hello}, nil, "serve takes one module file, got 2"},
 		{"port out of range", []string{"serve", "--port", "70000", hello}, nil, "port 70000 is out of range"},
