@@ -53,7 +53,7 @@ type HandlerConfig struct {
 	// 0 means no bound.
 	MaxBody int64
 	// ReadTimeout bounds how long reading a request's body may take,
-	// counted from when the handler gets the request: a read past it
+	// counted from when an isolate takes the request: a read past it
 	// fails, the guest reads the body as ended, the client gets 408 and
 	// the isolate serves on. WriteTimeout bounds writing the response the
 	// same way: a write past it fails and the connection is closed. With
@@ -386,7 +386,7 @@ func (h *Handler) caller(p *pool) func(*isolate, *isolateState, http.ResponseWri
 // limit) with a request id; the detail goes only to the log under the same
 // id. A full queue answers 503 with Retry-After.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.setDeadlines(w)
+	h.setDeadlines(w, r, false)
 	if !limitBody(w, r, h.cfg.MaxBody) {
 		writeError(w, http.StatusRequestEntityTooLarge, "413 request body too large", "")
 		return
@@ -414,6 +414,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pool := gen.pool
+	h.setDeadlines(w, r, true)
 	if h.interrupted.Load() {
 		pool.Release(iso)
 		w.Header().Set("Retry-After", "1")
@@ -509,30 +510,63 @@ const (
 )
 
 // setDeadlines sets the connection's read and write deadlines for the
-// request w answers, from now (see HandlerConfig.ReadTimeout). They are set
-// for every request, so none is left over from the previous one on the
-// connection, and not cleared after it: net/http reads what is left of an
-// unread body after the handler, and sends what is buffered, and a client
-// that stalls must not hold the connection then either. It sets its own
-// read deadline before reading the next request.
-func (h *Handler) setDeadlines(w http.ResponseWriter) {
+// request w answers (see HandlerConfig.ReadTimeout): when the request comes
+// in, with set false, it clears those a previous request on the connection
+// left (the wait in the queue has its own bound, and a read deadline
+// passing then would cancel the request's context); once the request has
+// an isolate, with set true, it sets them from now, as the handler timeout
+// counts. They are not cleared after the request: net/http reads what is
+// left of an unread body after the handler, and sends what is buffered,
+// and a client that stalls must not hold the connection then either.
+func (h *Handler) setDeadlines(w http.ResponseWriter, r *http.Request, set bool) {
 	read, write := h.cfg.ReadTimeout, h.cfg.WriteTimeout
 	if t := h.cfg.HandlerTimeout; t > 0 {
 		read, write = minPositive(read, t), minPositive(write, t)
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		// Nothing to read: and a read deadline passing while net/http
+		// waits for the next request on the connection would cancel
+		// this request's context.
+		read = 0
 	}
 	if read <= 0 && write <= 0 {
 		return
 	}
 	rc := http.NewResponseController(w)
-	now := time.Now()
+	var rd, wd time.Time
+	if set {
+		now := time.Now()
+		rd, wd = now.Add(read), now.Add(write)
+	}
 	// http.ErrNotSupported (a ResponseWriter that is no connection's):
 	// nothing to bound.
 	if read > 0 {
-		rc.SetReadDeadline(now.Add(read))
+		rc.SetReadDeadline(rd)
+		if set {
+			r.Body = &bodyDeadline{ReadCloser: r.Body, rc: rc}
+		}
 	}
 	if write > 0 {
-		rc.SetWriteDeadline(now.Add(write))
+		rc.SetWriteDeadline(wd)
 	}
+}
+
+// bodyDeadline clears the connection's read deadline once the body has
+// been read to its end: net/http then reads the connection in the
+// background to notice a client that hangs up, and a read deadline passing
+// there would cancel the request's context (and with it a request to the
+// upstream) though the body is long read.
+type bodyDeadline struct {
+	io.ReadCloser
+	rc *http.ResponseController
+}
+
+func (b *bodyDeadline) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
 }
 
 func minPositive(a, b time.Duration) time.Duration {
