@@ -11,7 +11,7 @@ IMAGE    ?= wasmserve:dev
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 CONTAINER_ENGINE ?= $(shell command -v podman 2>/dev/null || command -v docker 2>/dev/null)
 
-.PHONY: all build guests run test test-short conformance check wat bench bench-go bench-targets bench-load clean certs image image-test
+.PHONY: all build guests run test test-short conformance check wat bench bench-go bench-targets bench-load clean certs image image-test fuzz
 
 all: build guests
 
@@ -45,6 +45,11 @@ test:
 ## "N passed, N failed". `make test` runs the same (TestExamples, TestTCK)
 conformance:
 	GO=$(GO) bash conformance/run.sh
+
+## fuzz: every Fuzz target for FUZZTIME each (default 30s), one worker; not in
+## `make test`. Crashers land in testdata/fuzz/ as regression seeds to commit.
+fuzz:
+	GO=$(GO) bash .ci/fuzz.sh
 
 test-short:
 	$(GO) test -short ./...

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -35,6 +36,7 @@ type Guest struct {
 	tee            *bytes.Buffer // reused for exchange.reqTee
 	out            *bytes.Buffer // reused for exchange.held
 	names, values  internTable   // header names and values the guest set lately
+	keyBuf         []byte        // scratch of lookupKey
 	stack          [2]uint64
 }
 
@@ -67,6 +69,10 @@ type exchange struct {
 	nextAborted bool // next failed after the response was committed
 	trap        *TrapError
 	writeErr    error
+	bodyErr     error // reading the client's body failed; the guest saw EOF
+	finishing   bool  // the guest returned: the whole body is known
+	// respHeaderBytes counts the response header bytes the guest set.
+	respHeaderBytes int
 }
 
 func (ex *exchange) statusCode() int {
@@ -151,8 +157,9 @@ func (e *GuestError) Unwrap() []error {
 // Handle serves one request through the guest: handle_request, then, when
 // the guest asks for next, the host's next handler and handle_response. A
 // ctx with a deadline or cancellation interrupts the guest only if the
-// runtime was configured to close modules on context done. Any error is a
-// *GuestError and leaves the guest unusable.
+// runtime was configured to close modules on context done. A *BodyError
+// (the client's body could not be read) leaves the guest usable; any other
+// error is a *GuestError and leaves the guest unusable.
 func (g *Guest) Handle(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	ex := &g.ex
 	*ex = exchange{w: w, r: r, features: g.features}
@@ -185,6 +192,13 @@ func (g *Guest) Handle(ctx context.Context, w http.ResponseWriter, r *http.Reque
 			}
 		}
 	}
+	if ex.bodyErr != nil {
+		// Whatever the guest made of a truncated body is not sent.
+		if ex.held != nil {
+			ex.held.Reset()
+		}
+		return &BodyError{Err: ex.bodyErr, Committed: ex.committed}
+	}
 	g.finish()
 	if ex.nextAborted {
 		// The response was cut short after its status line went out:
@@ -193,6 +207,24 @@ func (g *Guest) Handle(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	}
 	return nil
 }
+
+// BodyError reports that reading the client's request body failed (a
+// malformed chunked encoding, a client that hung up, a body over its limit,
+// a read deadline): the guest read it as ended and finished normally, so
+// the isolate can serve again, but its response was not sent. The host
+// answers the client itself, unless Committed.
+type BodyError struct {
+	// Err is the error reading the body returned.
+	Err error
+	// Committed reports that the response status and headers had already
+	// been sent.
+	Committed bool
+}
+
+func (e *BodyError) Error() string { return "reading the request body: " + e.Err.Error() }
+
+// Unwrap returns the error reading the body returned.
+func (e *BodyError) Unwrap() error { return e.Err }
 
 func (g *Guest) fail(export string, err error) error {
 	return &GuestError{Export: export, Trap: g.ex.trap, Err: err, Committed: g.ex.committed}
@@ -204,7 +236,52 @@ func (ex *exchange) commit() {
 		return
 	}
 	ex.committed = true
+	n := -1 // the body's length, when all of it is known
+	switch {
+	case ex.r.Method == http.MethodHead:
+		// The length of the body a GET would get: not known here.
+	case ex.buffered:
+		n = ex.respBody.Len()
+	case ex.finishing && ex.held != nil:
+		n = ex.held.Len()
+	case ex.finishing:
+		n = 0
+	}
+	cleanFraming(ex.w.Header(), n)
 	ex.w.WriteHeader(ex.statusCode())
+}
+
+// hopByHop are the connection-specific response headers (RFC 9110 §7.6.1,
+// plus Proxy-Connection and Keep-Alive of HTTP/1.0) and Transfer-Encoding:
+// how the response is framed and carried is the host's business, and
+// HTTP/2 clients reject a stream carrying any of them.
+var hopByHop = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Transfer-Encoding", "Upgrade"}
+
+// cleanFraming makes the response headers h safe to send before net/http
+// frames the response: it removes every hop-by-hop header, and keeps
+// Content-Length only when it is one non-negative number that matches the
+// body length n (n < 0: not known yet, as when the body streams; net/http
+// then enforces the declared length). Without Content-Length, net/http
+// computes it or chunks the body.
+func cleanFraming(h http.Header, n int) {
+	for _, k := range hopByHop {
+		delete(h, k)
+	}
+	vs, ok := h["Content-Length"]
+	if !ok {
+		return
+	}
+	v, err := strconv.ParseUint(strings.TrimSpace(vs[0]), 10, 63)
+	for _, other := range vs[1:] {
+		if strings.TrimSpace(other) != strings.TrimSpace(vs[0]) {
+			err = strconv.ErrSyntax
+		}
+	}
+	if err != nil || n >= 0 && v != uint64(n) {
+		delete(h, "Content-Length")
+		return
+	}
+	h["Content-Length"] = vs[:1]
 }
 
 // holdLimit is how much response body the guest may write in handle_request
@@ -230,6 +307,7 @@ func (g *Guest) flushHeld() {
 // or body-less response, and response trailers.
 func (g *Guest) finish() {
 	ex := &g.ex
+	ex.finishing = true
 	trailers := len(ex.respTrailer) > 0 && (ex.phase == phaseRequest || ex.buffered)
 	if trailers {
 		// Set before the headers go out when they have not yet, so
@@ -311,11 +389,13 @@ func readBody(ctx context.Context, _ api.Module, stack []uint64) {
 	case err == io.EOF:
 		ex.reqEOF = true
 	case err != nil:
-		te := &TrapError{Func: FuncReadBody, Reason: "reading the request body: " + err.Error(), Err: err}
-		if ex.trap == nil {
-			ex.trap = te
-		}
-		panic(te)
+		// The client's fault (a malformed chunk, a hang-up, a body
+		// over the limit, a read deadline), not the guest's: the guest
+		// reads the end of the body and finishes normally, and Handle
+		// then reports a *BodyError so that the host answers the client
+		// and keeps the isolate. A trap would unwind the guest in the
+		// middle of its work and cost the isolate.
+		ex.reqEOF, ex.bodyErr = true, err
 	}
 	if n > 0 && ex.features.Has(FeatureBufferRequest) {
 		if ex.reqTee == nil {
@@ -341,6 +421,9 @@ func writeBody(ctx context.Context, _ api.Module, stack []uint64) {
 		g.requestForWrite(FuncWriteBody)
 		if ex.reqBodyOut == nil {
 			ex.reqBodyOut = new(bytes.Buffer)
+		}
+		if max := g.host.maxBufferedBody(); int64(ex.reqBodyOut.Len())+int64(len(b)) > max {
+			g.trap(FuncWriteBody, "the request body written for the next handler exceeds %d bytes", max)
 		}
 		ex.reqBodyOut.Write(b)
 	case BodyKindResponse:

@@ -9,6 +9,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/wasmserve/wasmserve/internal/logsafe"
 )
 
 // Host is the host side of the http_handler import module, shared by every
@@ -26,10 +28,46 @@ type Host struct {
 	// in it counts as a failure too.
 	Next http.Handler
 	// MaxBufferedBody bounds the next handler's response body held for a
-	// guest with the buffer_response feature; a larger one becomes a 502
-	// with is_error=1. 0 means [DefaultMaxBufferedBody].
+	// guest with the buffer_response feature, a larger one becoming a 502
+	// with is_error=1, and the request body a guest writes for the next
+	// handler (write_body of kind request), beyond which that call traps.
+	// 0 means [DefaultMaxBufferedBody].
 	MaxBufferedBody int64
+	// MaxResponseHeaderBytes bounds the response headers and trailers a
+	// guest sets or adds in one request, names and values counted as
+	// given (removing one gives nothing back); the call that goes over
+	// traps. 0 means [DefaultMaxResponseHeaderBytes].
+	MaxResponseHeaderBytes int
+	// LogAllow, when set, is asked before each guest log message is
+	// written: ok false drops it; dropped counts the messages dropped
+	// since the last one let through, which is then reported. Nil logs
+	// every message.
+	LogAllow func() (ok bool, dropped int)
 }
+
+// DefaultMaxResponseHeaderBytes is the bound on the response headers a
+// guest sets when [Host.MaxResponseHeaderBytes] is 0: 1 MiB, what net/http's
+// client accepts by default (Transport.MaxResponseHeaderBytes is 10 MiB, but
+// most proxies and browsers refuse far less).
+const DefaultMaxResponseHeaderBytes = 1 << 20
+
+func (h *Host) maxResponseHeaderBytes() int {
+	if h.MaxResponseHeaderBytes > 0 {
+		return h.MaxResponseHeaderBytes
+	}
+	return DefaultMaxResponseHeaderBytes
+}
+
+func (h *Host) maxBufferedBody() int64 {
+	if h.MaxBufferedBody > 0 {
+		return h.MaxBufferedBody
+	}
+	return DefaultMaxBufferedBody
+}
+
+// MaxLogMessage bounds one guest log message, in bytes; a longer one is cut
+// and says by how much.
+const MaxLogMessage = 4096
 
 // logf logs a host-side event of a request at warn level.
 func (h *Host) logf(r *http.Request, id, msg string, args ...any) {
@@ -250,9 +288,18 @@ func (h *Host) log(ctx context.Context, _ api.Module, stack []uint64) {
 		return
 	}
 	g := guestOf(ctx)
+	if h.LogAllow != nil {
+		ok, dropped := h.LogAllow()
+		if dropped > 0 {
+			h.Logger.Warn("guest log messages over the rate limit were dropped", "messages", dropped, "isolate", g.ID)
+		}
+		if !ok {
+			return
+		}
+	}
 	msg := "(log message out of guest memory range)"
 	if b, ok := g.mem.Read(uint32(stack[1]), uint32(stack[2])); ok {
-		msg = string(b)
+		msg = logsafe.Escape(b, MaxLogMessage)
 	}
 	h.Logger.Log(ctx, slogLevel(l), msg, "isolate", g.ID)
 }

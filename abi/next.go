@@ -111,6 +111,9 @@ func ReportNextError(w http.ResponseWriter, err error) {
 func (g *Guest) callNext() (failed bool) {
 	ex := &g.ex
 	ex.phase = phaseResponse
+	if ex.bodyErr != nil && ex.reqBodyOut == nil {
+		return true // never pass a truncated client body on
+	}
 	r := ex.r
 	switch {
 	case ex.reqBodyOut != nil:
@@ -137,10 +140,7 @@ func (g *Guest) callNext() (failed bool) {
 	*nw = nextWriter{w: ex.w, body: g.nw.body}
 	if ex.features.Has(FeatureBufferResponse) {
 		nw.buffer = true
-		nw.max = g.host.MaxBufferedBody
-		if nw.max <= 0 {
-			nw.max = DefaultMaxBufferedBody
-		}
+		nw.max = g.host.maxBufferedBody()
 		if nw.body == nil {
 			nw.body = new(bytes.Buffer)
 		}

@@ -8,15 +8,27 @@ import (
 	"github.com/tetratelabs/wazero"
 
 	"github.com/wasmserve/wasmserve/abi"
+	"github.com/wasmserve/wasmserve/internal/wasmbin"
 )
+
+// CheckModule is the structural pre-check every module passes before
+// wazero reads it: at start, on every reload (both through [NewHandler]), in
+// [Inspect], and in any command that loads a module. Its error, a
+// malformed module, is one line naming the section, the offset and the
+// count or length that was wrong.
+func CheckModule(wasm []byte) error { return wasmbin.Check(wasm) }
 
 // Inspect compiles wasm and reports how it fits the executor cfg.ABI
 // chooses, for `wasmserve check`; the report's ABI names the executor and
 // why it was chosen. When the static look finds no problem it also starts
 // one isolate with cfg (its pool size set to 1), so that a start function
-// that traps or exits is reported too. The error is set only when wasm does
-// not compile or no executor can be chosen.
+// that traps or exits is reported too. The error is set only when wasm is
+// malformed (see [CheckModule]), does not compile or no executor can be
+// chosen.
 func Inspect(ctx context.Context, wasm []byte, cfg HandlerConfig) (*abi.Report, error) {
+	if err := CheckModule(wasm); err != nil {
+		return nil, err
+	}
 	kind, why, err := chooseExecutor(cfg.ABI, wasm)
 	if err != nil {
 		return nil, err

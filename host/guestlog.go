@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/wasmserve/wasmserve/internal/logsafe"
 )
 
 // lineLogger turns guest output into log lines tagged with the isolate and
@@ -71,7 +73,7 @@ func (w *lineLogger) Write(p []byte) (int, error) {
 }
 
 func (w *lineLogger) emit() {
-	line := string(bytes.TrimRight(w.buf, "\r"))
+	line := logsafe.Escape(bytes.TrimRight(w.buf, "\r"), maxLine)
 	w.buf = w.buf[:0]
 	ok, dropped := w.limit.allow()
 	if dropped > 0 {

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +52,18 @@ type HandlerConfig struct {
 	// MaxBody bounds the request body in bytes; a bigger one gets 413.
 	// 0 means no bound.
 	MaxBody int64
+	// ReadTimeout bounds how long reading a request's body may take,
+	// counted from when an isolate takes the request: a read past it
+	// fails, the guest reads the body as ended, the client gets 408 and
+	// the isolate serves on. WriteTimeout bounds writing the response the
+	// same way: a write past it fails and the connection is closed. With
+	// a HandlerTimeout, neither outlasts it, so that a client that stalls
+	// cannot hold an isolate in a host call past the handler timeout. 0
+	// means no bound of their own. wasmserve serve uses
+	// [DefaultReadTimeout] and [DefaultWriteTimeout].
+	ReadTimeout time.Duration
+	// WriteTimeout: see ReadTimeout.
+	WriteTimeout time.Duration
 	// QueueTimeout bounds the wait for a free isolate, and MaxQueue the
 	// number of requests waiting; beyond either the client gets 503 with
 	// Retry-After. 0 means unbounded.
@@ -351,11 +365,18 @@ func (h *Handler) caller(p *pool) func(*isolate, *isolateState, http.ResponseWri
 			return h.wd.disarm(st, d), err
 		}
 	default:
-		return func(_ *isolate, st *isolateState, w http.ResponseWriter, r *http.Request) (bool, error) {
+		return func(iso *isolate, st *isolateState, w http.ResponseWriter, r *http.Request) (bool, error) {
 			ctx, cancel := context.WithTimeout(h.base, h.cfg.HandlerTimeout)
 			defer cancel()
+			// wazero's check of the context runs in the guest's code,
+			// not while it sleeps in poll_oneoff: wake it.
+			// Once woken, its later sleeps end at once: it must not
+			// serve again.
+			stop := context.AfterFunc(ctx, func() { iso.Interrupt() })
 			err := st.guest.Handle(ctx, w, r)
-			return err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded), err
+			deadline := errors.Is(ctx.Err(), context.DeadlineExceeded)
+			woken := !stop() && deadline
+			return woken || err != nil && deadline, err
 		}
 	}
 }
@@ -365,6 +386,7 @@ func (h *Handler) caller(p *pool) func(*isolate, *isolateState, http.ResponseWri
 // limit) with a request id; the detail goes only to the log under the same
 // id. A full queue answers 503 with Retry-After.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.setDeadlines(w, r, false)
 	if !limitBody(w, r, h.cfg.MaxBody) {
 		writeError(w, http.StatusRequestEntityTooLarge, "413 request body too large", "")
 		return
@@ -392,6 +414,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pool := gen.pool
+	h.setDeadlines(w, r, true)
 	if h.interrupted.Load() {
 		pool.Release(iso)
 		w.Header().Set("Retry-After", "1")
@@ -436,6 +459,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, again.r)
 		return
 	}
+	var bodyErr *abi.BodyError
+	if errors.As(err, &bodyErr) && !fired {
+		// The client's fault: the guest finished normally.
+		pool.Release(iso)
+		h.clientBodyError(w, r, bodyErr)
+		return
+	}
 	pool.Discard(iso, err)
 	var id string
 	re, ok := err.(*requestError)
@@ -466,7 +496,122 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	clear(w.Header())
+	h.errorDeadline(w)
 	writeError(w, code, text, id)
+}
+
+// DefaultReadTimeout and DefaultWriteTimeout are the read and write
+// timeouts of `wasmserve serve` (see HandlerConfig.ReadTimeout): a minute
+// for a body to arrive and for a response to leave, so that a client that
+// stalls holds an isolate a minute at most even without a handler timeout.
+const (
+	DefaultReadTimeout  = 60 * time.Second
+	DefaultWriteTimeout = 60 * time.Second
+)
+
+// setDeadlines sets the connection's read and write deadlines for the
+// request w answers (see HandlerConfig.ReadTimeout): when the request comes
+// in, with set false, it clears those a previous request on the connection
+// left (the wait in the queue has its own bound, and a read deadline
+// passing then would cancel the request's context); once the request has
+// an isolate, with set true, it sets them from now, as the handler timeout
+// counts. They are not cleared after the request: net/http reads what is
+// left of an unread body after the handler, and sends what is buffered,
+// and a client that stalls must not hold the connection then either.
+func (h *Handler) setDeadlines(w http.ResponseWriter, r *http.Request, set bool) {
+	read, write := h.cfg.ReadTimeout, h.cfg.WriteTimeout
+	if t := h.cfg.HandlerTimeout; t > 0 {
+		read, write = minPositive(read, t), minPositive(write, t)
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		// Nothing to read: and a read deadline passing while net/http
+		// waits for the next request on the connection would cancel
+		// this request's context.
+		read = 0
+	}
+	if read <= 0 && write <= 0 {
+		return
+	}
+	rc := http.NewResponseController(w)
+	var rd, wd time.Time
+	if set {
+		now := time.Now()
+		rd, wd = now.Add(read), now.Add(write)
+	}
+	// http.ErrNotSupported (a ResponseWriter that is no connection's):
+	// nothing to bound.
+	if read > 0 {
+		rc.SetReadDeadline(rd)
+		if set {
+			r.Body = &bodyDeadline{ReadCloser: r.Body, rc: rc}
+		}
+	}
+	if write > 0 {
+		rc.SetWriteDeadline(wd)
+	}
+}
+
+// bodyDeadline clears the connection's read deadline once the body has
+// been read to its end: net/http then reads the connection in the
+// background to notice a client that hangs up, and a read deadline passing
+// there would cancel the request's context (and with it a request to the
+// upstream) though the body is long read.
+type bodyDeadline struct {
+	io.ReadCloser
+	rc *http.ResponseController
+}
+
+func (b *bodyDeadline) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}
+
+func minPositive(a, b time.Duration) time.Duration {
+	if a <= 0 || (b > 0 && b < a) {
+		return b
+	}
+	return a
+}
+
+// clientBodyError answers a request whose body could not be read: 413 over
+// the body limit, 408 past the read timeout, 400 otherwise (a malformed
+// chunked encoding, a client that hung up). It is the client's doing, so it
+// is logged at debug level only.
+func (h *Handler) clientBodyError(w http.ResponseWriter, r *http.Request, be *abi.BodyError) {
+	code, text := http.StatusBadRequest, "400 malformed request body"
+	var tooBig *http.MaxBytesError
+	var ne net.Error
+	switch {
+	case errors.As(be.Err, &tooBig):
+		code, text = http.StatusRequestEntityTooLarge, "413 request body too large"
+	case errors.Is(be.Err, os.ErrDeadlineExceeded) || errors.As(be.Err, &ne) && ne.Timeout():
+		code, text = http.StatusRequestTimeout, "408 request body timeout"
+	}
+	h.log.Debug("client sent a malformed body", "status", code, "method", r.Method, "uri", r.RequestURI,
+		"remote", r.RemoteAddr, "err", be.Err)
+	if be.Committed {
+		panic(http.ErrAbortHandler)
+	}
+	clear(w.Header())
+	w.Header().Set("Connection", "close")
+	h.errorDeadline(w)
+	writeError(w, code, text, "")
+}
+
+// errorWriteGrace is how long the host's own error answer to a request may
+// take to write, after the request's write deadline may have passed.
+const errorWriteGrace = time.Second
+
+// errorDeadline gives the error answer of a request that may have run out
+// of time errorWriteGrace to be written, when writes have a deadline at all
+// (otherwise it would outlive the request).
+func (h *Handler) errorDeadline(w http.ResponseWriter) {
+	if h.cfg.WriteTimeout > 0 || h.cfg.HandlerTimeout > 0 {
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(errorWriteGrace))
+	}
 }
 
 // limitBody bounds r's body to max bytes (0: no bound). It reports false

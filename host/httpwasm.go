@@ -34,7 +34,8 @@ type httpWasm struct {
 
 func newHTTPWasm(h *Handler) (executor, error) {
 	cfg := h.cfg
-	x := &httpWasm{host: &abi.Host{Logger: h.log, Config: cfg.GuestConfig, MaxBufferedBody: cfg.MaxBufferedBody}}
+	x := &httpWasm{host: &abi.Host{Logger: h.log, Config: cfg.GuestConfig, MaxBufferedBody: cfg.MaxBufferedBody,
+		LogAllow: h.out.allow}} // log() shares the guest output rate with stdout and stderr
 	if x.host.MaxBufferedBody == 0 {
 		x.host.MaxBufferedBody = cfg.MaxBody
 	}

@@ -7,5 +7,11 @@ import (
 	"github.com/wasmserve/wasmserve/internal/testguest"
 )
 
-// TestMain removes the guests and the compilation cache the tests built.
-func TestMain(m *testing.M) { os.Exit(testguest.Main(m)) }
+// TestMain removes the guests and the compilation cache the tests built. Run
+// with fuzzChildEnv set, the test binary is FuzzServePath's child instead.
+func TestMain(m *testing.M) {
+	if os.Getenv(fuzzChildEnv) != "" {
+		os.Exit(fuzzChild())
+	}
+	os.Exit(testguest.Main(m))
+}

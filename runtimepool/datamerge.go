@@ -1,6 +1,10 @@
 package runtimepool
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/wasmserve/wasmserve/internal/wasmbin"
+)
 
 // maxDataGap is the largest run of zeros mergeData writes out to join two
 // data segments: a longer gap starts a new segment.
@@ -23,8 +27,8 @@ const maxDataGap = 256
 // it is. ok is false, with body returned as it is, when nothing would
 // merge.
 func mergeData(body []byte) (out []byte, ok bool, err error) {
-	r := reader{b: body}
-	n, err := r.u32()
+	r := wasmbin.Reader{B: body}
+	n, err := r.U32()
 	if err != nil {
 		return nil, false, fmt.Errorf("count: %w", err)
 	}
@@ -40,18 +44,18 @@ func mergeData(body []byte) (out []byte, ok bool, err error) {
 		if !pending {
 			return
 		}
-		segs = append(segs, 0x00, 0x41)
-		segs = appendS32(segs, int32(start))
-		segs = append(segs, 0x0B)
-		segs = appendU32(segs, uint32(len(data)))
+		segs = append(segs, 0x00, wasmbin.OpI32Const) // active, memory 0
+		segs = wasmbin.AppendS32(segs, int32(start))
+		segs = append(segs, wasmbin.OpEnd)
+		segs = wasmbin.AppendU32(segs, uint32(len(data)))
 		segs = append(segs, data...)
 		count++
 		written = append(written, [2]uint64{uint64(start), uint64(start) + uint64(len(data))})
 		pending, data = false, data[:0:0]
 	}
 	for i := uint32(0); i < n; i++ {
-		from := r.pos
-		flag, err := r.u32()
+		from := r.Pos
+		flag, err := r.U32()
 		if err != nil {
 			return nil, false, fmt.Errorf("segment %d: %w", i, err)
 		}
@@ -61,21 +65,21 @@ func mergeData(body []byte) (out []byte, ok bool, err error) {
 		case 0, 2:
 			mem := uint32(0)
 			if flag == 2 {
-				if mem, err = r.u32(); err != nil {
+				if mem, err = r.U32(); err != nil {
 					return nil, false, fmt.Errorf("segment %d: memory: %w", i, err)
 				}
 			}
-			exprAt := r.pos
-			if c, err := r.byte(); err == nil && c == 0x41 {
-				if v, err := r.leb(32, true); err == nil {
-					if end, err := r.byte(); err == nil && end == 0x0B && mem == 0 {
+			exprAt := r.Pos
+			if c, err := r.Byte(); err == nil && c == wasmbin.OpI32Const {
+				if v, err := r.LEB(32, true); err == nil {
+					if end, err := r.Byte(); err == nil && end == wasmbin.OpEnd && mem == 0 {
 						off, constant = uint32(int32(v)), true
 					}
 				}
 			}
 			if !constant {
-				r.pos = exprAt
-				if err := r.skipConstExpr(); err != nil {
+				r.Pos = exprAt
+				if err := r.SkipConstExpr(); err != nil {
 					return nil, false, fmt.Errorf("segment %d: offset: %w", i, err)
 				}
 			}
@@ -83,18 +87,18 @@ func mergeData(body []byte) (out []byte, ok bool, err error) {
 		default:
 			return nil, false, fmt.Errorf("segment %d: unknown flags %d", i, flag)
 		}
-		size, err := r.u32()
+		size, err := r.U32()
 		if err != nil {
 			return nil, false, fmt.Errorf("segment %d: size: %w", i, err)
 		}
-		if uint64(size) > uint64(len(r.b)-r.pos) {
+		if uint64(size) > uint64(len(r.B)-r.Pos) {
 			return nil, false, fmt.Errorf("segment %d: %d bytes beyond the end of the section", i, size)
 		}
-		bytes := r.b[r.pos : r.pos+int(size)]
-		r.pos += int(size)
+		bytes := r.B[r.Pos : r.Pos+int(size)]
+		r.Pos += int(size)
 		if !constant {
 			flush()
-			segs = append(segs, r.b[from:r.pos]...)
+			segs = append(segs, r.B[from:r.Pos]...)
 			count++
 			continue
 		}
@@ -112,14 +116,14 @@ func mergeData(body []byte) (out []byte, ok bool, err error) {
 		flush()
 		start, data, pending = off, append(data, bytes...), true
 	}
-	if r.pos != len(r.b) {
-		return nil, false, fmt.Errorf("%d bytes after the last segment", len(r.b)-r.pos)
+	if r.Pos != len(r.B) {
+		return nil, false, fmt.Errorf("%d bytes after the last segment", len(r.B)-r.Pos)
 	}
 	flush()
 	if count == n {
 		return body, false, nil
 	}
-	return append(appendU32(nil, count), segs...), true, nil
+	return append(wasmbin.AppendU32(nil, count), segs...), true, nil
 }
 
 // overlaps reports whether [from, to) meets one of the ranges.
@@ -130,35 +134,4 @@ func overlaps(ranges [][2]uint64, from, to uint64) bool {
 		}
 	}
 	return false
-}
-
-// skipConstExpr skips a constant expression up to and including its end
-// opcode, knowing only the instructions a constant expression may hold.
-func (r *reader) skipConstExpr() error {
-	for {
-		op, err := r.byte()
-		if err != nil {
-			return err
-		}
-		switch op {
-		case 0x0B: // end
-			return nil
-		case 0x41, 0x23, 0xD2: // i32.const, global.get, ref.func
-			_, err = r.leb(64, true)
-		case 0x42: // i64.const
-			_, err = r.leb(64, true)
-		case 0x43: // f32.const
-			err = r.skip(4)
-		case 0x44: // f64.const
-			err = r.skip(8)
-		case 0xD0: // ref.null heap type
-			_, err = r.leb(33, true)
-		case 0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E: // extended constant arithmetic
-		default:
-			return fmt.Errorf("opcode 0x%02x in a constant expression", op)
-		}
-		if err != nil {
-			return err
-		}
-	}
 }

@@ -6,11 +6,13 @@ import (
 	"testing"
 
 	"github.com/tetratelabs/wazero"
+
+	"github.com/wasmserve/wasmserve/internal/wasmbin"
 )
 
 // dataBody is a data section's contents: the segments, counted.
 func dataBody(segs ...[]byte) []byte {
-	body := appendU32(nil, uint32(len(segs)))
+	body := wasmbin.AppendU32(nil, uint32(len(segs)))
 	for _, s := range segs {
 		body = append(body, s...)
 	}
@@ -25,9 +27,9 @@ func dataModule(body []byte) []byte {
 
 // active is an active segment of memory 0 at a constant offset.
 func active(off int32, data string) []byte {
-	b := append([]byte{0x00, 0x41}, appendS32(nil, off)...)
+	b := append([]byte{0x00, 0x41}, wasmbin.AppendS32(nil, off)...)
 	b = append(b, 0x0B)
-	return append(appendU32(b, uint32(len(data))), data...)
+	return append(wasmbin.AppendU32(b, uint32(len(data))), data...)
 }
 
 // memoryAfter instantiates wasm and returns its memory.
@@ -75,7 +77,7 @@ func TestMergeData(t *testing.T) {
 			if merged != c.merged {
 				t.Errorf("merged %v, want %v", merged, c.merged)
 			}
-			if n, _ := (&reader{b: out}).u32(); n != c.count {
+			if n, _ := (&wasmbin.Reader{B: out}).U32(); n != c.count {
 				t.Errorf("%d segments, want %d", n, c.count)
 			}
 			if got, want := memoryAfter(t, dataModule(out)), memoryAfter(t, dataModule(body)); !bytes.Equal(got, want) {

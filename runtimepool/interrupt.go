@@ -1,13 +1,13 @@
 package runtimepool
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/wasmserve/wasmserve/internal/prefault"
+	"github.com/wasmserve/wasmserve/internal/wasmbin"
 )
 
 // InterruptExport is the name under which a rewritten module exports its
@@ -28,40 +28,6 @@ const reservedPrefix = "wasmserve:"
 // countdown global: setting it to 0 with the interrupt flag makes the guest
 // check the flag at its next call or loop iteration.
 const CountdownExport = "wasmserve:countdown"
-
-// The section ids of the WebAssembly binary format (core spec §5.5.2).
-const (
-	secCustom    = 0
-	secImport    = 2
-	secMemory    = 5
-	secGlobal    = 6
-	secExport    = 7
-	secCode      = 10
-	secData      = 11
-	secDataCount = 12
-	secTag       = 13
-)
-
-// sectionRank orders the known sections as the spec requires them to appear
-// (the tag section of exception handling comes between memory and global, the
-// data count section between element and code). 0 is a custom section.
-func sectionRank(id byte) int {
-	switch {
-	case id == secCustom:
-		return 0
-	case id >= 1 && id <= 5:
-		return int(id)
-	case id == secTag:
-		return 6
-	case id >= secGlobal && id <= 9:
-		return int(id) + 1
-	case id == secDataCount:
-		return 11
-	case id == secCode || id == 11:
-		return int(id) + 2
-	}
-	return -1
-}
 
 // yieldEvery is how many function entries and loop iterations a rewritten
 // guest runs between two visits to Go (see [RewriteInterruptible]).
@@ -108,12 +74,6 @@ func RewriteInterruptible(wasm []byte) ([]byte, error) {
 	return out, err
 }
 
-// section is one section of the input, its contents without id and size.
-type section struct {
-	id   byte
-	body []byte
-}
-
 // moduleInfo is what rewrite learned about a module on its way through.
 type moduleInfo struct {
 	// globals are the export names rewrite gave the module's own mutable
@@ -135,41 +95,22 @@ type moduleInfo struct {
 // checks of RewriteInterruptible inserted.
 func rewrite(wasm []byte, checks bool) ([]byte, moduleInfo, error) {
 	var info moduleInfo
-	if len(wasm) < 8 || !bytes.Equal(wasm[:4], []byte("\x00asm")) {
-		return nil, info, errors.New("not a WebAssembly binary (no \\0asm magic)")
+	// Check refuses every malformed module outside function bodies,
+	// before anything below reads it.
+	if err := wasmbin.Check(wasm); err != nil {
+		return nil, info, err
 	}
-	if !bytes.Equal(wasm[4:8], []byte{1, 0, 0, 0}) {
-		return nil, info, fmt.Errorf("unsupported binary version % x", wasm[4:8])
+	secs, err := wasmbin.Sections(wasm)
+	if err != nil {
+		return nil, info, err
 	}
-	var secs []section
-	seen := map[byte]bool{}
-	r := reader{b: wasm, pos: 8}
-	for r.pos < len(r.b) {
-		id := r.b[r.pos]
-		r.pos++
-		size, err := r.u32()
-		if err != nil {
-			return nil, info, fmt.Errorf("section %d: size: %w", id, err)
-		}
-		if uint64(size) > uint64(len(r.b)-r.pos) {
-			return nil, info, fmt.Errorf("section %d: size %d beyond the end of the module", id, size)
-		}
-		if sectionRank(id) < 0 {
-			return nil, info, fmt.Errorf("unknown section id %d", id)
-		}
-		if id != secCustom {
-			if seen[id] {
-				return nil, info, fmt.Errorf("section %d: appears twice", id)
-			}
-			seen[id] = true
-		}
-		secs = append(secs, section{id: id, body: r.b[r.pos : r.pos+int(size)]})
-		r.pos += int(size)
+	hasDataCount := false
+	for _, s := range secs {
+		hasDataCount = hasDataCount || s.ID == wasmbin.SecDataCount
 	}
 
 	// The new globals' indices come after every imported and defined one.
 	var imp imports
-	var err error
 	var mutable []uint32
 	memories, index := 0, uint32(0)
 	blocker := func(why string) {
@@ -178,9 +119,9 @@ func rewrite(wasm []byte, checks bool) ([]byte, moduleInfo, error) {
 		}
 	}
 	for _, s := range secs {
-		if s.id == secImport {
-			if imp, err = scanImports(s.body); err != nil {
-				return nil, info, fmt.Errorf("import section: %w", err)
+		if s.ID == wasmbin.SecImport {
+			if imp, err = scanImports(s.Body); err != nil {
+				return nil, info, malformed(s, err)
 			}
 			blocker(imp.resetBlocker)
 			info.hostImports = imp.host
@@ -189,10 +130,10 @@ func rewrite(wasm []byte, checks bool) ([]byte, moduleInfo, error) {
 		}
 	}
 	for _, s := range secs {
-		if s.id == secMemory {
-			n, shared, err := scanMemories(s.body)
+		if s.ID == wasmbin.SecMemory {
+			n, shared, err := scanMemories(s.Body)
 			if err != nil {
-				return nil, info, fmt.Errorf("memory section: %w", err)
+				return nil, info, malformed(s, err)
 			}
 			if shared {
 				blocker("it has a shared memory")
@@ -207,14 +148,14 @@ func rewrite(wasm []byte, checks bool) ([]byte, moduleInfo, error) {
 		blocker("it has more than one memory")
 	}
 	for _, s := range secs {
-		if s.id == secGlobal {
+		if s.ID == wasmbin.SecGlobal {
 			var why string
-			mutable, why, err = scanGlobals(s.body, index)
+			mutable, why, err = scanGlobals(s.Body, index)
 			if err != nil {
-				return nil, info, fmt.Errorf("global section: %w", err)
+				return nil, info, malformed(s, err)
 			}
 			blocker(why)
-			n, _ := (&reader{b: s.body}).u32()
+			n, _ := (&wasmbin.Reader{B: s.Body}).U32()
 			if uint64(index)+uint64(n) >= 1<<32-2 {
 				return nil, info, errors.New("global section: too many globals")
 			}
@@ -230,14 +171,16 @@ func rewrite(wasm []byte, checks bool) ([]byte, moduleInfo, error) {
 	doneGlobal, doneExport := !checks, false
 	emit := func(id byte, body []byte) {
 		out = append(out, id)
-		out = appendU32(out, uint32(len(body)))
+		out = wasmbin.AppendU32(out, uint32(len(body)))
 		out = append(out, body...)
 	}
 	newGlobal := func(old []byte) ([]byte, error) {
-		entries := []byte{0x7F, 0x01, 0x41, 0x00, 0x0B} // flag: (mut i32) (i32.const 0)
-		entries = append(entries, 0x7F, 0x01, 0x41)     // countdown
-		entries = appendS32(entries, yieldEvery)
-		entries = append(entries, 0x0B)
+		const mut = 0x01
+		// The flag: (mut i32) (i32.const 0); the countdown.
+		entries := []byte{wasmbin.ValI32, mut, wasmbin.OpI32Const, 0x00, wasmbin.OpEnd}
+		entries = append(entries, wasmbin.ValI32, mut, wasmbin.OpI32Const)
+		entries = wasmbin.AppendS32(entries, yieldEvery)
+		entries = append(entries, wasmbin.OpEnd)
 		return appendVec(old, entries, 2)
 	}
 	newExport := func(old []byte) ([]byte, error) {
@@ -246,10 +189,10 @@ func rewrite(wasm []byte, checks bool) ([]byte, moduleInfo, error) {
 		}
 		var entries []byte
 		add := func(name string, idx uint32) {
-			entries = appendU32(entries, uint32(len(name)))
+			entries = wasmbin.AppendU32(entries, uint32(len(name)))
 			entries = append(entries, name...)
-			entries = append(entries, 0x03) // global
-			entries = appendU32(entries, idx)
+			entries = append(entries, wasmbin.ExternGlobal)
+			entries = wasmbin.AppendU32(entries, idx)
 		}
 		if checks {
 			add(InterruptExport, index)
@@ -265,83 +208,101 @@ func rewrite(wasm []byte, checks bool) ([]byte, moduleInfo, error) {
 		code.check = interruptCheck(index)
 	}
 	for _, s := range secs {
-		rank := sectionRank(s.id)
-		if s.id != secCustom {
-			if !doneGlobal && rank > sectionRank(secGlobal) {
+		rank := wasmbin.SectionRank(s.ID)
+		if s.ID != wasmbin.SecCustom {
+			if !doneGlobal && rank > wasmbin.SectionRank(wasmbin.SecGlobal) {
 				b, _ := newGlobal(nil)
-				emit(secGlobal, b)
+				emit(wasmbin.SecGlobal, b)
 				doneGlobal = true
 			}
-			if !doneExport && rank > sectionRank(secExport) {
+			if !doneExport && rank > wasmbin.SectionRank(wasmbin.SecExport) {
 				b, err := newExport(nil)
 				if err != nil {
 					return nil, info, err
 				}
-				emit(secExport, b)
+				emit(wasmbin.SecExport, b)
 				doneExport = true
 			}
 		}
-		switch s.id {
-		case secCustom:
-			name, err := (&reader{b: s.body}).name()
+		switch s.ID {
+		case wasmbin.SecCustom:
+			name, err := (&wasmbin.Reader{B: s.Body}).Name()
 			if err != nil {
 				return nil, info, fmt.Errorf("custom section: name: %w", err)
 			}
 			if checks && strings.HasPrefix(name, ".debug_") {
 				continue
 			}
-			emit(s.id, s.body)
-		case secGlobal:
+			emit(s.ID, s.Body)
+		case wasmbin.SecGlobal:
 			if !checks {
-				emit(s.id, s.body)
+				emit(s.ID, s.Body)
 				continue
 			}
-			b, err := newGlobal(s.body)
+			b, err := newGlobal(s.Body)
 			if err != nil {
 				return nil, info, fmt.Errorf("global section: %w", err)
 			}
-			emit(s.id, b)
+			emit(s.ID, b)
 			doneGlobal = true
-		case secExport:
-			b, err := newExport(s.body)
+		case wasmbin.SecExport:
+			b, err := newExport(s.Body)
 			if err != nil {
 				return nil, info, fmt.Errorf("export section: %w", err)
 			}
-			emit(s.id, b)
+			emit(s.ID, b)
 			doneExport = true
-		case secData:
-			if seen[secDataCount] {
-				emit(s.id, s.body) // memory.init or data.drop may name segments
+		case wasmbin.SecData:
+			if hasDataCount {
+				emit(s.ID, s.Body) // memory.init or data.drop may name segments
 				continue
 			}
-			b, _, err := mergeData(s.body)
+			b, _, err := mergeData(s.Body)
 			if err != nil {
-				return nil, info, fmt.Errorf("data section: %w", err)
+				return nil, info, malformed(s, err)
 			}
-			emit(s.id, b)
-		case secCode:
-			b, err := rewriteCode(s.body, &code)
+			emit(s.ID, b)
+		case wasmbin.SecCode:
+			b, err := rewriteCode(s.Body, s.Offset, &code)
 			if err != nil {
-				return nil, info, fmt.Errorf("code section: %w", err)
+				return nil, info, err
 			}
 			blocker(code.resetBlocker)
-			emit(s.id, b)
+			emit(s.ID, b)
 		default:
-			emit(s.id, s.body)
+			emit(s.ID, s.Body)
 		}
 	}
 	if !doneGlobal {
 		b, _ := newGlobal(nil)
-		emit(secGlobal, b)
+		emit(wasmbin.SecGlobal, b)
 	}
 	if !doneExport {
 		b, err := newExport(nil)
 		if err != nil {
 			return nil, info, err
 		}
-		emit(secExport, b)
+		emit(wasmbin.SecExport, b)
 	}
 	return out, info, nil
+}
+
+// malformed reports a section the rewrite could not read as a
+// *wasmbin.FormatError, which the pool refuses rather than serve the module
+// some other way.
+func malformed(s wasmbin.Section, err error) error {
+	return &wasmbin.FormatError{Section: wasmbin.SectionName(s.ID), Offset: s.Offset, Reason: err.Error()}
+}
+
+// refuseMalformed returns err when it reports a module the rewriter could
+// not read, and nil otherwise: such a module is refused, never served some
+// other way, since whatever the rewriter cannot read wazero should not see.
+func refuseMalformed(err error) error {
+	var fe *wasmbin.FormatError
+	if errors.As(err, &fe) {
+		return err
+	}
+	return nil
 }
 
 // b2u is 1 for true and 0 for false.
@@ -358,17 +319,17 @@ func appendVec(old, entries []byte, n uint32) ([]byte, error) {
 	var count uint32
 	rest := []byte(nil)
 	if old != nil {
-		r := reader{b: old}
-		c, err := r.u32()
+		r := wasmbin.Reader{B: old}
+		c, err := r.U32()
 		if err != nil {
 			return nil, fmt.Errorf("count: %w", err)
 		}
 		if uint64(c)+uint64(n) > 1<<32-1 {
 			return nil, errors.New("count: too many entries")
 		}
-		count, rest = c, old[r.pos:]
+		count, rest = c, old[r.Pos:]
 	}
-	b := appendU32(nil, count+n)
+	b := wasmbin.AppendU32(nil, count+n)
 	b = append(b, rest...)
 	return append(b, entries...), nil
 }
@@ -379,23 +340,23 @@ func checkExports(body []byte) error {
 	if body == nil {
 		return nil
 	}
-	r := reader{b: body}
-	n, err := r.u32()
+	r := wasmbin.Reader{B: body}
+	n, err := r.U32()
 	if err != nil {
 		return fmt.Errorf("count: %w", err)
 	}
 	for i := uint32(0); i < n; i++ {
-		name, err := r.name()
+		name, err := r.Name()
 		if err != nil {
 			return fmt.Errorf("export %d: %w", i, err)
 		}
 		if strings.HasPrefix(name, reservedPrefix) {
 			return fmt.Errorf("export %d: the module already exports %q, a name reserved for wasmserve", i, name)
 		}
-		if _, err := r.byte(); err != nil {
+		if _, err := r.Byte(); err != nil {
 			return fmt.Errorf("export %d: %w", i, err)
 		}
-		if _, err := r.u32(); err != nil {
+		if _, err := r.U32(); err != nil {
 			return fmt.Errorf("export %d: %w", i, err)
 		}
 	}
@@ -406,23 +367,24 @@ func checkExports(body []byte) error {
 // (see RewriteInterruptible), for the flag global at index flag and the
 // countdown at flag+1.
 func interruptCheck(flag uint32) []byte {
-	get := func(b []byte, idx uint32) []byte { return appendU32(append(b, 0x23), idx) }
-	set := func(b []byte, idx uint32) []byte { return appendU32(append(b, 0x24), idx) }
+	get := func(b []byte, idx uint32) []byte { return wasmbin.AppendU32(append(b, wasmbin.OpGlobalGet), idx) }
+	set := func(b []byte, idx uint32) []byte { return wasmbin.AppendU32(append(b, wasmbin.OpGlobalSet), idx) }
 	count := flag + 1
 	b := get(nil, count)
 	// countdown < 1, signed, not countdown == 0: the host's store of 0 can
 	// land between the guest's two reads below, and the guest then writes
 	// -1; with == 0 it would run 2^32 more checks (seconds) before the
 	// next look at the flag.
-	b = append(b, 0x41, 0x01, 0x48, 0x04, 0x40) // i32.const 1; i32.lt_s; if
-	b = append(b, 0x41, 0x00, 0x40, 0x00, 0x1A)
+	b = append(b, wasmbin.OpI32Const, 1, wasmbin.OpI32LtS, wasmbin.OpIf, wasmbin.BlockEmpty)
+	// memory.grow 0 returns to Go; its result is dropped.
+	b = append(b, wasmbin.OpI32Const, 0, wasmbin.OpMemoryGrow, 0, wasmbin.OpDrop)
 	b = get(b, flag)
-	b = append(b, 0x04, 0x40, 0x00, 0x0B) // if; unreachable; end
-	b = appendS32(append(b, 0x41), yieldEvery)
+	b = append(b, wasmbin.OpIf, wasmbin.BlockEmpty, wasmbin.OpUnreachable, wasmbin.OpEnd)
+	b = wasmbin.AppendS32(append(b, wasmbin.OpI32Const), yieldEvery)
 	b = set(b, count)
-	b = append(b, 0x0B) // end
+	b = append(b, wasmbin.OpEnd)
 	b = get(b, count)
-	b = append(b, 0x41, 0x01, 0x6B) // i32.const 1; i32.sub
+	b = append(b, wasmbin.OpI32Const, 1, wasmbin.OpI32Sub)
 	return set(b, count)
 }
 
@@ -437,393 +399,91 @@ type codeScan struct {
 }
 
 // rewriteCode inserts sc.check into every function body of a code section
-// and records in sc what it found.
-func rewriteCode(body []byte, sc *codeScan) ([]byte, error) {
-	r := reader{b: body}
-	n, err := r.u32()
-	if err != nil {
-		return nil, fmt.Errorf("count: %w", err)
+// that starts at offset base of the module, and records in sc what it
+// found. What it cannot read is a *wasmbin.FormatError.
+func rewriteCode(body []byte, base int, sc *codeScan) ([]byte, error) {
+	r := wasmbin.Reader{B: body}
+	fail := func(at int, format string, args ...any) error {
+		return &wasmbin.FormatError{Section: "code", Offset: base + at, Reason: fmt.Sprintf(format, args...)}
 	}
-	out := appendU32(prefault.Make(0, len(body)+len(body)/8), n)
+	n, err := r.U32()
+	if err != nil {
+		return nil, fail(0, "count: %v", err)
+	}
+	out := wasmbin.AppendU32(prefault.Make(0, len(body)+len(body)/8), n)
 	var fn []byte
 	for i := uint32(0); i < n; i++ {
-		size, err := r.u32()
+		at := r.Pos
+		size, err := r.U32()
 		if err != nil {
-			return nil, fmt.Errorf("function %d: size: %w", i, err)
+			return nil, fail(at, "function %d: size: %v", i, err)
 		}
-		if uint64(size) > uint64(len(body)-r.pos) {
-			return nil, fmt.Errorf("function %d: size %d beyond the end of the section", i, size)
+		if uint64(size) > uint64(len(body)-r.Pos) {
+			return nil, fail(at, "function %d: size %d beyond the end of the section", i, size)
 		}
-		fn, err = rewriteFunc(fn[:0], body[r.pos:r.pos+int(size)], sc)
+		fr := wasmbin.Reader{B: body[:r.Pos+int(size)], Pos: r.Pos}
+		fn, err = rewriteFunc(fn[:0], &fr, sc)
 		if err != nil {
-			return nil, fmt.Errorf("function %d: %w", i, err)
+			return nil, fail(fr.Pos, "function %d: %v", i, err)
 		}
-		r.pos += int(size)
-		out = appendU32(out, uint32(len(fn)))
+		r.Pos += int(size)
+		out = wasmbin.AppendU32(out, uint32(len(fn)))
 		out = append(out, fn...)
 	}
-	if r.pos != len(body) {
-		return nil, fmt.Errorf("%d bytes after the last function", len(body)-r.pos)
+	if r.Pos != len(body) {
+		return nil, fail(r.Pos, "%d bytes after the last function", len(body)-r.Pos)
 	}
 	return out, nil
 }
 
-// rewriteFunc appends to out the body b (locals and code) with sc.check
-// inserted after the locals and after every loop's block type.
-func rewriteFunc(out, b []byte, sc *codeScan) ([]byte, error) {
-	r := reader{b: b}
-	n, err := r.u32()
+// rewriteFunc appends to out the function body r holds from r.Pos to its
+// end (locals and code) with sc.check inserted after the locals and after
+// every loop's block type. On an error, r.Pos is near what it could not
+// read.
+func rewriteFunc(out []byte, r *wasmbin.Reader, sc *codeScan) ([]byte, error) {
+	b, first := r.B, r.Pos
+	n, err := r.U32()
 	if err != nil {
 		return nil, fmt.Errorf("locals: %w", err)
 	}
 	for i := uint32(0); i < n; i++ {
-		if _, err := r.u32(); err != nil {
+		if _, err := r.U32(); err != nil {
 			return nil, fmt.Errorf("locals: %w", err)
 		}
-		t, err := r.byte()
+		t, err := r.Byte()
 		if err != nil {
 			return nil, fmt.Errorf("locals: %w", err)
 		}
-		if !isValType(t) {
+		if !wasmbin.IsValType(t) {
 			return nil, fmt.Errorf("locals: unknown value type 0x%02x", t)
 		}
 	}
-	out = append(out, b[:r.pos]...)
+	out = append(out, b[first:r.Pos]...)
 	out = append(out, sc.check...)
-	last := r.pos
+	last := r.Pos
 	depth := 1 // the function body's own block
 	for depth > 0 {
-		if r.pos >= len(b) {
+		if r.Pos >= len(b) {
 			return nil, errors.New("code ends before the function's end")
 		}
-		at := r.pos
-		op := b[r.pos]
-		r.pos++
+		at := r.Pos
+		op := b[r.Pos]
+		r.Pos++
 		if sc.resetBlocker == "" {
-			sc.resetBlocker = stateChange(op, b[r.pos:])
+			sc.resetBlocker = stateChange(op, b[r.Pos:])
 		}
-		if err := r.immediates(op, &depth); err != nil {
-			return nil, fmt.Errorf("offset %d: %w", at, err)
+		if err := r.Immediates(op, &depth); err != nil {
+			r.Pos = at
+			return nil, fmt.Errorf("instruction 0x%02x: %w", op, err)
 		}
-		if op == 0x03 && sc.check != nil { // loop: check at the head of every iteration
-			out = append(out, b[last:r.pos]...)
+		if op == wasmbin.OpLoop && sc.check != nil { // check at the head of every iteration
+			out = append(out, b[last:r.Pos]...)
 			out = append(out, sc.check...)
-			last = r.pos
+			last = r.Pos
 		}
 	}
-	if r.pos != len(b) {
-		return nil, fmt.Errorf("%d bytes after the function's end", len(b)-r.pos)
+	if r.Pos != len(b) {
+		return nil, fmt.Errorf("%d bytes after the function's end", len(b)-r.Pos)
 	}
 	return append(out, b[last:]...), nil
-}
-
-// isValType reports whether t is a number, vector or reference type.
-func isValType(t byte) bool {
-	switch t {
-	case 0x7F, 0x7E, 0x7D, 0x7C, 0x7B, 0x70, 0x6F:
-		return true
-	}
-	return false
-}
-
-// immediates skips the immediates of op, already read, and tracks the block
-// depth: block, loop, if, try and try_table open one; end closes one.
-func (r *reader) immediates(op byte, depth *int) error {
-	var err error
-	switch {
-	case op == 0x02 || op == 0x03 || op == 0x04 || op == 0x06: // block loop if try
-		*depth++
-		err = r.blockType()
-	case op == 0x0B: // end
-		*depth--
-	case op == 0x18: // delegate ends a try block: label
-		*depth--
-		_, err = r.u32()
-	case op == 0x00, op == 0x01, op == 0x05, op == 0x0A, op == 0x0F, op == 0x19,
-		op == 0x1A, op == 0x1B, op >= 0x45 && op <= 0xC4, op == 0xD1:
-		// unreachable nop else throw_ref return catch_all drop select,
-		// numeric (with sign extension), ref.is_null: none
-	case op == 0x07, op == 0x08, op == 0x09, op == 0x0C, op == 0x0D, op == 0x10, op == 0x12,
-		op >= 0x20 && op <= 0x26, op == 0xD2, op == 0x3F, op == 0x40:
-		// catch throw rethrow br br_if call return_call,
-		// local/global/table get/set/tee, ref.func, memory.size/grow
-		_, err = r.u32()
-	case op == 0x0E: // br_table
-		var n uint32
-		if n, err = r.u32(); err == nil {
-			for i := uint32(0); i <= n && err == nil; i++ {
-				_, err = r.u32()
-			}
-		}
-	case op == 0x11, op == 0x13: // call_indirect, return_call_indirect
-		if _, err = r.u32(); err == nil {
-			_, err = r.u32()
-		}
-	case op == 0x1C: // select t*
-		var n uint32
-		if n, err = r.u32(); err == nil {
-			for i := uint32(0); i < n && err == nil; i++ {
-				var t byte
-				if t, err = r.byte(); err == nil && !isValType(t) {
-					err = fmt.Errorf("select: unknown value type 0x%02x", t)
-				}
-			}
-		}
-	case op == 0x1F: // try_table
-		*depth++
-		err = r.tryTable()
-	case op >= 0x28 && op <= 0x3E: // loads and stores
-		err = r.memarg()
-	case op == 0x41: // i32.const
-		_, err = r.leb(32, true)
-	case op == 0x42: // i64.const
-		_, err = r.leb(64, true)
-	case op == 0x43:
-		err = r.skip(4)
-	case op == 0x44:
-		err = r.skip(8)
-	case op == 0xD0: // ref.null: heap type
-		_, err = r.leb(33, true)
-	case op == 0xFC:
-		err = r.prefixFC()
-	case op == 0xFD:
-		err = r.prefixFD()
-	case op == 0xFE:
-		err = r.prefixFE()
-	default:
-		return fmt.Errorf("unknown opcode 0x%02x", op)
-	}
-	return err
-}
-
-// blockType skips a block type: 0x40, a value type, or an s33 type index.
-func (r *reader) blockType() error {
-	v, err := r.leb(33, true)
-	if err != nil {
-		return fmt.Errorf("block type: %w", err)
-	}
-	if v < 0 && v != -0x40 && !isValType(byte(v&0x7F)) {
-		return fmt.Errorf("block type: unknown type 0x%02x", byte(v&0x7F))
-	}
-	return nil
-}
-
-// tryTable skips try_table's block type and catch clauses.
-func (r *reader) tryTable() error {
-	if err := r.blockType(); err != nil {
-		return err
-	}
-	n, err := r.u32()
-	if err != nil {
-		return err
-	}
-	for i := uint32(0); i < n; i++ {
-		kind, err := r.byte()
-		if err != nil {
-			return err
-		}
-		switch kind {
-		case 0x00, 0x01: // catch, catch_ref: tag and label
-			if _, err := r.u32(); err != nil {
-				return err
-			}
-		case 0x02, 0x03: // catch_all, catch_all_ref: label
-		default:
-			return fmt.Errorf("try_table: unknown catch kind 0x%02x", kind)
-		}
-		if _, err := r.u32(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// prefixFC skips a saturating truncation, bulk memory or table instruction.
-func (r *reader) prefixFC() error {
-	sub, err := r.u32()
-	if err != nil {
-		return err
-	}
-	imms := 0
-	switch {
-	case sub <= 7: // trunc_sat
-	case sub == 8, sub == 10, sub == 12, sub == 14: // memory.init/copy, table.init/copy
-		imms = 2
-	case sub == 9, sub == 11, sub == 13, sub >= 15 && sub <= 17: // data.drop memory.fill elem.drop table.grow/size/fill
-		imms = 1
-	default:
-		return fmt.Errorf("unknown opcode 0xfc 0x%x", sub)
-	}
-	for ; imms > 0; imms-- {
-		if _, err := r.u32(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// prefixFD skips a SIMD instruction (fixed-width and relaxed).
-func (r *reader) prefixFD() error {
-	sub, err := r.u32()
-	if err != nil {
-		return err
-	}
-	switch {
-	case sub <= 11 || sub == 92 || sub == 93: // loads, stores, load_zero
-		return r.memarg()
-	case sub == 12, sub == 13: // v128.const, i8x16.shuffle
-		return r.skip(16)
-	case sub >= 21 && sub <= 34: // extract and replace lane
-		return r.skip(1)
-	case sub >= 84 && sub <= 91: // load and store lane
-		if err := r.memarg(); err != nil {
-			return err
-		}
-		return r.skip(1)
-	case sub <= 0x113: // everything else, relaxed SIMD included: none
-		return nil
-	}
-	return fmt.Errorf("unknown opcode 0xfd 0x%x", sub)
-}
-
-// prefixFE skips an atomic (threads) instruction.
-func (r *reader) prefixFE() error {
-	sub, err := r.u32()
-	if err != nil {
-		return err
-	}
-	switch {
-	case sub == 0x03: // atomic.fence
-		return r.skip(1)
-	case sub <= 0x02, sub >= 0x10 && sub <= 0x4E:
-		return r.memarg()
-	}
-	return fmt.Errorf("unknown opcode 0xfe 0x%x", sub)
-}
-
-// reader decodes the binary format's primitive values.
-type reader struct {
-	b   []byte
-	pos int
-}
-
-var errEOF = errors.New("unexpected end")
-
-func (r *reader) byte() (byte, error) {
-	if r.pos >= len(r.b) {
-		return 0, errEOF
-	}
-	c := r.b[r.pos]
-	r.pos++
-	return c, nil
-}
-
-func (r *reader) skip(n int) error {
-	if len(r.b)-r.pos < n {
-		return errEOF
-	}
-	r.pos += n
-	return nil
-}
-
-func (r *reader) u32() (uint32, error) {
-	v, err := r.leb(32, false)
-	return uint32(v), err
-}
-
-// leb decodes an LEB128 number of at most bits bits, signed or not. It
-// checks the length, not the unused bits of the last byte (wazero validates
-// the module).
-func (r *reader) leb(bits uint, signed bool) (int64, error) {
-	var v uint64
-	var shift uint
-	for {
-		c, err := r.byte()
-		if err != nil {
-			return 0, err
-		}
-		if shift >= bits {
-			return 0, errors.New("integer too long")
-		}
-		v |= uint64(c&0x7F) << shift
-		shift += 7
-		if c&0x80 == 0 {
-			if signed && shift < 64 && c&0x40 != 0 {
-				v |= ^uint64(0) << shift
-			}
-			return int64(v), nil
-		}
-	}
-}
-
-// name decodes a name: a length and that many bytes.
-func (r *reader) name() (string, error) {
-	n, err := r.u32()
-	if err != nil {
-		return "", err
-	}
-	if uint64(n) > uint64(len(r.b)-r.pos) {
-		return "", errEOF
-	}
-	s := string(r.b[r.pos : r.pos+int(n)])
-	r.pos += int(n)
-	return s, nil
-}
-
-// limits skips table or memory limits: flags, minimum, maybe maximum.
-func (r *reader) limits() error {
-	flags, err := r.byte()
-	if err != nil {
-		return err
-	}
-	if flags > 0x07 {
-		return fmt.Errorf("unknown limits flags 0x%02x", flags)
-	}
-	if _, err := r.leb(64, false); err != nil {
-		return err
-	}
-	if flags&1 != 0 {
-		_, err = r.leb(64, false)
-	}
-	return err
-}
-
-// memarg skips a memory argument: alignment (bit 6 set: a memory index
-// follows) and offset.
-func (r *reader) memarg() error {
-	align, err := r.u32()
-	if err != nil {
-		return err
-	}
-	if align&0x40 != 0 {
-		if _, err := r.u32(); err != nil {
-			return err
-		}
-	}
-	_, err = r.leb(64, false)
-	return err
-}
-
-// appendS32 appends v as signed LEB128.
-func appendS32(b []byte, v int32) []byte {
-	for {
-		c := byte(v & 0x7F)
-		v >>= 7
-		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
-}
-
-// appendU32 appends v as unsigned LEB128.
-func appendU32(b []byte, v uint32) []byte {
-	for {
-		c := byte(v & 0x7F)
-		v >>= 7
-		if v == 0 {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
 }

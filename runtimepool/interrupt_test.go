@@ -18,6 +18,7 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 
 	"github.com/wasmserve/wasmserve/internal/testguest"
+	"github.com/wasmserve/wasmserve/internal/wasmbin"
 )
 
 // validate checks b with wabt's wasm-validate, when it is installed, with
@@ -138,12 +139,12 @@ func module(sections ...[]byte) []byte {
 
 // sec encodes one section.
 func sec(id byte, body ...byte) []byte {
-	return append(appendU32([]byte{id}, uint32(len(body))), body...)
+	return append(wasmbin.AppendU32([]byte{id}, uint32(len(body))), body...)
 }
 
 // custom encodes a custom section.
 func custom(name string, data ...byte) []byte {
-	body := appendU32(nil, uint32(len(name)))
+	body := wasmbin.AppendU32(nil, uint32(len(name)))
 	body = append(body, name...)
 	return sec(0, append(body, data...)...)
 }
@@ -186,9 +187,9 @@ func TestRewriteBinary(t *testing.T) {
 		{"memory only", module(mem1), module(mem1, globals, exports), ""},
 		{
 			"function and loop, sections inserted before code, debug dropped, name kept",
-			module(typeNop, funcNop, mem1, code([]byte{0, 0x03, 0x40, 0x0B, 0x0B}), custom(".debug_info", 1, 2), custom("name", 3)),
+			module(typeNop, funcNop, mem1, code([]byte{0, 0x03, 0x40, 0x0B, 0x0B}), custom(".debug_info", 1, 2), custom("name", 0, 2, 1, 'm')),
 			module(typeNop, funcNop, mem1, globals, exports,
-				code(cat([]byte{0}, check(0), []byte{0x03, 0x40}, check(0), []byte{0x0B, 0x0B})), custom("name", 3)),
+				code(cat([]byte{0}, check(0), []byte{0x03, 0x40}, check(0), []byte{0x0B, 0x0B})), custom("name", 0, 2, 1, 'm')),
 			"",
 		},
 		{
@@ -224,14 +225,14 @@ func TestRewriteBinary(t *testing.T) {
 		{"no memory", module(typeNop), nil,
 			"rewriting module: the module has no memory, which the inserted checks need to yield to Go"},
 		{"unknown simd opcode", module(typeNop, funcNop, mem1, code([]byte{0, 0xFD, 0xFF, 0x03, 0x0B})), nil,
-			"rewriting module: code section: function 0: offset 1: unknown opcode 0xfd 0x1ff"},
+			"malformed module: code section, offset 28: function 0: instruction 0xfd: unknown opcode 0xfd 0x1ff"},
 		{"unknown opcode", module(typeNop, funcNop, mem1, code([]byte{0, 0x27, 0x0B})), nil,
-			"rewriting module: code section: function 0: offset 1: unknown opcode 0x27"},
+			"malformed module: code section, offset 28: function 0: instruction 0x27: unknown opcode 0x27"},
 		{"name already exported", module(mem1, sec(7, cat([]byte{1}, exportC, []byte{0})...)), nil,
 			`rewriting module: export section: export 0: the module already exports "wasmserve:countdown", a name reserved for wasmserve`},
 		{"truncated body", module(typeNop, funcNop, mem1, sec(10, 1, 3, 0, 0x03, 0x40)), nil,
-			"rewriting module: code section: function 0: code ends before the function's end"},
-		{"not wasm", []byte("hello, world"), nil, "rewriting module: not a WebAssembly binary (no \\0asm magic)"},
+			"malformed module: code section, offset 30: function 0: code ends before the function's end"},
+		{"not wasm", []byte("hello, world"), nil, "malformed module at offset 0: not a WebAssembly binary (no \\0asm magic)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -280,6 +281,14 @@ func TestRewriteRepoModules(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if err := wasmbin.Check(in); err != nil {
+				// Malformed on purpose (cmd/wasmserve/testdata):
+				// wazero must not see it, and the rewrite refuses it.
+				if _, rerr := RewriteInterruptible(in); rerr == nil {
+					t.Errorf("the rewrite accepts a module the pre-check refuses: %v", err)
+				}
+				t.Skip(err)
+			}
 			cm, err := rt.CompileModule(ctx, in)
 			if err != nil {
 				t.Skipf("wazero does not compile the original: %v", err)
@@ -323,6 +332,9 @@ func FuzzRewrite(f *testing.F) {
 	defer rt.Close(ctx)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		out, rerr := RewriteInterruptible(in)
+		if wasmbin.Check(in) != nil {
+			return // wazero must never see it (see FuzzServePath)
+		}
 		cm, err := rt.CompileModule(ctx, in)
 		if err != nil {
 			return

@@ -2,9 +2,11 @@ package runtimepool
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tetratelabs/wazero/api"
 )
@@ -66,15 +68,39 @@ type Isolate[V any] struct {
 	imu       sync.Mutex        // serialises writes to interrupt
 	interrupt api.MutableGlobal // nil unless the pool's mode is InterruptGlobal
 	countdown api.MutableGlobal
+
+	woken chan struct{} // closed by Interrupt: ends a WASI sleep
+	wake  sync.Once
 }
+
+// sleep is the isolate's WASI clock sleep (poll_oneoff with a clock
+// subscription): a sleep of ns nanoseconds that Interrupt ends early, since
+// no check inserted in the guest's code runs while it sleeps in Go.
+func (iso *Isolate[V]) sleep(ns int64) {
+	t := time.NewTimer(time.Duration(ns))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-iso.woken:
+		// A trap of poll_oneoff (wazero turns a host function's panic
+		// into the call's error): the guest must not go on as if it
+		// had slept.
+		panic(errSleepInterrupted)
+	}
+}
+
+var errSleepInterrupted = errors.New("interrupted while sleeping in poll_oneoff")
 
 // Interrupt makes the isolate's call in progress, and every later one, trap
 // at its next function call or loop iteration. It is safe to call from any
 // goroutine, at any time, even after the isolate was closed. It reports
 // false when the pool's module was not made interruptible this way (see
 // Pool.InterruptMode); the isolate then has to be interrupted through the
-// call's context, if at all.
+// call's context, if at all. In every mode, it ends a WASI sleep
+// (poll_oneoff) the call is in, now and later, so that the guest gets back
+// to where it can be stopped.
 func (iso *Isolate[V]) Interrupt() bool {
+	iso.wake.Do(func() { close(iso.woken) })
 	if iso.interrupt == nil {
 		return false
 	}

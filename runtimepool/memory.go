@@ -1,8 +1,9 @@
 package runtimepool
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/wasmserve/wasmserve/internal/wasmbin"
 )
 
 // checkMemory refuses, with both numbers, a module whose memory does not fit
@@ -47,69 +48,34 @@ type memLimits struct {
 	hasMax   bool
 }
 
-var errMalformed = errors.New("malformed module")
-
 // memoryLimits returns the limits of the memories the module defines (not
 // those it imports), from its memory section.
 func memoryLimits(wasm []byte) ([]memLimits, error) {
-	if len(wasm) < 8 {
-		return nil, errMalformed
+	secs, err := wasmbin.Sections(wasm)
+	if err != nil {
+		return nil, err
 	}
-	r := wasm[8:] // magic and version
-	for len(r) > 0 {
-		id := r[0]
-		size, n := uleb(r[1:])
-		if n == 0 || uint64(len(r)-1-n) < size {
-			return nil, errMalformed
-		}
-		body := r[1+n : 1+n+int(size)]
-		r = r[1+n+int(size):]
-		if id != 5 { // memory section
+	for _, s := range secs {
+		if s.ID != wasmbin.SecMemory {
 			continue
 		}
-		count, n := uleb(body)
-		if n == 0 {
-			return nil, errMalformed
+		r := wasmbin.Reader{B: s.Body}
+		count, err := r.U32()
+		if err != nil {
+			return nil, err
 		}
-		body = body[n:]
-		var mems []memLimits
+		if uint64(count) > uint64(r.Len()) {
+			return nil, wasmbin.ErrEOF
+		}
+		mems := make([]memLimits, 0, count)
 		for range count {
-			if len(body) == 0 {
-				return nil, errMalformed
+			l, err := r.Limits()
+			if err != nil {
+				return nil, err
 			}
-			flags := body[0]
-			min, n := uleb(body[1:])
-			if n == 0 {
-				return nil, errMalformed
-			}
-			body = body[1+n:]
-			m := memLimits{min: uint32(min)}
-			if flags&1 != 0 {
-				max, n := uleb(body)
-				if n == 0 {
-					return nil, errMalformed
-				}
-				body = body[n:]
-				m.max, m.hasMax = uint32(max), true
-			}
-			mems = append(mems, m)
+			mems = append(mems, memLimits{min: uint32(min(l.Min, 1<<32-1)), max: uint32(min(l.Max, 1<<32-1)), hasMax: l.HasMax})
 		}
 		return mems, nil
 	}
 	return nil, nil
-}
-
-// uleb decodes an unsigned LEB128 number of at most 64 bits; n is 0 when b
-// does not hold one.
-func uleb(b []byte) (v uint64, n int) {
-	for i, c := range b {
-		if i == 10 {
-			return 0, 0
-		}
-		v |= uint64(c&0x7f) << (7 * i)
-		if c&0x80 == 0 {
-			return v, i + 1
-		}
-	}
-	return 0, 0
 }

@@ -27,6 +27,8 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/wasmserve/wasmserve/internal/wasmbin"
 )
 
 // Installer defines host modules in the runtime before the guest module is
@@ -60,9 +62,11 @@ type Config[V any] struct {
 	CloseOnContextDone bool
 	// Interruptible rewrites the module with [RewriteInterruptible] so
 	// that [Isolate.Interrupt] and [Pool.InterruptAll] can stop a call at
-	// its next function call or loop iteration. When the module cannot be
-	// rewritten, the pool logs a warning and falls back to
-	// CloseOnContextDone; Stats.Interrupt tells which one is in use.
+	// its next function call or loop iteration. When the rewrite declines
+	// a well-formed module (no memory, a reserved export name), the pool
+	// logs a warning and falls back to CloseOnContextDone; Stats.Interrupt
+	// tells which one is in use. A module the rewrite cannot read is an
+	// error of New.
 	Interruptible bool
 	// Installers define the host modules the guest imports.
 	Installers []Installer
@@ -256,6 +260,11 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 		p.log = slog.New(slog.DiscardHandler)
 	}
 
+	// Before anything else reads the bytes: wazero must never see a
+	// malformed module (see wasmbin.Check).
+	if err := wasmbin.Check(wasm); err != nil {
+		return nil, err
+	}
 	code, rewritten := wasm, false
 	var info moduleInfo
 	switch {
@@ -266,6 +275,9 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 		}
 	case cfg.Interruptible:
 		rw, inf, err := rewriteCached(cfg.CacheDir, wasm, true, p.log)
+		if err := refuseMalformed(err); err != nil {
+			return nil, err
+		}
 		if err != nil {
 			p.log.Warn("the module cannot be made cheaply interruptible; falling back to wazero's close-on-context-done, "+
 				"which costs on every call and loop iteration", "err", err)
@@ -279,6 +291,9 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 	case cfg.MaxRequestsPerIsolate > 0:
 		// Only exports the mutable globals, for resets.
 		rw, inf, err := rewriteCached(cfg.CacheDir, wasm, false, p.log)
+		if err := refuseMalformed(err); err != nil {
+			return nil, err
+		}
 		if err != nil {
 			info.resetBlocker = "it could not be rewritten: " + err.Error()
 		} else {
@@ -440,7 +455,7 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 // instantiate creates one isolate and runs its start function.
 func (p *Pool[V]) instantiate(ctx context.Context) (*Isolate[V], error) {
 	id := "i" + strconv.FormatUint(p.nextID.Add(1), 10)
-	iso := &Isolate[V]{ID: id, pool: p}
+	iso := &Isolate[V]{ID: id, pool: p, woken: make(chan struct{})}
 	ictx := ctx
 	if p.cfg.Prepare != nil {
 		ictx, iso.Value = p.cfg.Prepare(ctx, id)
@@ -451,6 +466,7 @@ func (p *Pool[V]) instantiate(ctx context.Context) (*Isolate[V], error) {
 		rs = new(randSource)
 		mc = mc.WithRandSource(rs)
 	}
+	mc = mc.WithNanosleep(iso.sleep) // interruptible (see Isolate.Interrupt)
 	switch {
 	case p.cfg.Stdio != nil:
 		stdin, stdout, stderr := p.cfg.Stdio(iso.Value)

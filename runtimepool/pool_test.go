@@ -13,6 +13,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/wasmserve/wasmserve/internal/testguest"
+	"github.com/wasmserve/wasmserve/internal/wasmbin"
 )
 
 func readWasm(t testing.TB, name string) []byte {
@@ -343,4 +344,36 @@ func FuzzMemoryLimits(f *testing.F) {
 		memoryLimits(b)
 		checkMemory(b, 1)
 	})
+}
+
+// TestNewRefusesMalformed: a module the pre-check or the rewriter cannot
+// read is an error of New, a *wasmbin.FormatError naming the section, in
+// every interrupt mode; the pool never falls back to serving it as it is.
+func TestNewRefusesMalformed(t *testing.T) {
+	crash := []byte("\x00asm\x01\x00\x00\x00\x02\x05\xff\xff\xff\xff\x0f")
+	badOp := module(typeNop, funcNop, mem1, sec(10, 1, 3, 0, 0x27, 0x0B))
+	cases := []struct {
+		name string
+		wasm []byte
+		cfg  Config[any]
+		want string
+	}{
+		{"import count, plain", crash, Config[any]{Isolates: 1}, "import section, offset 10: import count 4294967295"},
+		{"import count, interruptible", crash, Config[any]{Isolates: 1, Interruptible: true}, "import section, offset 10"},
+		{"import count, resets", crash, Config[any]{Isolates: 1, MaxRequestsPerIsolate: 1}, "import section, offset 10"},
+		{"unknown opcode, interruptible", badOp, Config[any]{Isolates: 1, Interruptible: true}, "code section, offset 28: function 0: instruction 0x27"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := New(context.Background(), c.wasm, c.cfg)
+			if err == nil {
+				p.Close(context.Background())
+				t.Fatal("New accepted the module")
+			}
+			var fe *wasmbin.FormatError
+			if !errors.As(err, &fe) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v (%T), want a FormatError containing %q", err, err, c.want)
+			}
+		})
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/wasmserve/wasmserve/internal/wasmbin"
 )
 
 // stateAfterStart is what reset.wasm's state() answers right after its start
@@ -128,9 +130,9 @@ func TestResetBlockedByRandomAtStart(t *testing.T) {
 // globals.
 func TestResetBlockers(t *testing.T) {
 	imp := func(module, name string, kind byte, desc ...byte) []byte {
-		b := appendU32(nil, uint32(len(module)))
+		b := wasmbin.AppendU32(nil, uint32(len(module)))
 		b = append(b, module...)
-		b = appendU32(b, uint32(len(name)))
+		b = wasmbin.AppendU32(b, uint32(len(name)))
 		b = append(b, name...)
 		return append(append(b, kind), desc...)
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/wasmserve/wasmserve/internal/wasmbin"
 )
 
 // An isolate can be reset to the state it had right after its start
@@ -62,30 +64,30 @@ func scanImports(body []byte) (imports, error) {
 			im.resetBlocker = why
 		}
 	}
-	r := reader{b: body}
-	n, err := r.u32()
+	r := wasmbin.Reader{B: body}
+	n, err := r.U32()
 	if err != nil {
 		return im, err
 	}
 	for i := uint32(0); i < n; i++ {
-		module, err := r.name()
+		module, err := r.Name()
 		if err != nil {
 			return im, fmt.Errorf("import %d: module: %w", i, err)
 		}
-		name, err := r.name()
+		name, err := r.Name()
 		if err != nil {
 			return im, fmt.Errorf("import %d: name: %w", i, err)
 		}
 		if !slices.Contains(im.modules, module) {
 			im.modules = append(im.modules, module)
 		}
-		kind, err := r.byte()
+		kind, err := r.Byte()
 		if err != nil {
 			return im, fmt.Errorf("import %d: %w", i, err)
 		}
 		switch kind {
-		case 0x00: // func: type index
-			_, err = r.u32()
+		case wasmbin.ExternFunc: // type index
+			_, err = r.U32()
 			switch {
 			case module == "wasi_snapshot_preview1":
 				if !wasiResetSafe[name] {
@@ -98,26 +100,26 @@ func scanImports(body []byte) (imports, error) {
 				// caller's knowledge (Config.ResetSafeImports).
 				im.host = append(im.host, module+"."+name)
 			}
-		case 0x01: // table: reference type, limits
+		case wasmbin.ExternTable: // reference type, limits
 			block("it imports a table")
-			if _, err = r.byte(); err == nil {
-				err = r.limits()
+			if _, err = r.Byte(); err == nil {
+				_, err = r.Limits()
 			}
-		case 0x02: // memory: limits
+		case wasmbin.ExternMemory: // limits
 			block("it imports its memory")
 			im.memories++
-			err = r.limits()
-		case 0x03: // global: value type, mutability
+			_, err = r.Limits()
+		case wasmbin.ExternGlobal: // value type, mutability
 			im.globals++
 			var mut byte
-			if _, err = r.byte(); err == nil {
-				if mut, err = r.byte(); mut == 1 {
+			if _, err = r.Byte(); err == nil {
+				if mut, err = r.Byte(); mut == 1 {
 					block("it imports a mutable global")
 				}
 			}
-		case 0x04: // tag: attribute, type index
-			if _, err = r.byte(); err == nil {
-				_, err = r.u32()
+		case wasmbin.ExternTag: // attribute, type index
+			if _, err = r.Byte(); err == nil {
+				_, err = r.U32()
 			}
 		default:
 			return im, fmt.Errorf("import %d: unknown kind 0x%02x", i, kind)
@@ -132,15 +134,15 @@ func scanImports(body []byte) (imports, error) {
 // scanMemories reads a memory section: how many memories it defines, and
 // whether one is shared (threads).
 func scanMemories(body []byte) (n uint32, shared bool, err error) {
-	r := reader{b: body}
-	if n, err = r.u32(); err != nil {
+	r := wasmbin.Reader{B: body}
+	if n, err = r.U32(); err != nil {
 		return 0, false, fmt.Errorf("count: %w", err)
 	}
 	for i := uint32(0); i < n; i++ {
-		if r.pos < len(r.b) && r.b[r.pos]&0x02 != 0 {
+		if r.Pos < len(r.B) && r.B[r.Pos]&0x02 != 0 {
 			shared = true
 		}
-		if err := r.limits(); err != nil {
+		if _, err := r.Limits(); err != nil {
 			return 0, false, fmt.Errorf("memory %d: %w", i, err)
 		}
 	}
@@ -152,26 +154,26 @@ func scanMemories(body []byte) (n uint32, shared bool, err error) {
 // global of another type (v128, a reference) cannot be restored through
 // wazero's API and blocks resets.
 func scanGlobals(body []byte, first uint32) (mutable []uint32, resetBlocker string, err error) {
-	r := reader{b: body}
-	n, err := r.u32()
+	r := wasmbin.Reader{B: body}
+	n, err := r.U32()
 	if err != nil {
 		return nil, "", fmt.Errorf("count: %w", err)
 	}
 	for i := uint32(0); i < n; i++ {
-		t, err := r.byte()
+		t, err := r.Byte()
 		if err != nil {
 			return nil, "", fmt.Errorf("global %d: %w", i, err)
 		}
-		if !isValType(t) {
+		if !wasmbin.IsValType(t) {
 			return nil, "", fmt.Errorf("global %d: unknown value type 0x%02x", i, t)
 		}
-		mut, err := r.byte()
+		mut, err := r.Byte()
 		if err != nil {
 			return nil, "", fmt.Errorf("global %d: %w", i, err)
 		}
 		if mut == 1 {
 			switch t {
-			case 0x7F, 0x7E, 0x7D, 0x7C: // i32 i64 f32 f64
+			case wasmbin.ValI32, wasmbin.ValI64, wasmbin.ValF32, wasmbin.ValF64:
 				mutable = append(mutable, first+i)
 			default:
 				if resetBlocker == "" {
@@ -182,11 +184,11 @@ func scanGlobals(body []byte, first uint32) (mutable []uint32, resetBlocker stri
 		// The initialiser: a constant expression up to its end.
 		depth := 1
 		for depth > 0 {
-			op, err := r.byte()
+			op, err := r.Byte()
 			if err != nil {
 				return nil, "", fmt.Errorf("global %d: initialiser: %w", i, err)
 			}
-			if err := r.immediates(op, &depth); err != nil {
+			if err := r.Immediates(op, &depth); err != nil {
 				return nil, "", fmt.Errorf("global %d: initialiser: %w", i, err)
 			}
 		}
@@ -200,25 +202,25 @@ func scanGlobals(body []byte, first uint32) (mutable []uint32, resetBlocker stri
 // "".
 func stateChange(op byte, rest []byte) string {
 	switch op {
-	case 0x26:
+	case wasmbin.OpTableSet:
 		return "its code uses table.set"
-	case 0xFC:
-		sub, err := (&reader{b: rest}).u32()
+	case wasmbin.OpPrefixMisc:
+		sub, err := (&wasmbin.Reader{B: rest}).U32()
 		if err != nil {
 			return ""
 		}
 		switch sub {
-		case 9:
+		case wasmbin.MiscDataDrop:
 			return "its code uses data.drop"
-		case 12:
+		case wasmbin.MiscTableInit:
 			return "its code uses table.init"
-		case 13:
+		case wasmbin.MiscElemDrop:
 			return "its code uses elem.drop"
-		case 14:
+		case wasmbin.MiscTableCopy:
 			return "its code uses table.copy"
-		case 15:
+		case wasmbin.MiscTableGrow:
 			return "its code uses table.grow"
-		case 17:
+		case wasmbin.MiscTableFill:
 			return "its code uses table.fill"
 		}
 	}

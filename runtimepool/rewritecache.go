@@ -17,6 +17,7 @@ import (
 
 	"github.com/wasmserve/wasmserve/internal/atomicfile"
 	"github.com/wasmserve/wasmserve/internal/prefault"
+	"github.com/wasmserve/wasmserve/internal/wasmbin"
 )
 
 // rewriteDir is the subdirectory of Config.CacheDir that holds rewritten
@@ -86,9 +87,15 @@ func rewriteCached(dir string, wasm []byte, checks bool, log *slog.Logger) ([]by
 	return out, info, nil
 }
 
-// rewriteErr is rewrite with its errors worded as RewriteInterruptible's.
+// rewriteErr is rewrite with its errors worded as RewriteInterruptible's:
+// a malformed module is reported as the *wasmbin.FormatError it is, what the
+// rewrite refuses to do starts "rewriting module".
 func rewriteErr(wasm []byte, checks bool) ([]byte, moduleInfo, error) {
 	out, info, err := rewrite(wasm, checks)
+	var fe *wasmbin.FormatError
+	if errors.As(err, &fe) {
+		return nil, info, err
+	}
 	if err != nil {
 		return nil, info, fmt.Errorf("rewriting module: %w", err)
 	}

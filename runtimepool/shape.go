@@ -1,10 +1,10 @@
 package runtimepool
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/wasmserve/wasmserve/internal/wasmbin"
 )
 
 // Shape is what a module imports and exports, read from its bytes without
@@ -24,37 +24,29 @@ func (s Shape) Imports(module string) bool { return slices.Contains(s.ImportModu
 // Exports reports whether the module exports a function named name.
 func (s Shape) Exports(name string) bool { return slices.Contains(s.Funcs, name) }
 
-// ReadShape reads the import and export sections of wasm. It reads no more
-// than it needs and validates no more than that: a module it accepts may
-// still fail to compile.
+// ReadShape reads the import and export sections of wasm, after the
+// structural pre-check (wasmbin.Check, whose *wasmbin.FormatError it
+// returns). A module it accepts may still fail to compile.
 func ReadShape(wasm []byte) (Shape, error) {
 	var sh Shape
-	if len(wasm) < 8 || !bytes.Equal(wasm[:4], []byte("\x00asm")) {
-		return sh, errors.New("not a WebAssembly binary (no \\0asm magic)")
+	if err := wasmbin.Check(wasm); err != nil {
+		return sh, err
 	}
-	r := reader{b: wasm, pos: 8}
-	for r.pos < len(r.b) {
-		id := r.b[r.pos]
-		r.pos++
-		size, err := r.u32()
-		if err != nil {
-			return sh, fmt.Errorf("section %d: size: %w", id, err)
-		}
-		if uint64(size) > uint64(len(r.b)-r.pos) {
-			return sh, fmt.Errorf("section %d: size %d beyond the end of the module", id, size)
-		}
-		body := r.b[r.pos : r.pos+int(size)]
-		r.pos += int(size)
-		switch id {
-		case secImport:
-			im, err := scanImports(body)
+	secs, err := wasmbin.Sections(wasm)
+	if err != nil {
+		return sh, err
+	}
+	for _, s := range secs {
+		switch s.ID {
+		case wasmbin.SecImport:
+			im, err := scanImports(s.Body)
 			if err != nil {
-				return sh, fmt.Errorf("import section: %w", err)
+				return sh, malformed(s, err)
 			}
 			sh.ImportModules = im.modules
-		case secExport:
-			if err := sh.readExports(body); err != nil {
-				return sh, fmt.Errorf("export section: %w", err)
+		case wasmbin.SecExport:
+			if err := sh.readExports(s.Body); err != nil {
+				return sh, malformed(s, err)
 			}
 			return sh, nil // the sections after it hold no imports or exports
 		}
@@ -63,24 +55,24 @@ func ReadShape(wasm []byte) (Shape, error) {
 }
 
 func (sh *Shape) readExports(body []byte) error {
-	r := reader{b: body}
-	n, err := r.u32()
+	r := wasmbin.Reader{B: body}
+	n, err := r.U32()
 	if err != nil {
 		return err
 	}
 	for i := uint32(0); i < n; i++ {
-		name, err := r.name()
+		name, err := r.Name()
 		if err != nil {
 			return fmt.Errorf("export %d: %w", i, err)
 		}
-		kind, err := r.byte()
+		kind, err := r.Byte()
 		if err != nil {
 			return fmt.Errorf("export %d: %w", i, err)
 		}
-		if _, err := r.u32(); err != nil {
+		if _, err := r.U32(); err != nil {
 			return fmt.Errorf("export %d: %w", i, err)
 		}
-		if kind == 0x00 {
+		if kind == wasmbin.ExternFunc {
 			sh.Funcs = append(sh.Funcs, name)
 		}
 	}

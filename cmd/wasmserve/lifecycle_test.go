@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -274,6 +275,90 @@ func TestReloadUnderLoadCLI(t *testing.T) {
 				t.Errorf("after reload: %d %q", code, body)
 			}
 		})
+	}
+}
+
+// TestReloadRefusesMalformed: replacing a served module with 15 bytes that
+// declare 2^32-1 imports (which alone make wazero run out of memory) and
+// signalling (SIGHUP) or just replacing it (--watch) leaves the process
+// alive and the old module answering, and the log names the bad section.
+func TestReloadRefusesMalformed(t *testing.T) {
+	for _, watch := range []bool{false, true} {
+		name := map[bool]string{false: "SIGHUP", true: "watch"}[watch]
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			module := filepath.Join(dir, "handler.wasm")
+			copyFile(t, testguest.Path("guest-examples/hello-wat/hello.wasm"), module)
+			args := []string{"--isolates", "1"}
+			if watch {
+				args = append(args, "--watch")
+			}
+			cmd, base, stderr := startServer(t, append(args, module)...)
+			tmp := filepath.Join(dir, "new.wasm")
+			copyFile(t, "testdata/importcount.wasm", tmp)
+			if err := os.Rename(tmp, module); err != nil {
+				t.Fatal(err)
+			}
+			if !watch {
+				cmd.Process.Signal(syscall.SIGHUP)
+			}
+			const want = "import section, offset 10: import count 4294967295 exceeds the 0 bytes left in the section"
+			testguest.WaitFor(t, "the reload failure in the log", func() bool {
+				return strings.Contains(stderr.String(), want)
+			})
+			if !strings.Contains(stderr.String(), "reload failed; the old module keeps serving") {
+				t.Errorf("no reload failure logged:\n%s", stderr)
+			}
+			if code, body := get(t, base+"/after"); code != 200 || body != "Hello from wasmserve: /after\n" {
+				t.Errorf("after the failed reload: %d %q; stderr:\n%s", code, body, stderr)
+			}
+			if strings.Contains(stderr.String(), "fatal error") || strings.Contains(stderr.String(), "goroutine ") {
+				t.Errorf("stack trace in the log:\n%s", stderr)
+			}
+		})
+	}
+}
+
+// TestReadWriteTimeoutFlags: without a handler timeout, --read-timeout
+// answers a client that stalls in its body 408, and --write-timeout frees
+// the isolate a client that stops reading holds: the next client is served.
+func TestReadWriteTimeoutFlags(t *testing.T) {
+	hostile := testguest.Path("host/testdata/hostile.wasm")
+	_, base, stderr := startServer(t, "--isolates", "1", "--handler-timeout", "0", "--queue-timeout", "0",
+		"--read-timeout", "1s", "--write-timeout", "1s", hostile)
+	addr := strings.TrimPrefix(base, "http://")
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nx")
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("stalled body: %v; stderr:\n%s", err, stderr)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout {
+		t.Errorf("stalled body: %s, want 408", resp.Status)
+	}
+
+	w, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.(*net.TCPConn).SetReadBuffer(4096)
+	io.WriteString(w, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+	time.Sleep(200 * time.Millisecond) // let it take the isolate; not an assertion
+	client := &http.Client{Timeout: 10 * time.Second}
+	r2, err := client.Get(base + "/other")
+	if err != nil {
+		t.Fatalf("a client after one that stopped reading: %v", err)
+	}
+	r2.Body.Close()
+	if r2.StatusCode != 200 {
+		t.Errorf("a client after one that stopped reading: %s", r2.Status)
 	}
 }
 

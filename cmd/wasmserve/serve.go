@@ -99,7 +99,7 @@ func handlerConfig(c *cli.Context) (host.HandlerConfig, error) {
 	if err != nil {
 		return hc, fmt.Errorf("--max-body: %w", err)
 	}
-	for _, name := range []string{"handler-timeout", "queue-timeout"} {
+	for _, name := range []string{"handler-timeout", "queue-timeout", "read-timeout", "write-timeout"} {
 		if d := c.Duration(name); d < 0 {
 			return hc, fmt.Errorf("--%s must be 0 or more, got %s", name, d)
 		}
@@ -127,6 +127,8 @@ func handlerConfig(c *cli.Context) (host.HandlerConfig, error) {
 	hc.MemoryLimit = memLimit
 	hc.MaxBody = int64(maxBody)
 	hc.HandlerTimeout = c.Duration("handler-timeout")
+	hc.ReadTimeout = c.Duration("read-timeout")
+	hc.WriteTimeout = c.Duration("write-timeout")
 	hc.QueueTimeout = c.Duration("queue-timeout")
 	hc.MaxQueue = c.Int("max-queue")
 	hc.MaxRequestsPerIsolate = c.Int("max-requests-per-isolate")
