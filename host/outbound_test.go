@@ -456,3 +456,45 @@ func TestOutboundInspect(t *testing.T) {
 		t.Error("a guest that does not import wasmserve_http got outbound state")
 	}
 }
+
+// TestFetchJSONExample: guest-examples/fetch-json fetches a local upstream
+// with http.Get and reshapes it.
+func TestFetchJSONExample(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `[
+			{"id": 1, "name": "Zoe", "email": "z@example.test", "address": {"city": "Paris"}, "company": {"name": "Zed"}},
+			{"id": 2, "name": "Ann", "email": "a@example.test", "address": {"city": "Oslo"}, "company": {"name": "Acme"}},
+			{"id": 3, "name": "Bob", "email": "b@example.test", "address": {"city": "Paris"}, "company": {"name": "Bee"}}]`)
+	}))
+	defer up.Close()
+	h := newTestHandler(t, testguest.Read(t, "fetch-json"), HandlerConfig{Isolates: 1,
+		GuestConfig: []byte(up.URL + "/users"), Outbound: OutboundConfig{Allow: []string{up.URL}}})
+	base := startPlain(t, h)
+	cases := []struct{ name, query, want string }{
+		{"all, sorted", "", `"count": 3,
+  "people": [
+    {
+      "name": "Ann",
+      "city": "Oslo",
+      "company": "Acme"
+    },
+    {
+      "name": "Bob",`},
+		{"by city", "?city=paris", `"count": 2`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp, body := getBody(t, http.DefaultClient, base+"/"+c.query, nil)
+			code := resp.StatusCode
+			if code != 200 || !strings.Contains(body, c.want) || !strings.Contains(body, `"source": "`+up.URL+`/users"`) {
+				t.Errorf("got %d:\n%s\nwant it to hold:\n%s", code, body, c.want)
+			}
+		})
+	}
+	// Refused without an allow pattern: 502 with the reason.
+	h2 := newTestHandler(t, testguest.Read(t, "fetch-json"), HandlerConfig{Isolates: 1, GuestConfig: []byte(up.URL + "/users")})
+	if resp, body := getBody(t, http.DefaultClient, startPlain(t, h2)+"/", nil); resp.StatusCode != 502 || !strings.Contains(body, "wasmserve_http: refused") {
+		t.Errorf("not allowed: got %d %q", resp.StatusCode, body)
+	}
+}
