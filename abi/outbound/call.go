@@ -40,10 +40,12 @@ func (k *call) close() {
 		k.pw.CloseWithError(errors.New("the call was closed before its body ended"))
 		k.stopWatch()
 	}
-	k.cancel()
 	if k.resp != nil {
+		// Before the cancel: a body read to its end leaves its
+		// connection to be reused, which cancelling first could stop.
 		k.resp.Body.Close()
 	}
+	k.cancel()
 	if k.done != nil && k.resp == nil {
 		// The send still runs (cancelled now): close what it returns.
 		go func(done chan result) {
