@@ -498,3 +498,45 @@ func TestFetchJSONExample(t *testing.T) {
 		t.Errorf("not allowed: got %d %q", resp.StatusCode, body)
 	}
 }
+
+// TestOutboundBadImports: a module whose wasmserve_http imports do not fit
+// is refused before it runs, and check names each import.
+func TestOutboundBadImports(t *testing.T) {
+	wasm := readFile(t, "host/testdata/outbad.wasm")
+	_, err := NewHandler(context.Background(), wasm, HandlerConfig{Isolates: 1})
+	if err == nil || !strings.Contains(err.Error(), "wasmserve_http.") {
+		t.Errorf("NewHandler: %v, want an error naming the wasmserve_http import", err)
+	}
+	rep, err := Inspect(context.Background(), wasm, HandlerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	probs := strings.Join(rep.Problems, "\n")
+	for _, want := range []string{"imports wasmserve_http.teleport: wasmserve_http does not define teleport",
+		"imports wasmserve_http.request: wrong signature: want (i32, i32, i32, i32, i32) -> i32"} {
+		if !strings.Contains(probs, want) {
+			t.Errorf("problems lack %q:\n%s", want, probs)
+		}
+	}
+}
+
+// TestOutboundStartAndReset: a start function cannot call out (code -8),
+// and since nothing of a request's calls survives it, the module's
+// isolates are renewed by a reset, not a new instance.
+func TestOutboundStartAndReset(t *testing.T) {
+	o := newOrigin(t, false)
+	h := newTestHandler(t, readFile(t, "host/testdata/outcall.wasm"), HandlerConfig{Isolates: 1, MaxRequestsPerIsolate: 1,
+		GuestConfig: []byte(o.URL + "/echo"), Outbound: OutboundConfig{Allow: []string{o.pattern()}}})
+	base := startPlain(t, h)
+	if code, _, body := callOut(t, base, "/start", ""); code != 502 || body != "8" {
+		t.Errorf("request in _initialize: got %d %q, want 502 and code 8 (no request)", code, body)
+	}
+	if b := h.Pool().Stats().ResetBlocker; b != "" {
+		t.Errorf("isolates are not reset: %s", b)
+	}
+	for i := range 3 {
+		if code, _, body := callOut(t, base, "/", ""); code != 200 {
+			t.Errorf("request %d after resets: got %d %q", i, code, body)
+		}
+	}
+}

@@ -47,16 +47,6 @@ func (s Signature) String() string {
 	return "(" + names(s.Params) + ") -> " + r
 }
 
-// Imports reports whether cm imports anything from [ModuleName].
-func Imports(cm wazero.CompiledModule) bool {
-	for _, f := range cm.ImportedFunctions() {
-		if mod, _, _ := f.Import(); mod == ModuleName {
-			return true
-		}
-	}
-	return false
-}
-
 // Validate checks that every function cm imports from [ModuleName] exists
 // with the signature it expects. The error names the first that does not.
 func Validate(cm wazero.CompiledModule) error {

@@ -2,6 +2,8 @@
 ;; tests that need many isolates cheaply or a guest that breaks the rules.
 ;;   /bad   calls wasmserve_http.request with a URL pointer past the end of
 ;;          its memory (the call must trap)
+;;   /start answers what request returned in _initialize, in decimal
+;;          (-code: a start function cannot call out)
 ;;   other  GETs the URL given as the guest config and answers its status
 ;;          and body; a failed call answers 502 with the error code in
 ;;          decimal
@@ -16,10 +18,17 @@
   (import "wasmserve_http" "read_body" (func $read_body (param i32 i32 i32) (result i64)))
   (import "wasmserve_http" "close" (func $close (param i32)))
 
-  ;; Memory: [0,3) "GET"; [1024,2048) the URI; [2048,2064) decimal
+  ;; Memory: [0,3) "GET"; [3,22) a URL; [1024,2048) the URI; [2048,2064) decimal
   ;; scratch; [4096,8192) the URL; [16384,32768) body chunks.
   (memory (export "memory") 1)
   (data (i32.const 0) "GET")
+  (data (i32.const 3) "http://127.0.0.1:1/")
+
+  ;; What request returned in the start function.
+  (global $atStart (mut i32) (i32.const 0))
+
+  (func (export "_initialize")
+    (global.set $atStart (call $request (i32.const 0) (i32.const 3) (i32.const 3) (i32.const 19) (i32.const 0))))
 
   ;; fail answers 502 with -code in decimal.
   (func $fail (param $code i32)
@@ -37,6 +46,8 @@
   (func (export "handle_request") (result i64)
     (local $n i32) (local $h i32) (local $st i32) (local $r i64)
     (drop (call $get_uri (i32.const 1024) (i32.const 1024)))
+    (if (i32.eq (i32.load8_u (i32.const 1025)) (i32.const 115)) ;; 's'
+      (then (call $fail (global.get $atStart)) (return (i64.const 0))))
     (if (i32.eq (i32.load8_u (i32.const 1025)) (i32.const 98)) ;; 'b'
       (then
         (drop (call $request (i32.const 0) (i32.const 3) (i32.const 65530) (i32.const 64) (i32.const 0)))
