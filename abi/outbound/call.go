@@ -228,10 +228,11 @@ func (h *Host) writeBody(_ context.Context, mod api.Module, stack []uint64) {
 		k.stopWatch = context.AfterFunc(k.ctx, func() { pw.CloseWithError(context.Cause(k.ctx)) })
 		k.req.Body = pr
 		k.req.GetBody = nil
-		k.done = make(chan result, 1)
+		done := make(chan result, 1)
+		k.done = done
 		go func(req *http.Request, follow bool) {
 			resp, err := h.doSend(c.ID, req, follow)
-			k.done <- result{resp, err}
+			done <- result{resp, err}
 		}(k.req, k.follow)
 	}
 	if len(b) == 0 {
