@@ -46,9 +46,9 @@ func TestOutboundFlags(t *testing.T) {
 				t.Errorf("got %d %q, want %d with %q", code, body, c.code, c.body)
 			}
 			if c.log != "" {
-				if !strings.Contains(stderr.String(), c.log) {
-					t.Errorf("log lacks %q:\n%s", c.log, stderr)
-				}
+				// The log comes through the child's stderr pipe, maybe
+				// after the response.
+				testguest.WaitFor(t, "the log line "+c.log, func() bool { return strings.Contains(stderr.String(), c.log) })
 				if hits.Load() != before {
 					t.Error("a refused call reached the origin")
 				}
