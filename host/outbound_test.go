@@ -583,3 +583,44 @@ func TestOutboundPatternMatch(t *testing.T) {
 		})
 	}
 }
+
+// TestOutboundMetrics: /metrics on the admin listener counts outbound calls
+// by origin and outcome, refusals, and their durations.
+func TestOutboundMetrics(t *testing.T) {
+	o := newOrigin(t, false)
+	h := newTestHandler(t, readFile(t, "host/testdata/outcall.wasm"), HandlerConfig{Isolates: 1,
+		GuestConfig: []byte(o.URL + "/echo"), Outbound: OutboundConfig{Allow: []string{o.pattern()}}})
+	refusing := newTestHandler(t, readFile(t, "host/testdata/outcall.wasm"), HandlerConfig{Isolates: 1,
+		GuestConfig: []byte("http://refused.test/")})
+	m := NewMetrics()
+	m.Collect(h)
+	srv, base := startServer(t, Config{Metrics: m}, h)
+	admin := adminFor(t, srv, h, m)
+	for range 3 {
+		if code, _, body := callOut(t, base, "/", ""); code != 200 {
+			t.Fatalf("got %d %q", code, body)
+		}
+	}
+	fams := scrape(t, admin)
+	origin := o.Listener.Addr().String()
+	if v := value(t, fams, "wasmserve_outbound_calls_total", "origin", origin, "outcome", "ok"); v != 3 {
+		t.Errorf("wasmserve_outbound_calls_total{origin=%q,outcome=ok} = %v, want 3", origin, v)
+	}
+	if v := value(t, fams, "wasmserve_outbound_duration_seconds"); v != 3 {
+		t.Errorf("wasmserve_outbound_duration_seconds counts %v calls, want 3", v)
+	}
+	if v := value(t, fams, "wasmserve_outbound_in_flight"); v != 0 {
+		t.Errorf("wasmserve_outbound_in_flight = %v, want 0", v)
+	}
+
+	// A refused call, on a handler of its own.
+	m2 := NewMetrics()
+	m2.Collect(refusing)
+	srv2, base2 := startServer(t, Config{Metrics: m2}, refusing)
+	if code, _, body := callOut(t, base2, "/", ""); code != 502 || body != "1" {
+		t.Fatalf("refused call: got %d %q, want 502 and code 1", code, body)
+	}
+	if v := value(t, scrape(t, adminFor(t, srv2, refusing, m2)), "wasmserve_outbound_refused_total"); v != 1 {
+		t.Errorf("wasmserve_outbound_refused_total = %v, want 1", v)
+	}
+}
