@@ -155,3 +155,10 @@ func extension(module string) Extension {
 	defer extMu.Unlock()
 	return extensions[module]
 }
+
+// LookupExtension returns the registered extension of an import module,
+// for an executor's own check of a module's imports.
+func LookupExtension(module string) (Extension, bool) {
+	e := extension(module)
+	return e, e != nil
+}

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -622,5 +623,33 @@ func TestOutboundMetrics(t *testing.T) {
 	}
 	if v := value(t, scrape(t, adminFor(t, srv2, refusing, m2)), "wasmserve_outbound_refused_total"); v != 1 {
 		t.Errorf("wasmserve_outbound_refused_total = %v, want 1", v)
+	}
+}
+
+// TestOutboundCGI: a CGI program (a WASI command) gets the same module
+// and the same policy.
+func TestOutboundCGI(t *testing.T) {
+	o := newOrigin(t, false)
+	wasm, err := os.ReadFile(testguest.BuildCommand(t, "host/testdata/cgiout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newTestHandler(t, wasm, HandlerConfig{Isolates: 1, Outbound: OutboundConfig{Allow: []string{o.pattern()}}})
+	if name, _, _ := h.ABI(); name != "cgi" {
+		t.Fatalf("served as %s, want cgi", name)
+	}
+	base := startPlain(t, h)
+	if code, _, body := callOut(t, base, "/", o.URL+"/sleep?d=1ms"); code != 200 || body != "slept" {
+		t.Errorf("allowed call: got %d %q, want 200 slept", code, body)
+	}
+	if code, _, body := callOut(t, base, "/", "http://refused.test/"); code != 502 || !strings.Contains(body, "wasmserve_http: refused") {
+		t.Errorf("refused call: got %d %q, want 502 naming the refusal", code, body)
+	}
+	rep, err := Inspect(context.Background(), wasm, HandlerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() {
+		t.Errorf("check finds problems in a CGI program that calls out: %v", rep.Problems)
 	}
 }
