@@ -3,8 +3,10 @@ package abi
 import (
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 )
 
 // WASIModuleName is the WASI import module the host also provides.
@@ -27,7 +29,8 @@ type Report struct {
 	// provides with another signature, sorted.
 	Unknown []string
 	// OtherImports lists imports from other modules as "module.name",
-	// sorted; those from WASI are provided, any other is a problem.
+	// sorted; those from WASI and from a registered [Extension] are
+	// provided, any other is a problem.
 	OtherImports []string
 	// MissingExports lists the required exports the module lacks.
 	MissingExports []string
@@ -78,8 +81,15 @@ func Inspect(cm wazero.CompiledModule) *Report {
 		case WASIModuleName:
 			r.OtherImports = append(r.OtherImports, mod+"."+name)
 		default:
+			if e := extension(mod); e != nil {
+				r.OtherImports = append(r.OtherImports, mod+"."+name)
+				if err := e.CheckImport(name, f.ParamTypes(), f.ResultTypes()); err != nil {
+					r.problem("imports %s.%s: %v", mod, name, err)
+				}
+				continue
+			}
 			r.OtherImports = append(r.OtherImports, mod+"."+name)
-			r.problem("imports %s.%s: wasmserve provides only %s and %s", mod, name, ModuleName, WASIModuleName)
+			r.problem("imports %s.%s: wasmserve provides only %s, %s and its extensions", mod, name, ModuleName, WASIModuleName)
 		}
 	}
 	for _, m := range cm.ImportedMemories() {
@@ -115,4 +125,40 @@ func Inspect(cm wazero.CompiledModule) *Report {
 	sort.Strings(r.Unknown)
 	sort.Strings(r.OtherImports)
 	return r
+}
+
+// An Extension is an import module wasmserve provides beyond http_handler
+// and WASI, offered to every guest (outbound HTTP, package abi/outbound).
+type Extension interface {
+	// Module is the import module's name.
+	Module() string
+	// CheckImport says why an import of the function name with these
+	// types does not fit; nil when it does.
+	CheckImport(name string, params, results []api.ValueType) error
+}
+
+var (
+	extMu      sync.Mutex
+	extensions = map[string]Extension{}
+)
+
+// RegisterExtension makes [Inspect] accept imports of e's module, checking
+// them with e. An extension's package registers it from its init.
+func RegisterExtension(e Extension) {
+	extMu.Lock()
+	defer extMu.Unlock()
+	extensions[e.Module()] = e
+}
+
+func extension(module string) Extension {
+	extMu.Lock()
+	defer extMu.Unlock()
+	return extensions[module]
+}
+
+// LookupExtension returns the registered extension of an import module,
+// for an executor's own check of a module's imports.
+func LookupExtension(module string) (Extension, bool) {
+	e := extension(module)
+	return e, e != nil
 }

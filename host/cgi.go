@@ -64,8 +64,16 @@ func inspectCGI(cm wazero.CompiledModule) *abi.Report {
 	for _, f := range cm.ImportedFunctions() {
 		mod, name, _ := f.Import()
 		r.OtherImports = append(r.OtherImports, mod+"."+name)
+		if e, ok := abi.LookupExtension(mod); ok {
+			// wasmserve's extensions (outbound HTTP) are offered to
+			// every executor.
+			if err := e.CheckImport(name, f.ParamTypes(), f.ResultTypes()); err != nil {
+				r.Problems = append(r.Problems, fmt.Sprintf("imports %s.%s: %v", mod, name, err))
+			}
+			continue
+		}
 		if mod != abi.WASIModuleName {
-			r.Problems = append(r.Problems, fmt.Sprintf("imports %s.%s: a CGI guest gets only %s", mod, name, abi.WASIModuleName))
+			r.Problems = append(r.Problems, fmt.Sprintf("imports %s.%s: a CGI guest gets only %s and wasmserve's extensions", mod, name, abi.WASIModuleName))
 		}
 	}
 	for _, m := range cm.ImportedMemories() {

@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wasmserve/wasmserve/abi"
+	"github.com/wasmserve/wasmserve/abi/outbound"
 	"github.com/wasmserve/wasmserve/runtimepool"
 )
 
@@ -104,6 +105,10 @@ type HandlerConfig struct {
 	// chooses from the module's imports and exports, again at every
 	// reload.
 	ABI string
+
+	// Outbound is the policy of guests' outbound HTTP calls, offered to
+	// every executor; the zero value refuses them all.
+	Outbound OutboundConfig
 }
 
 // Handler serves HTTP requests by running each inside an isolate of the
@@ -129,6 +134,9 @@ type Handler struct {
 	interrupted atomic.Bool
 	pools       sync.Map // *pool → struct{}: generations not yet drained
 	counts      handlerTotals
+
+	ob  *outbound.Host  // the wasmserve_http module, for every generation
+	obc *outboundClient // its policy, transport and counts
 }
 
 // pool and isolate are the runtimepool types with the host's per-isolate
@@ -143,9 +151,10 @@ type (
 // (interrupt-global mode).
 type isolateState struct {
 	guest    instance
-	prof     profState    // used with HandlerConfig.GuestProfiler
-	iso      *isolate     // set at the first call, by the watchdog
-	deadline atomic.Int64 // watchdog tick; 0 when idle, deadlineFired once interrupted
+	prof     profState       // used with HandlerConfig.GuestProfiler
+	calls    *outbound.Calls // nil unless the module imports wasmserve_http
+	iso      *isolate        // set at the first call, by the watchdog
+	deadline atomic.Int64    // watchdog tick; 0 when idle, deadlineFired once interrupted
 }
 
 // generation is one compiled module, its pool, and how its requests are
@@ -178,6 +187,10 @@ func NewHandler(ctx context.Context, wasm []byte, cfg HandlerConfig) (*Handler, 
 		}
 	}
 	h := &Handler{cfg: cfg, log: logger, out: newOutputLimiter(cfg.OutputRate), execs: map[string]executor{}}
+	var err error
+	if h.ob, h.obc, err = newOutbound(cfg.Outbound, logger); err != nil {
+		return nil, err
+	}
 	h.base, h.interrupt = context.WithCancel(context.Background())
 	if cfg.HandlerTimeout > 0 {
 		h.wd = newWatchdog(cfg.HandlerTimeout)
@@ -196,6 +209,7 @@ func NewHandler(ctx context.Context, wasm []byte, cfg HandlerConfig) (*Handler, 
 	}
 	gen, err := h.newGeneration(ctx, wasm)
 	if err != nil {
+		h.obc.tr.CloseIdleConnections()
 		if h.wd != nil {
 			h.wd.close()
 		}
@@ -254,6 +268,7 @@ func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, 
 		pc.Listener = h.prof.factory()
 	}
 	exec.configure(&pc)
+	h.offerOutbound(&pc, wasm)
 	p, err := runtimepool.New(ctx, wasm, pc)
 	if err != nil {
 		return nil, err
@@ -312,6 +327,7 @@ func (h *Handler) Close(ctx context.Context) error {
 			h.wd.close()
 		}
 		h.cache.Close(ctx)
+		h.obc.tr.CloseIdleConnections()
 	}
 	return err
 }
@@ -429,7 +445,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		info.isolate, info.called, start = iso.ID, true, time.Now()
 	}
 	r, span := childSpan(r, "guest", trace.SpanKindInternal)
+	if st.calls != nil {
+		st.calls.Begin(r.Context(), h.outboundDeadline())
+	}
 	fired, err := gen.call(iso, st, w, r)
+	if st.calls != nil {
+		st.calls.End()
+	}
 	if info != nil {
 		info.guest = time.Since(start)
 	}

@@ -89,9 +89,9 @@ func NewMetrics() *Metrics {
 // Registry returns the registry, to serve it or to register more series.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
-// Collect adds h's isolate, queue, module and reload series. Their counters
+// Collect adds h's isolate, queue, module, reload and outbound series. Their counters
 // belong to h, not to one module generation, so they go on across reloads.
-func (m *Metrics) Collect(h *Handler) { m.reg.MustRegister(handlerCollector{h}) }
+func (m *Metrics) Collect(h *Handler) { m.reg.MustRegister(handlerCollector{h}, outboundCollector{h}) }
 
 // collectServer adds s's connection gauges.
 func (m *Metrics) collectServer(s *Server) { m.reg.MustRegister(serverCollector{s}) }

@@ -103,6 +103,15 @@
 // response; otherwise the response ends where the handler stopped. The
 // module instance stays usable for later requests.
 //
+// # Outbound HTTP
+//
+// A guest that imports the package
+// github.com/wasmserve/wasmserve/abi/guest/outbound gets http.DefaultTransport
+// over wasmserve's wasmserve_http host module, so http.Get and http.Client
+// work; the server must allow the origin (--allow-outbound). This package
+// does not import that module, so a guest without it runs on any http-wasm
+// host.
+//
 // # Concurrency
 //
 // The host calls into one instance one request at a time; concurrency comes

@@ -29,6 +29,7 @@ func serveFlags() []cli.Flag {
 		{"Isolates and limits", poolFlags()},
 		{"Guest", guestFlags()},
 		{"Middleware", middlewareFlags()},
+		{"Outbound HTTP", outboundFlags()},
 		{"Logging", logFlags()},
 		{"Admin", adminFlags()},
 	} {

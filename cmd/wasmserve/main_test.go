@@ -72,6 +72,10 @@ func TestBadInput(t *testing.T) {
 		{"two modules", []string{"serve", hello, hello}, nil, "serve takes one module file, got 2"},
 		{"port out of range", []string{"serve", "--port", "70000", hello}, nil, "port 70000 is out of range"},
 		{"unresolvable address", []string{"serve", "--address", "no-such-host.invalid", hello}, nil, `address "no-such-host.invalid" does not resolve`},
+		{"bad outbound pattern", []string{"serve", "--allow-outbound", "ftp://files.example", hello}, nil, `--allow-outbound: outbound pattern "ftp://files.example"`},
+		{"bad blocked network", []string{"serve", "--block-networks", "10.0.0.0/33", hello}, nil, `--block-networks: "10.0.0.0/33" is not a CIDR`},
+		{"negative outbound cap", []string{"serve", "--max-outbound-per-request", "-1", hello}, nil, "--max-outbound-per-request must be 0 (no bound) or more, got -1"},
+		{"missing outbound CA", []string{"serve", "--outbound-ca", "nope.pem", hello}, nil, "--outbound-ca: open nope.pem"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

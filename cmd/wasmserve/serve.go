@@ -143,6 +143,9 @@ func handlerConfig(c *cli.Context) (host.HandlerConfig, error) {
 		return hc, err
 	}
 	hc.GuestProfiler = c.Bool("guest-profiling") || c.String("guest-profile") != ""
+	if err := outboundConfig(c, &hc); err != nil {
+		return hc, err
+	}
 	return hc, nil
 }
 

@@ -57,7 +57,7 @@ func testFlags() []cli.Flag {
 		&cli.StringFlag{Name: "cacert", EnvVars: env("test-cacert"), TakesFile: true,
 			Usage: "with an https --url, verify the server's certificate with the PEM CAs of this file instead of the system's"},
 	}
-	for _, group := range [][]cli.Flag{poolFlags(), guestFlags(), middlewareFlags(), logFlags()} {
+	for _, group := range [][]cli.Flag{poolFlags(), guestFlags(), middlewareFlags(), outboundFlags(), logFlags()} {
 		for _, f := range group {
 			if !serveOnly[f.Names()[0]] {
 				flags = append(flags, f)
