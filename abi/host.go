@@ -210,8 +210,20 @@ func guestOf(ctx context.Context) *Guest {
 	return g
 }
 
+// startMemory gives the functions a start function may call (get_config,
+// log) the memory of the calling module while g is not bound yet: Bind,
+// which sets g.mem, runs only after the start function returned.
+func (g *Guest) startMemory(mod api.Module) {
+	if g.mem == nil && mod != nil {
+		g.mem = mod.Memory()
+	}
+}
+
 // view returns guest memory [ptr, ptr+n) or traps naming fn.
 func (g *Guest) view(fn string, ptr, n uint32) []byte {
+	if g.mem == nil {
+		g.trap(fn, "the module has no memory")
+	}
 	b, ok := g.mem.Read(ptr, n)
 	if !ok {
 		g.trap(fn, "memory range [%d, %d+%d) is outside the guest's %d bytes of memory", ptr, ptr, n, g.mem.Size())
@@ -251,8 +263,9 @@ func (h *Host) enableFeatures(ctx context.Context, _ api.Module, stack []uint64)
 	stack[0] = uint64(g.ex.features)
 }
 
-func (h *Host) getConfig(ctx context.Context, _ api.Module, stack []uint64) {
+func (h *Host) getConfig(ctx context.Context, mod api.Module, stack []uint64) {
 	g := guestOf(ctx)
+	g.startMemory(mod)
 	buf, limit := uint32(stack[0]), uint32(stack[1])
 	n := uint32(len(h.Config))
 	if n <= limit && n > 0 {
@@ -282,7 +295,7 @@ func (h *Host) logEnabled(ctx context.Context, _ api.Module, stack []uint64) {
 	}
 }
 
-func (h *Host) log(ctx context.Context, _ api.Module, stack []uint64) {
+func (h *Host) log(ctx context.Context, mod api.Module, stack []uint64) {
 	l := LogLevel(int32(uint32(stack[0])))
 	if h.Logger == nil || l >= LogLevelNone || !h.Logger.Enabled(ctx, slogLevel(l)) {
 		return
@@ -297,8 +310,11 @@ func (h *Host) log(ctx context.Context, _ api.Module, stack []uint64) {
 			return
 		}
 	}
+	g.startMemory(mod)
 	msg := "(log message out of guest memory range)"
-	if b, ok := g.mem.Read(uint32(stack[1]), uint32(stack[2])); ok {
+	if g.mem == nil {
+		msg = "(log message from a module without memory)"
+	} else if b, ok := g.mem.Read(uint32(stack[1]), uint32(stack[2])); ok {
 		msg = logsafe.Escape(b, MaxLogMessage)
 	}
 	h.Logger.Log(ctx, slogLevel(l), msg, "isolate", g.ID)

@@ -284,6 +284,24 @@ func TestGuestConfigAndLog(t *testing.T) {
 	}
 }
 
+// TestGuestConfigAndLogInStart: a start function may read its config and
+// log, as a Go guest calling guest.Config() in init does, before the
+// isolate is bound.
+func TestGuestConfigAndLogInStart(t *testing.T) {
+	var logs testguest.SyncBuffer
+	h := newTestHandler(t, readFile(t, "host/testdata/startconfig.wasm"), HandlerConfig{
+		Isolates: 1, GuestConfig: []byte(`started-with-config`),
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	resp, body := do(t, http.DefaultClient, mustRequest(t, "GET", startPlain(t, h)+"/", nil))
+	if resp.StatusCode != 200 || body != "started-with-config" {
+		t.Errorf("got %d %q", resp.StatusCode, body)
+	}
+	if !strings.Contains(logs.String(), "started-with-config") {
+		t.Errorf("the start function's log line is missing:\n%s", logs.String())
+	}
+}
+
 func TestStartFunctions(t *testing.T) {
 	t.Run("command whose _start returns", func(t *testing.T) {
 		h := newTestHandler(t, readFile(t, "abi/testdata/command.wasm"), HandlerConfig{Isolates: 1})
