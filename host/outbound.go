@@ -442,12 +442,17 @@ func (h *Handler) offerOutbound(pc *runtimepool.Config[*isolateState], wasm []by
 }
 
 // outboundDeadline is the deadline of the outbound calls of a request
-// starting now: its handler timeout.
+// starting now: its handler timeout, less a tenth of it (at most a second)
+// left to the guest to answer with the call's failure. The connection's
+// write deadline falls at the handler timeout itself (setDeadlines), so an
+// answer written after a call that ran to the full timeout would find the
+// connection closed.
 func (h *Handler) outboundDeadline() time.Time {
-	if h.cfg.HandlerTimeout <= 0 {
+	t := h.cfg.HandlerTimeout
+	if t <= 0 {
 		return time.Time{}
 	}
-	return time.Now().Add(h.cfg.HandlerTimeout)
+	return time.Now().Add(t - min(t/10, time.Second))
 }
 
 // OutboundStats returns the counts of guests' outbound calls so far.
