@@ -78,7 +78,9 @@ declare -A CONFIGS=(
   [go]="${WS[*]} $GOHELLO"
 )
 ORDER=(native wat go)
-if bin/wasmserve serve --help 2>&1 | grep -q -- --access-log; then
+# Read once: grep -q on a pipe would end the writer early, a failure under pipefail.
+HELP=$(bin/wasmserve serve --help 2>&1)
+if grep -q -- --access-log <<<"$HELP"; then
   # The access log is on by default: the same server without it.
   CONFIGS[wat-nolog]="${WS[*]} --access-log=false $WAT"
   ORDER+=(wat-nolog)
@@ -86,7 +88,7 @@ fi
 CONFIGS[cgi-c]="${WS[*]} $CGIC"
 CONFIGS[cgi-go]="${WS[*]} $CGIGO"
 ORDER+=(cgi-c cgi-go)
-if bin/wasmserve serve --help 2>&1 | grep -q -- --max-requests-per-isolate; then
+if grep -q -- --max-requests-per-isolate <<<"$HELP"; then
   CONFIGS[wat-fresh]="${WS[*]} --max-requests-per-isolate 1 $WAT"
   CONFIGS[go-fresh]="${WS[*]} --max-requests-per-isolate 1 $GOHELLO"
   ORDER+=(wat-fresh go-fresh)
@@ -163,7 +165,7 @@ awk '
     q = median(p99["proxy-wasmserve"]) / median(p99["proxy-native"])
     printf "proxy-native %.0f req/s p99 %d us; proxy-wasmserve %.0f req/s p99 %d us: %.2fx req/s, %.2fx p99\n",
       median(rps["proxy-native"]), median(p99["proxy-native"]), median(rps["proxy-wasmserve"]), median(p99["proxy-wasmserve"]), r, q
-    printf "target (issue 15) req/s >= 0.95x: %s, p99 <= 1.5x: %s\n", r >= 0.95 ? "met" : "NOT MET", q <= 1.5 ? "met" : "NOT MET"
+    printf "target (issue 15) req/s >= 0.95x: %s, p99 <= 1.5x: %s\n", (r >= 0.95 ? "met" : "NOT MET"), (q <= 1.5 ? "met" : "NOT MET")
   }' "$OUT/results-proxy" | tee "$OUT/summary-proxy"
 
 echo
