@@ -82,6 +82,22 @@ func (h *Host) active(mod api.Module) *Calls {
 	return c
 }
 
+// openCall finds the open call whose handle is stack[0], for the host
+// function fn. When there is no request in flight, or no open call has the
+// handle, it returns a nil call and has put the error code in stack[0].
+func (h *Host) openCall(mod api.Module, fn string, stack []uint64) (*Calls, *call) {
+	c := h.active(mod)
+	if c == nil {
+		stack[0] = noRequest
+		return nil, nil
+	}
+	k := c.handle(uint32(stack[0]))
+	if k == nil {
+		stack[0] = c.fail(CodeHandle, "%s: no open call has handle %d", fn, uint32(stack[0]))
+	}
+	return c, k
+}
+
 // noRequest is the result of a function called outside a request.
 var noRequest = CodeNoRequest.result()
 
@@ -162,15 +178,9 @@ func (c *Calls) callContext() (context.Context, context.CancelFunc) {
 func (h *Host) addHeader(_ context.Context, mod api.Module, stack []uint64) {
 	name := view(mod, FuncAddHeader, uint32(stack[1]), uint32(stack[2]))
 	value := view(mod, FuncAddHeader, uint32(stack[3]), uint32(stack[4]))
-	c := h.active(mod)
-	if c == nil {
-		stack[0] = noRequest
-		return
-	}
-	k := c.handle(uint32(stack[0]))
+	c, k := h.openCall(mod, FuncAddHeader, stack)
 	switch {
 	case k == nil:
-		stack[0] = c.fail(CodeHandle, "add_header: no open call has handle %d", uint32(stack[0]))
 		return
 	case k.pw != nil || k.resp != nil:
 		stack[0] = c.fail(CodeHandle, "add_header: the request of handle %d is already sent", uint32(stack[0]))
@@ -203,15 +213,9 @@ func (h *Host) addHeader(_ context.Context, mod api.Module, stack []uint64) {
 // request, with the body streaming from the writes that follow.
 func (h *Host) writeBody(_ context.Context, mod api.Module, stack []uint64) {
 	b := view(mod, FuncWriteBody, uint32(stack[1]), uint32(stack[2]))
-	c := h.active(mod)
-	if c == nil {
-		stack[0] = noRequest
-		return
-	}
-	k := c.handle(uint32(stack[0]))
+	c, k := h.openCall(mod, FuncWriteBody, stack)
 	switch {
 	case k == nil:
-		stack[0] = c.fail(CodeHandle, "write_body: no open call has handle %d", uint32(stack[0]))
 		return
 	case k.resp != nil && k.pw != nil:
 		// The origin answered before it read the whole body: the rest
@@ -264,14 +268,8 @@ func (h *Host) doSend(id string, req *http.Request, follow bool) (*http.Response
 // send(handle) -> status or code. It ends the request body and waits for
 // the response head.
 func (h *Host) send(_ context.Context, mod api.Module, stack []uint64) {
-	c := h.active(mod)
-	if c == nil {
-		stack[0] = noRequest
-		return
-	}
-	k := c.handle(uint32(stack[0]))
+	c, k := h.openCall(mod, FuncSend, stack)
 	if k == nil {
-		stack[0] = c.fail(CodeHandle, "send: no open call has handle %d", uint32(stack[0]))
 		return
 	}
 	if k.resp == nil {
