@@ -333,7 +333,9 @@ func runInPTY(t *testing.T, args ...string) string {
 	cmd := exec.Command(binary, args...)
 	// A screen terminal: termenv then asks it nothing (no one answers
 	// queries for the background colour on this pty) and still colours.
-	cmd.Env = append(os.Environ(), "TERM=screen-256color")
+	// CI, NO_COLOR and CLICOLOR are dropped: termenv rightly paints nothing
+	// under them, and a CI runner sets CI, so the test would see no colour.
+	cmd.Env = append(terminalEnv(os.Environ()), "TERM=screen-256color")
 	f, err := pty.Start(cmd)
 	if err != nil {
 		t.Fatal(err)
@@ -346,6 +348,21 @@ func runInPTY(t *testing.T, args ...string) string {
 	})
 	time.Sleep(100 * time.Millisecond)
 	return out.String()
+}
+
+// terminalEnv is env without the variables that tell termenv not to colour
+// (CI, NO_COLOR, CLICOLOR, CLICOLOR_FORCE) or which terminal it is (TERM).
+func terminalEnv(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		switch name {
+		case "CI", "NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "TERM", "COLORTERM":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
 }
 
 // runPiped runs the binary with pipes for stdout and stderr until it
