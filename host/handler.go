@@ -402,8 +402,8 @@ func (h *Handler) caller(p *pool) func(*isolate, *isolateState, http.ResponseWri
 // limit) with a request id; the detail goes only to the log under the same
 // id. A full queue answers 503 with Retry-After.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.setDeadlines(w, r, false)
 	if !limitBody(w, r, h.cfg.MaxBody) {
+		h.errorDeadline(w)
 		writeError(w, http.StatusRequestEntityTooLarge, "413 request body too large", "")
 		return
 	}
@@ -419,9 +419,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		switch {
 		case errors.Is(err, runtimepool.ErrOverloaded):
+			h.errorDeadline(w)
 			w.Header().Set("Retry-After", "1")
 			writeError(w, http.StatusServiceUnavailable, "503 server busy", "")
 		case errors.Is(err, runtimepool.ErrClosed):
+			h.errorDeadline(w)
 			w.Header().Set("Retry-After", "1")
 			writeError(w, http.StatusServiceUnavailable, "503 server shutting down", "")
 		}
@@ -430,7 +432,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pool := gen.pool
-	h.setDeadlines(w, r, true)
+	h.setDeadlines(w, r)
 	if h.interrupted.Load() {
 		pool.Release(iso)
 		w.Header().Set("Retry-After", "1")
@@ -532,15 +534,16 @@ const (
 )
 
 // setDeadlines sets the connection's read and write deadlines for the
-// request w answers (see HandlerConfig.ReadTimeout): when the request comes
-// in, with set false, it clears those a previous request on the connection
-// left (the wait in the queue has its own bound, and a read deadline
-// passing then would cancel the request's context); once the request has
-// an isolate, with set true, it sets them from now, as the handler timeout
-// counts. They are not cleared after the request: net/http reads what is
-// left of an unread body after the handler, and sends what is buffered,
-// and a client that stalls must not hold the connection then either.
-func (h *Handler) setDeadlines(w http.ResponseWriter, r *http.Request, set bool) {
+// request w answers (see HandlerConfig.ReadTimeout) once the request has an
+// isolate, from now, as the handler timeout counts. Nothing needs clearing
+// when the request comes in: net/http sets the read deadline of each
+// HTTP/1 request itself and clears the write deadline once a response is
+// finished, and every HTTP/2 stream starts without one; the wait in the
+// queue has its own bound. They are not cleared after the request either:
+// net/http reads what is left of an unread body after the handler, and
+// sends what is buffered, and a client that stalls must not hold the
+// connection then.
+func (h *Handler) setDeadlines(w http.ResponseWriter, r *http.Request) {
 	read, write := h.cfg.ReadTimeout, h.cfg.WriteTimeout
 	if t := h.cfg.HandlerTimeout; t > 0 {
 		read, write = minPositive(read, t), minPositive(write, t)
@@ -554,22 +557,42 @@ func (h *Handler) setDeadlines(w http.ResponseWriter, r *http.Request, set bool)
 	if read <= 0 && write <= 0 {
 		return
 	}
-	rc := http.NewResponseController(w)
-	var rd, wd time.Time
-	if set {
-		now := time.Now()
-		rd, wd = now.Add(read), now.Add(write)
+	d := deadlinesOf(w)
+	if d == nil {
+		return // a ResponseWriter that is no connection's: nothing to bound
 	}
-	// http.ErrNotSupported (a ResponseWriter that is no connection's):
-	// nothing to bound.
+	now := time.Now()
 	if read > 0 {
-		rc.SetReadDeadline(rd)
-		if set {
-			r.Body = &bodyDeadline{ReadCloser: r.Body, rc: rc}
-		}
+		d.SetReadDeadline(now.Add(read))
+		r.Body = &bodyDeadline{ReadCloser: r.Body, d: d}
 	}
 	if write > 0 {
-		rc.SetWriteDeadline(wd)
+		d.SetWriteDeadline(now.Add(write))
+	}
+}
+
+// deadlines is what net/http's HTTP/1 and HTTP/2 ResponseWriters offer
+// http.ResponseController to set a connection's (or stream's) deadlines.
+type deadlines interface {
+	SetReadDeadline(time.Time) error
+	SetWriteDeadline(time.Time) error
+}
+
+// deadlinesOf finds the deadlines of w, or of the writer it wraps (through
+// Unwrap, as http.ResponseController does), or nil. It is the
+// ResponseController's search without its allocations: one controller and,
+// when a writer has no deadlines, one wrapped error per call, which were
+// most of the host's allocations per request.
+func deadlinesOf(w http.ResponseWriter) deadlines {
+	for {
+		switch t := w.(type) {
+		case deadlines:
+			return t
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = t.Unwrap()
+		default:
+			return nil
+		}
 	}
 }
 
@@ -580,13 +603,13 @@ func (h *Handler) setDeadlines(w http.ResponseWriter, r *http.Request, set bool)
 // upstream) though the body is long read.
 type bodyDeadline struct {
 	io.ReadCloser
-	rc *http.ResponseController
+	d deadlines
 }
 
 func (b *bodyDeadline) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err == io.EOF {
-		b.rc.SetReadDeadline(time.Time{})
+		b.d.SetReadDeadline(time.Time{})
 	}
 	return n, err
 }
@@ -632,7 +655,9 @@ const errorWriteGrace = time.Second
 // (otherwise it would outlive the request).
 func (h *Handler) errorDeadline(w http.ResponseWriter) {
 	if h.cfg.WriteTimeout > 0 || h.cfg.HandlerTimeout > 0 {
-		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(errorWriteGrace))
+		if d := deadlinesOf(w); d != nil {
+			d.SetWriteDeadline(time.Now().Add(errorWriteGrace))
+		}
 	}
 }
 

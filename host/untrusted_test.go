@@ -96,6 +96,41 @@ func TestStalledBodyReadersDoNotHoldIsolates(t *testing.T) {
 	}
 }
 
+// TestDeadlinesEndWithTheirRequest: the read and write deadlines a request
+// sets (300 ms here) do not outlive it: on one keep-alive connection, after
+// waiting past both, requests with and without a body, the body read or
+// not, are still answered in full.
+func TestDeadlinesEndWithTheirRequest(t *testing.T) {
+	base, _, _ := startConfig(t, hostileWasm(t), HandlerConfig{Isolates: 1, HandlerTimeout: 5 * time.Second,
+		ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond}, Config{})
+	c := dialRaw(t, base, "")
+	br := bufio.NewReader(c)
+	for i, tc := range []struct{ req, want string }{
+		{"GET /other HTTP/1.1\r\nHost: x\r\n\r\n", ""},
+		{"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", "5"},
+		{"POST /other HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", ""}, // body left unread
+		{"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", "3"},
+		{"GET /other HTTP/1.1\r\nHost: x\r\n\r\n", ""},
+	} {
+		if i > 0 {
+			time.Sleep(500 * time.Millisecond) // past the deadlines the last request set
+		}
+		if _, err := io.WriteString(c, tc.req); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("request %d on the kept-alive connection: %v", i, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || tc.want != "" && string(body) != tc.want {
+			t.Errorf("request %d: %s %q %v, want 200 %q", i, resp.Status, body, err, tc.want)
+		}
+	}
+}
+
 // TestStalledResponseReaderIsCut: a client that never reads a 50 MiB
 // response holds the isolate no longer than the handler timeout, and the
 // response is cut short.
