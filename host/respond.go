@@ -16,6 +16,8 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/wasmserve/wasmserve/internal/accesslog"
 )
 
 // DefaultServerHeader is the Server header value the wasmserve command
@@ -215,7 +217,7 @@ func (rw *recorder) finishRequest(r *http.Request, in *countingBody, start time.
 		s.cfg.Metrics.observeRequest(r, rw.status, bytesIn, rw.bytes, d, &rw.info)
 	}
 	if s.cfg.AccessLog != nil {
-		s.logAccess(r, rw, d, aborted)
+		s.logAccess(r, rw, start.Add(d), d, aborted) // at the end, without a second clock read
 	}
 	if !aborted {
 		*rw = recorder{}
@@ -223,19 +225,28 @@ func (rw *recorder) finishRequest(r *http.Request, in *countingBody, start time.
 	}
 }
 
-// logAccess writes the access-log line of one request.
-func (s *Server) logAccess(r *http.Request, rw *recorder, d time.Duration, aborted bool) {
+// logAccess writes the access-log line of one request: as an
+// accesslog.Entry when the logger is accesslog's (a third of the cost of
+// the same line through slog's Record), else as slog attributes.
+func (s *Server) logAccess(r *http.Request, rw *recorder, end time.Time, d time.Duration, aborted bool) {
+	e := accesslog.Entry{Time: end, Method: r.Method, Path: r.URL.Path, Proto: r.Proto,
+		Status: rw.status, Bytes: rw.bytes, Duration: d, Isolate: rw.info.isolate,
+		RequestID: rw.info.id, Remote: r.RemoteAddr, Aborted: aborted}
+	if s.entries != nil {
+		s.entries.Log(&e)
+		return
+	}
 	attrs := [...]slog.Attr{
-		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
-		slog.String("proto", r.Proto),
-		slog.Int("status", rw.status),
-		slog.Int64("bytes", rw.bytes),
-		slog.Duration("duration", d),
-		slog.String("isolate", rw.info.isolate),
-		slog.String("request_id", rw.info.id),
-		slog.String("remote", r.RemoteAddr),
-		slog.Bool("aborted", aborted),
+		slog.String("method", e.Method),
+		slog.String("path", e.Path),
+		slog.String("proto", e.Proto),
+		slog.Int("status", e.Status),
+		slog.Int64("bytes", e.Bytes),
+		slog.Duration("duration", e.Duration),
+		slog.String("isolate", e.Isolate),
+		slog.String("request_id", e.RequestID),
+		slog.String("remote", e.Remote),
+		slog.Bool("aborted", true),
 	}
 	n := len(attrs)
 	if !aborted {
@@ -247,7 +258,7 @@ func (s *Server) logAccess(r *http.Request, rw *recorder, d time.Duration, abort
 	if !h.Enabled(context.Background(), slog.LevelInfo) {
 		return
 	}
-	rec := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+	rec := slog.NewRecord(e.Time, slog.LevelInfo, "request", 0)
 	rec.AddAttrs(attrs[:n]...)
 	h.Handle(context.Background(), rec)
 }

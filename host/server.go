@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/wasmserve/wasmserve/internal/accesslog"
 )
 
 // Config configures a [Server]'s listener and HTTP behaviour. The zero value
@@ -90,9 +92,10 @@ type Server struct {
 	port     int
 	certs    *certStore // nil without TLS
 
-	serverHeader []string     // {cfg.ServerHeader}, shared by every response
-	compress     *compressor  // nil without compression
-	tracer       trace.Tracer // nil without Config.Tracer
+	serverHeader []string               // {cfg.ServerHeader}, shared by every response
+	compress     *compressor            // nil without compression
+	tracer       trace.Tracer           // nil without Config.Tracer
+	entries      *accesslog.EntryLogger // nil unless Config.AccessLog is accesslog's
 	conns        connTracker
 	draining     atomic.Bool
 }
@@ -125,6 +128,9 @@ func NewServer(cfg Config, handler http.Handler) *Server {
 	}
 	if cfg.Tracer != nil {
 		s.tracer = cfg.Tracer.Tracer(tracerName)
+	}
+	if cfg.AccessLog != nil {
+		s.entries = accesslog.EntryLoggerOf(cfg.AccessLog)
 	}
 	s.conns.init(cfg.Metrics)
 	if cfg.Metrics != nil {

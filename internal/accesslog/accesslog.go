@@ -4,7 +4,6 @@
 package accesslog
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // TimeFormat is the time of day the process log's text lines start with.
@@ -65,40 +65,55 @@ func (h *handler) Enabled(_ context.Context, l slog.Level) bool { return l >= sl
 // Handle writes one line.
 func (h *handler) Handle(_ context.Context, r slog.Record) error {
 	bp := buffers.Get().(*[]byte)
-	b := (*bp)[:0]
+	b := h.appendStart((*bp)[:0], r.Time, r.Level, r.Message)
+	r.Attrs(func(a slog.Attr) bool {
+		b = h.appendAttr(b, a)
+		return true
+	})
+	return h.finishLine(bp, b)
+}
+
+// appendStart appends a line's time, level and message, and the handler's
+// own attributes (from WithAttrs).
+func (h *handler) appendStart(b []byte, t time.Time, l slog.Level, msg string) []byte {
 	if h.json {
 		b = append(b, `{"time":"`...)
-		b = r.Time.AppendFormat(b, time.RFC3339Nano)
+		b = t.AppendFormat(b, time.RFC3339Nano)
 		b = append(b, `","level":"`...)
-		b = append(b, levelName(r.Level)...)
+		b = append(b, levelName(l)...)
 		b = append(b, `","msg":`...)
-		b = appendJSONString(b, r.Message)
+		b = appendJSONString(b, msg)
 	} else {
 		b = append(b, "time="...)
-		b = r.Time.AppendFormat(b, time.RFC3339Nano)
+		b = t.AppendFormat(b, time.RFC3339Nano)
 		b = append(b, " level="...)
-		b = append(b, levelName(r.Level)...)
+		b = append(b, levelName(l)...)
 		b = append(b, " msg="...)
-		b = appendLogfmtString(b, r.Message)
-	}
-	attr := func(a slog.Attr) bool {
-		if h.json {
-			b = append(b, ',')
-			b = appendJSONString(b, a.Key)
-			b = append(b, ':')
-			b = appendJSONValue(b, a.Value.Resolve())
-		} else {
-			b = append(b, ' ')
-			b = append(b, a.Key...)
-			b = append(b, '=')
-			b = appendLogfmtValue(b, a.Value.Resolve())
-		}
-		return true
+		b = appendLogfmtString(b, msg)
 	}
 	for _, a := range h.attrs {
-		attr(a)
+		b = h.appendAttr(b, a)
 	}
-	r.Attrs(attr)
+	return b
+}
+
+// appendAttr appends one attribute, with its separator.
+func (h *handler) appendAttr(b []byte, a slog.Attr) []byte {
+	if h.json {
+		b = append(b, ',')
+		b = appendJSONString(b, a.Key)
+		b = append(b, ':')
+		return appendJSONValue(b, a.Value.Resolve())
+	}
+	b = append(b, ' ')
+	b = append(b, a.Key...)
+	b = append(b, '=')
+	return appendLogfmtValue(b, a.Value.Resolve())
+}
+
+// finishLine ends the line in b, writes it, and gives the buffer back to
+// the pool (unless a huge line grew it).
+func (h *handler) finishLine(bp *[]byte, b []byte) error {
 	if h.json {
 		b = append(b, '}')
 	}
@@ -109,6 +124,99 @@ func (h *handler) Handle(_ context.Context, r slog.Record) error {
 		buffers.Put(bp)
 	}
 	return err
+}
+
+// Entry is one request's access-log line. A logger from New writes it
+// (see EntryLoggerOf) without log/slog's Record and Attr values, which cost a
+// line more than its formatting does. The fields are those of the slog
+// line, in the same order; Aborted is written only when true.
+type Entry struct {
+	Time      time.Time
+	Method    string
+	Path      string
+	Proto     string
+	Status    int
+	Bytes     int64
+	Duration  time.Duration
+	Isolate   string
+	RequestID string
+	Remote    string
+	Aborted   bool
+}
+
+// EntryLogger writes Entries to a logger from New; see EntryLoggerOf.
+type EntryLogger struct{ h *handler }
+
+// EntryLoggerOf returns the EntryLogger of l when l is a logger from New
+// (or its With), or nil for any other logger, which then takes the fields
+// as slog attributes.
+func EntryLoggerOf(l *slog.Logger) *EntryLogger {
+	if h, ok := l.Handler().(*handler); ok {
+		return &EntryLogger{h}
+	}
+	return nil
+}
+
+// Log writes e: byte for byte the line Handle writes for the same fields
+// as attributes, at info level with the message "request". It keeps
+// nothing of e.
+func (l *EntryLogger) Log(e *Entry) { l.h.writeEntry(e) }
+
+// writeEntry writes e as one line at info level with the message
+// "request": byte for byte what Handle writes for the same fields as
+// attributes.
+func (h *handler) writeEntry(e *Entry) {
+	bp := buffers.Get().(*[]byte)
+	b := h.appendStart((*bp)[:0], e.Time, slog.LevelInfo, "request")
+	str := func(key, v string) {
+		if h.json {
+			b = append(b, `,"`...)
+			b = append(b, key...)
+			b = append(b, `":`...)
+			b = appendJSONString(b, v)
+		} else {
+			b = append(b, ' ')
+			b = append(b, key...)
+			b = append(b, '=')
+			b = appendLogfmtString(b, v)
+		}
+	}
+	num := func(key string, v int64) {
+		if h.json {
+			b = append(b, `,"`...)
+			b = append(b, key...)
+			b = append(b, `":`...)
+		} else {
+			b = append(b, ' ')
+			b = append(b, key...)
+			b = append(b, '=')
+		}
+		b = strconv.AppendInt(b, v, 10)
+	}
+	str("method", e.Method)
+	str("path", e.Path)
+	str("proto", e.Proto)
+	num("status", int64(e.Status))
+	num("bytes", e.Bytes)
+	if h.json {
+		num("duration", int64(e.Duration))
+	} else {
+		var tmp [32]byte
+		d := appendDuration(tmp[:0], e.Duration) // never empty
+		b = append(b, " duration="...)
+		b = appendLogfmtString(b, unsafe.String(&d[0], len(d)))
+	}
+	str("isolate", e.Isolate)
+	str("request_id", e.RequestID)
+	str("remote", e.Remote)
+	if e.Aborted {
+		if h.json {
+			b = append(b, `,"aborted":true`...)
+		} else {
+			b = append(b, " aborted=true"...)
+		}
+	}
+	h.finishLine(bp, b)
 }
 
 // WithAttrs returns a handler that adds attrs to every line.
@@ -225,58 +333,57 @@ func appendLogfmtString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-// accessFlush is how long an access-log line may wait in its buffer.
-const accessFlush = 100 * time.Millisecond
-
-// flushingWriter buffers writes to w and flushes them every interval (and
-// when the buffer fills), so that a busy server makes one write(2) for many
-// lines instead of one each.
-type flushingWriter struct {
-	mu   sync.Mutex
-	bw   *bufio.Writer
-	stop chan struct{}
-	done chan struct{}
-}
-
-func newFlushingWriter(w io.Writer, interval time.Duration) *flushingWriter {
-	f := &flushingWriter{bw: bufio.NewWriterSize(w, 64<<10), stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(f.done)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				f.flush()
-			case <-f.stop:
-				f.flush()
-				return
-			}
-		}
-	}()
-	return f
-}
-
-// Write buffers p.
-func (f *flushingWriter) Write(p []byte) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.bw.Write(p)
-}
-
-func (f *flushingWriter) flush() {
-	f.mu.Lock()
-	f.bw.Flush()
-	f.mu.Unlock()
-}
-
-// close flushes what is buffered and stops the flushing goroutine; later
-// writes stay in the buffer.
-func (f *flushingWriter) close() {
-	select {
-	case <-f.stop:
-	default:
-		close(f.stop)
+// appendDuration appends d as time.Duration's String writes it ("1.5ms",
+// "2m0.25s", "-3µs"), without the string that String allocates.
+func appendDuration(b []byte, d time.Duration) []byte {
+	if d == 0 {
+		return append(b, "0s"...)
 	}
-	<-f.done
+	u := uint64(d)
+	if d < 0 {
+		b = append(b, '-')
+		u = -u
+	}
+	switch {
+	case u < uint64(time.Microsecond):
+		return append(strconv.AppendUint(b, u, 10), "ns"...)
+	case u < uint64(time.Millisecond):
+		return append(appendFrac(b, u, 3), "µs"...)
+	case u < uint64(time.Second):
+		return append(appendFrac(b, u, 6), "ms"...)
+	}
+	hours, minutes := u/uint64(time.Hour), u/uint64(time.Minute)%60
+	if hours > 0 {
+		b = append(strconv.AppendUint(b, hours, 10), 'h')
+	}
+	if hours > 0 || minutes > 0 {
+		b = append(strconv.AppendUint(b, minutes, 10), 'm')
+	}
+	return append(appendFrac(b, u%uint64(time.Minute), 9), 's')
+}
+
+// appendFrac appends v/10^digits in decimal, its fraction without trailing
+// zeros (and without the point when the fraction is zero).
+func appendFrac(b []byte, v uint64, digits int) []byte {
+	p := uint64(1)
+	for range digits {
+		p *= 10
+	}
+	b = strconv.AppendUint(b, v/p, 10)
+	f := v % p
+	if f == 0 {
+		return b
+	}
+	for f%10 == 0 {
+		f /= 10
+		digits--
+	}
+	b = append(b, '.')
+	for p = 1; digits > 1; digits-- {
+		p *= 10
+	}
+	for ; p > 0; p /= 10 {
+		b = append(b, byte('0'+f/p%10))
+	}
+	return b
 }

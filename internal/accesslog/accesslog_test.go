@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
+	"math"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -90,4 +94,139 @@ func FuzzJSONString(f *testing.F) {
 			t.Fatalf("%q round-trips as %q", s, got)
 		}
 	})
+}
+
+// TestAppendDuration: appendDuration writes what time.Duration.String does.
+func TestAppendDuration(t *testing.T) {
+	for _, d := range []time.Duration{0, 1, 999, 1000, 1001, 1500, 999999, 1000000, 1500000, 1234567,
+		999999999, time.Second, 1500 * time.Millisecond, time.Minute, 61*time.Second + 5,
+		time.Hour, 90 * time.Minute, 100*time.Hour + 7, -1, -1500, -90 * time.Minute,
+		math.MaxInt64, math.MinInt64} {
+		if got, want := string(appendDuration(nil, d)), d.String(); got != want {
+			t.Errorf("appendDuration(%d) = %q, want %q", int64(d), got, want)
+		}
+	}
+}
+
+func FuzzAppendDuration(f *testing.F) {
+	f.Add(int64(1234567))
+	f.Fuzz(func(t *testing.T, n int64) {
+		if got, want := string(appendDuration(nil, time.Duration(n))), time.Duration(n).String(); got != want {
+			t.Fatalf("appendDuration(%d) = %q, want %q", n, got, want)
+		}
+	})
+}
+
+// TestEntryAsRecord: an Entry written through Writer is byte for byte the
+// line of the same fields logged as slog attributes, in both formats, with
+// attributes from WithAttrs, aborted or not, with values that need quoting.
+func TestEntryAsRecord(t *testing.T) {
+	now := time.Date(2026, 12, 2, 4, 5, 6, 7000, time.UTC)
+	entries := map[string]Entry{
+		"plain": {Time: now, Method: "GET", Path: "/", Proto: "HTTP/1.1", Status: 200, Bytes: 13,
+			Duration: 812 * time.Microsecond, Isolate: "3", RequestID: "00ab", Remote: "127.0.0.1:5000"},
+		"aborted": {Time: now, Method: "POST", Path: "/with space\n\"q\"", Proto: "HTTP/2.0", Status: 500,
+			Duration: 90 * time.Minute, Remote: "[::1]:1", Aborted: true},
+		"empty": {Time: now},
+	}
+	for _, format := range []string{"json", "logfmt"} {
+		for name, e := range entries {
+			t.Run(format+" "+name, func(t *testing.T) {
+				var viaEntry, viaRecord bytes.Buffer
+				l, flush := New(&viaEntry, format)
+				l = l.With("service", "edge")
+				EntryLoggerOf(l).Log(&e)
+				flush()
+				l2, flush2 := New(&viaRecord, format)
+				l2 = l2.With("service", "edge")
+				attrs := []slog.Attr{slog.String("method", e.Method), slog.String("path", e.Path),
+					slog.String("proto", e.Proto), slog.Int("status", e.Status), slog.Int64("bytes", e.Bytes),
+					slog.Duration("duration", e.Duration), slog.String("isolate", e.Isolate),
+					slog.String("request_id", e.RequestID), slog.String("remote", e.Remote)}
+				if e.Aborted {
+					attrs = append(attrs, slog.Bool("aborted", true))
+				}
+				r := slog.NewRecord(e.Time, slog.LevelInfo, "request", 0)
+				r.AddAttrs(attrs...)
+				l2.Handler().Handle(context.Background(), r)
+				flush2()
+				if viaEntry.String() != viaRecord.String() {
+					t.Errorf("as an Entry:\n%s\nas a record:\n%s", viaEntry.String(), viaRecord.String())
+				}
+			})
+		}
+	}
+	if EntryLoggerOf(slog.New(slog.NewTextHandler(io.Discard, nil))) != nil {
+		t.Error("EntryLoggerOf another handler's logger is not nil")
+	}
+}
+
+// BenchmarkLine is one access-log line written as an Entry and as a slog
+// record of the same attributes, to io.Discard through the flushing buffer.
+func BenchmarkLine(b *testing.B) {
+	e := Entry{Time: time.Now(), Method: "GET", Path: "/bench", Proto: "HTTP/1.1", Status: 200, Bytes: 13,
+		Duration: 81234 * time.Nanosecond, Isolate: "1", RequestID: "6f1c2a9d00000001", Remote: "127.0.0.1:54321"}
+	for _, format := range []string{"json", "logfmt"} {
+		l, flush := New(io.Discard, format)
+		b.Run(format+"/entry", func(b *testing.B) {
+			el := EntryLoggerOf(l)
+			b.ReportAllocs()
+			for range b.N {
+				el.Log(&e)
+			}
+		})
+		b.Run(format+"/record", func(b *testing.B) {
+			h := l.Handler()
+			b.ReportAllocs()
+			for range b.N {
+				r := slog.NewRecord(e.Time, slog.LevelInfo, "request", 0)
+				r.AddAttrs(slog.String("method", e.Method), slog.String("path", e.Path),
+					slog.String("proto", e.Proto), slog.Int("status", e.Status), slog.Int64("bytes", e.Bytes),
+					slog.Duration("duration", e.Duration), slog.String("isolate", e.Isolate),
+					slog.String("request_id", e.RequestID), slog.String("remote", e.Remote))
+				h.Handle(context.Background(), r)
+			}
+		})
+		flush()
+	}
+}
+
+// TestFlushingWriterKeepsEveryLine: 8 goroutines write 20 000 lines of
+// different lengths at once, filling shards many times over; after close
+// every line is there exactly once and whole.
+func TestFlushingWriterKeepsEveryLine(t *testing.T) {
+	var out bytes.Buffer
+	f := newFlushingWriter(&out, time.Millisecond)
+	const writers, lines = 8, 2500
+	var wg sync.WaitGroup
+	for g := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range lines {
+				line := fmt.Sprintf("g=%d i=%d %s\n", g, i, strings.Repeat("x", i%300))
+				if n, err := f.Write([]byte(line)); n != len(line) || err != nil {
+					t.Errorf("Write: %d, %v", n, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	f.close()
+	seen := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		var g, i int
+		var xs string
+		if n, _ := fmt.Sscanf(l, "g=%d i=%d %s", &g, &i, &xs); n < 2 || len(xs) != i%300 && !(i%300 == 0 && xs == "") {
+			t.Fatalf("a torn line: %q", l)
+		}
+		if seen[l] {
+			t.Fatalf("line twice: %q", l)
+		}
+		seen[l] = true
+	}
+	if len(seen) != writers*lines {
+		t.Errorf("%d lines out, want %d", len(seen), writers*lines)
+	}
 }
