@@ -56,20 +56,31 @@ to_us() {
     printf "%.0f", n }'
 }
 
-# drive NAME: run wrk against $PORT; appends "name rps p50 p99" to results.
+# cpu_ticks PID: user+system CPU time of PID so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# drive NAME: run wrk against $PORT; appends "name rps p50 p99 cpu_us" to
+# results, cpu_us being the server's CPU time per request (user+system,
+# from /proc): less at the mercy of the scheduler than req/s, since wrk
+# shares the two cores.
 drive() {
   local out
   # Warm-up, the same for every config: a Go guest grows its heap over its
   # first thousands of requests, which is start-up, not steady state.
   wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP:-1s}" "http://127.0.0.1:$PORT/warm" >/dev/null
+  local t0 t1
+  t0=$(cpu_ticks "$PID")
   out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "http://127.0.0.1:$PORT/bench")
-  local rps p50 p99
+  t1=$(cpu_ticks "$PID")
+  local rps p50 p99 reqs cpu
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+  reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+  cpu=$(awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v n="$reqs" 'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
   p50=$(to_us "$(awk '$1 == "50%" {print $2}' <<<"$out")")
   p99=$(to_us "$(awk '$1 == "99%" {print $2}' <<<"$out")")
   if grep -q "Non-2xx" <<<"$out"; then echo "load.sh: $1 answered non-2xx:" >&2; echo "$out" >&2; exit 1; fi
-  echo "$1 $rps $p50 $p99" >>"${OUT_RESULTS:-$OUT/results}"
-  printf '  %-22s %10.0f req/s  p50 %6d us  p99 %6d us\n' "$1" "$rps" "$p50" "$p99"
+  echo "$1 $rps $p50 $p99 $cpu" >>"${OUT_RESULTS:-$OUT/results}"
+  printf '  %-22s %10.0f req/s  p50 %6d us  p99 %6d us  cpu %6.2f us/req\n' "$1" "$rps" "$p50" "$p99" "$cpu"
 }
 
 WS=(bin/wasmserve serve --no-banner --no-url --address 127.0.0.1 --port 0 --isolates "$ISOLATES" --cache-dir "$CACHE" --log-level error)
@@ -117,10 +128,10 @@ done
 
 echo
 echo "# median over rounds, ratio to native"
-printf '%-22s %12s %8s %8s %10s %10s  %s\n' config req/s p50_us p99_us rps_ratio p99_ratio "target (issues 6, 10, 15)"
+printf '%-22s %12s %8s %8s %10s %10s %8s  %s\n' config req/s p50_us p99_us rps_ratio p99_ratio cpu_us "target (issues 6, 10, 15)"
 awk '
   { rps[$1] = rps[$1] " " $2; p50[$1] = p50[$1] " " $3; p99[$1] = p99[$1] " " $4; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 }
-    round[$1]++; byround[$1, round[$1]] = $2 }
+    cpu[$1] = cpu[$1] " " $5; round[$1]++; byround[$1, round[$1]] = $2 }
   function median(s,   a, k, i, j, t) {
     k = split(s, a, " ")
     for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -135,7 +146,7 @@ awk '
       t = ""
       if (c in want) t = sprintf("req/s >= %.2fx: %s", want[c], r >= want[c] ? "met" : "NOT MET")
       if (c == "wat" || c == "go") t = t sprintf(", p99 <= 2x: %s", q <= 2 ? "met" : "NOT MET")
-      printf "%-22s %12.0f %8d %8d %9.2fx %9.2fx  %s\n", c, median(rps[c]), median(p50[c]), median(p99[c]), r, q, t
+      printf "%-22s %12.0f %8d %8d %9.2fx %9.2fx %8.2f  %s\n", c, median(rps[c]), median(p50[c]), median(p99[c]), r, q, median(cpu[c]), t
     }
     if ("wat-nolog" in rps) {
       # Paired: each round runs wat and wat-nolog back to back, so the
@@ -145,6 +156,7 @@ awk '
       for (k = 1; k <= round["wat"] && k <= round["wat-nolog"]; k++) pairs = pairs " " byround["wat", k] / byround["wat-nolog", k]
       loss = 1 - median(pairs)
       printf "access log: the WAT hello loses %.1f%% req/s with it on (median of per-round wat/wat-nolog ratios; %.1f%% from the medians); target <= 5%% (issue 11): %s\n", 100 * loss, 100 * (1 - median(rps["wat"]) / median(rps["wat-nolog"])), loss <= 0.05 ? "met" : "NOT MET"
+      printf "access log: server CPU per request %.2f us with it, %.2f us without: +%.1f%%\n", median(cpu["wat"]), median(cpu["wat-nolog"]), 100 * (median(cpu["wat"]) / median(cpu["wat-nolog"]) - 1)
     }
   }' "$OUT/results" | tee "$OUT/summary"
 [ -z "${ONLY:-}" ] || exit 0
