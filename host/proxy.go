@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/wasmserve/wasmserve/abi"
@@ -90,13 +91,30 @@ func NewProxy(target *url.URL, cfg ProxyConfig) http.Handler {
 			pr.SetXForwarded()
 			pr.Out.Trailer = pr.In.Trailer // filled in as the body is read
 		},
-		Transport: tracingTransport{tr},
-		ErrorLog:  slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		Transport:  tracingTransport{tr},
+		BufferPool: proxyBuffers{},
+		ErrorLog:   slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			logger.Warn("upstream request failed; answering 502", "upstream", target.Redacted(),
 				"method", r.Method, "uri", r.RequestURI, "err", err)
 			abi.ReportNextError(w, err)
 			w.WriteHeader(http.StatusBadGateway)
 		},
+	}
+}
+
+// proxyBuffers lends the reverse proxy its body-copy buffers: without a
+// pool it allocates 32 KiB a request, four fifths of all the bytes the
+// server allocated under load, and the garbage collection that followed
+// cost more than the guest call.
+type proxyBuffers struct{}
+
+var proxyBufferPool = sync.Pool{New: func() any { return make([]byte, 32<<10) }}
+
+func (proxyBuffers) Get() []byte { return proxyBufferPool.Get().([]byte) }
+
+func (proxyBuffers) Put(b []byte) {
+	if cap(b) == 32<<10 {
+		proxyBufferPool.Put(b[:cap(b)]) //nolint:staticcheck // a slice header per Put, against 32 KiB per request
 	}
 }
