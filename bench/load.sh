@@ -7,6 +7,7 @@
 #   bash bench/load.sh                # defaults: 3 rounds of 5 s, 16 connections
 #   ROUNDS=5 DURATION=10s WARMUP=2s bash bench/load.sh
 #   ONLY="native wat wat-nolog" bash bench/load.sh   # just these configs, then stop
+#   ONLY="proxy" bash bench/load.sh                  # just middleware mode
 #
 # Needs wrk (Debian package wrk). Everything runs on 127.0.0.1.
 set -euo pipefail
@@ -83,20 +84,23 @@ drive() {
   printf '  %-22s %10.0f req/s  p50 %6d us  p99 %6d us  cpu %6.2f us/req\n' "$1" "$rps" "$p50" "$p99" "$cpu"
 }
 
-WS=(bin/wasmserve serve --no-banner --no-url --address 127.0.0.1 --port 0 --isolates "$ISOLATES" --cache-dir "$CACHE" --log-level error)
+WS0=(bin/wasmserve serve --no-banner --no-url --address 127.0.0.1 --port 0 --cache-dir "$CACHE" --log-level error)
+WS=("${WS0[@]}" --isolates "$ISOLATES")
 declare -A CONFIGS=(
   [native]="bin/bench/native"
   [wat]="${WS[*]} $WAT"
   [go]="${WS[*]} $GOHELLO"
 )
-ORDER=(native wat go)
+ORDER=(native wat)
 # Read once: grep -q on a pipe would end the writer early, a failure under pipefail.
 HELP=$(bin/wasmserve serve --help 2>&1)
 if grep -q -- --access-log <<<"$HELP"; then
-  # The access log is on by default: the same server without it.
+  # The access log is on by default: the same server without it, run
+  # right after wat so that the pair sees the same machine.
   CONFIGS[wat-nolog]="${WS[*]} --access-log=false $WAT"
   ORDER+=(wat-nolog)
 fi
+ORDER+=(go)
 CONFIGS[cgi-c]="${WS[*]} $CGIC"
 CONFIGS[cgi-go]="${WS[*]} $CGIGO"
 ORDER+=(cgi-c cgi-go)
@@ -159,7 +163,7 @@ awk '
       printf "access log: server CPU per request %.2f us with it, %.2f us without: +%.1f%%\n", median(cpu["wat"]), median(cpu["wat-nolog"]), 100 * (median(cpu["wat"]) / median(cpu["wat-nolog"]) - 1)
     }
   }' "$OUT/results" | tee "$OUT/summary"
-[ -z "${ONLY:-}" ] || exit 0
+[ -z "${ONLY:-}" ] || case " $ONLY " in *" proxy "*) ;; *) exit 0 ;; esac
 
 echo
 echo "# middleware mode: a pass-through guest (next=1) before a native hello origin, against a tuned"
@@ -168,7 +172,9 @@ serve origin bin/bench/native
 ORIGIN_PID=$PID ORIGIN="http://127.0.0.1:$PORT"
 declare -A PCONFIGS=(
   [proxy-native]="bin/bench/native -upstream $ORIGIN"
-  [proxy-wasmserve]="${WS[*]} --upstream $ORIGIN host/testdata/next.wasm"
+  # --isolates as wasmserve chooses it in middleware mode (four per CPU)
+  # unless PROXY_ISOLATES says.
+  [proxy-wasmserve]="${WS0[*]} --isolates ${PROXY_ISOLATES:-0} --upstream $ORIGIN host/testdata/next.wasm"
 )
 : >"$OUT/results-proxy"
 for round in $(seq "$ROUNDS"); do
@@ -195,6 +201,7 @@ awk '
       median(rps["proxy-native"]), median(p99["proxy-native"]), median(rps["proxy-wasmserve"]), median(p99["proxy-wasmserve"]), r, q
     printf "target (issue 15) req/s >= 0.95x: %s, p99 <= 1.5x: %s\n", (r >= 0.95 ? "met" : "NOT MET"), (q <= 1.5 ? "met" : "NOT MET")
   }' "$OUT/results-proxy" | tee "$OUT/summary-proxy"
+[ -z "${ONLY:-}" ] || exit 0
 
 echo
 echo "# start-up: exec to first 200 (median of 5), ms"

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,8 +30,9 @@ import (
 // isolates reused forever, no WASI grants, guest output limited to 100 lines
 // a second, logs discarded.
 type HandlerConfig struct {
-	// Isolates is the pool size; 0 means one per CPU, negative is an
-	// error.
+	// Isolates is the pool size; 0 means DefaultIsolates (one per CPU,
+	// or UpstreamIsolatesPerCPU per CPU in middleware mode), negative is
+	// an error.
 	Isolates int
 	// CacheDir is the on-disk compilation cache; empty disables it.
 	CacheDir string
@@ -171,6 +173,23 @@ type generation struct {
 	call func(iso *isolate, st *isolateState, w http.ResponseWriter, r *http.Request) (fired bool, err error)
 }
 
+// UpstreamIsolatesPerCPU is how many isolates per CPU an --isolates of 0
+// means in middleware mode. A guest there holds its isolate while the
+// upstream answers, a wait that costs no CPU: one isolate per CPU left a
+// pass-through guest at 0.88x a native reverse proxy's req/s with 16
+// clients on 2 CPUs, since requests queued for an isolate while the CPUs
+// idled; four per CPU matched it (BENCHMARKS.md).
+const UpstreamIsolatesPerCPU = 4
+
+// DefaultIsolates is the pool size that HandlerConfig.Isolates 0 means:
+// one per CPU, or UpstreamIsolatesPerCPU per CPU with an upstream.
+func DefaultIsolates(upstream bool) int {
+	if upstream {
+		return UpstreamIsolatesPerCPU * runtime.NumCPU()
+	}
+	return runtime.NumCPU()
+}
+
 // NewHandler compiles wasm, checks it fits the handler ABI, and fills the
 // isolate pool. Every error here is a module the server cannot run.
 func NewHandler(ctx context.Context, wasm []byte, cfg HandlerConfig) (*Handler, error) {
@@ -185,6 +204,9 @@ func NewHandler(ctx context.Context, wasm []byte, cfg HandlerConfig) (*Handler, 
 		if _, err := ParseUpstream(cfg.Upstream); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.Isolates == 0 {
+		cfg.Isolates = DefaultIsolates(cfg.Upstream != "")
 	}
 	h := &Handler{cfg: cfg, log: logger, out: newOutputLimiter(cfg.OutputRate), execs: map[string]executor{}}
 	var err error

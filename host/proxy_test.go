@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -121,4 +122,27 @@ func TestProxyBuffersAreNotShared(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestDefaultIsolatesInMiddlewareMode: --isolates 0 is one isolate per CPU,
+// and UpstreamIsolatesPerCPU per CPU with an upstream, where a guest holds
+// its isolate while the upstream answers; an explicit count stays as set.
+func TestDefaultIsolatesInMiddlewareMode(t *testing.T) {
+	up := origin(t)
+	next := readFile(t, "host/testdata/next.wasm")
+	for _, tc := range []struct {
+		name     string
+		cfg      HandlerConfig
+		isolates int
+	}{
+		{"no upstream", HandlerConfig{}, runtime.NumCPU()},
+		{"upstream", HandlerConfig{Upstream: up.URL}, UpstreamIsolatesPerCPU * runtime.NumCPU()},
+		{"upstream, explicit", HandlerConfig{Upstream: up.URL, Isolates: 3}, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := newTestHandler(t, next, tc.cfg).Pool().Size(); got != tc.isolates {
+				t.Errorf("%d isolates, want %d", got, tc.isolates)
+			}
+		})
+	}
 }

@@ -123,7 +123,7 @@ func tlsFlags() []cli.Flag {
 func poolFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: "isolates", Value: 0, EnvVars: env("isolates"),
-			Usage: "pooled module instances; 0 = one per CPU"},
+			Usage: "pooled module instances; 0 = one per CPU (four per CPU with --upstream)"},
 		&cli.StringFlag{Name: "memory-limit", Value: "128MiB", EnvVars: env("memory-limit"),
 			Usage: "linear memory limit per isolate"},
 		&cli.StringFlag{Name: "cache-dir", Value: defaultCacheDir(), EnvVars: env("cache-dir"),

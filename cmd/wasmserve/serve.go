@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -68,13 +67,13 @@ const warmHeapCap = 256 << 20
 // module's size for the first isolate and twice more for each other (the Go
 // hello guest: 37.5 MB for 5.3 MB, and 10.5 MB an isolate), so it readies
 // that much, up to warmHeapCap. A small module needs no warm-up.
-func warmStart(path string, isolates int) (done func()) {
+func warmStart(path string, isolates int, upstream bool) (done func()) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return func() {}
 	}
 	if isolates == 0 {
-		isolates = runtime.NumCPU()
+		isolates = host.DefaultIsolates(upstream)
 	}
 	return prefault.WarmHeap(int(min(st.Size()*int64(5+2*isolates), warmHeapCap)))
 }
@@ -321,7 +320,7 @@ func serve(c *cli.Context) error {
 	if tp != nil {
 		lc.Tracer = tp
 	}
-	warm := warmStart(path, hc.Isolates)
+	warm := warmStart(path, hc.Isolates, hc.Upstream != "")
 	defer warm()
 	wasm, err := readModule(path)
 	if err != nil {
