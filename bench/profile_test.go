@@ -62,3 +62,21 @@ func writeProfile(b *testing.B, stop func() *profile.Profile) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkEcho64KiBCopyGoProfiling is BenchmarkEcho64KiBCopyGo with the
+// guest profiler collecting: where the Go copy's time goes.
+func BenchmarkEcho64KiBCopyGoProfiling(b *testing.B) {
+	wasm, err := os.ReadFile(testguest.BuildPackage(b, "bench/testdata/copygo"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := bare
+	cfg.GuestProfiler = true
+	h := newHandler(b, wasm, cfg)
+	stop, err := h.StartGuestProfile()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer writeProfile(b, stop)
+	serveLoop(b, h, post64K(), body64K, len(body64K))
+}
