@@ -353,3 +353,33 @@ func TestGuestFramingHeaders(t *testing.T) {
 		})
 	}
 }
+
+// TestTableGrowIsBounded: a guest whose table has no maximum asks
+// table.grow for 2^31 elements (16 GiB of host memory; it killed the server
+// with "fatal error: out of memory"). The grow fails inside the guest,
+// which answers, and the server goes on serving, with the interrupt
+// rewrite (a handler timeout) and without it.
+func TestTableGrowIsBounded(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  HandlerConfig
+	}{
+		{"no handler timeout", HandlerConfig{Isolates: 1}},
+		{"handler timeout", HandlerConfig{Isolates: 1, HandlerTimeout: 5 * time.Second}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base, _, _ := startConfig(t, readFile(t, "host/testdata/growtable.wasm"), tc.cfg, Config{})
+			for i := range 3 {
+				resp, err := http.Get(base + "/")
+				if err != nil {
+					t.Fatalf("request %d: %v", i, err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || string(body) != "refused" {
+					t.Fatalf("request %d: %s %q, want 200 \"refused\"", i, resp.Status, body)
+				}
+			}
+		})
+	}
+}

@@ -265,6 +265,12 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 	if err := wasmbin.Check(wasm); err != nil {
 		return nil, err
 	}
+	// Then every table gets a bounded maximum, whatever else is done to
+	// the module (the rewrite below is not always made).
+	wasm, err := limitTables(wasm)
+	if err != nil {
+		return nil, err
+	}
 	code, rewritten := wasm, false
 	var info moduleInfo
 	switch {
