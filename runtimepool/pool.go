@@ -27,6 +27,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/wasmserve/wasmserve/internal/wasmbin"
 )
@@ -68,6 +69,12 @@ type Config[V any] struct {
 	// tells which one is in use. A module the rewrite cannot read is an
 	// error of New.
 	Interruptible bool
+	// StartTimeout bounds each isolate's start function (_initialize or
+	// _start): one still running past it is interrupted, as a request past
+	// the handler timeout is, and the isolate is refused with an error
+	// naming the timeout. 0 means no bound. It takes effect when the guest
+	// can be interrupted (Interruptible, or CloseOnContextDone).
+	StartTimeout time.Duration
 	// Installers define the host modules the guest imports.
 	Installers []Installer
 	// Validate, when set, checks the compiled module before any isolate is
@@ -430,8 +437,9 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 	exports := compiled.ExportedFunctions()
 	for _, name := range []string{"_initialize", "_start"} {
 		if _, ok := exports[name]; ok && !cfg.NoStart {
+			// Run by instantiate itself, once the isolate can be
+			// interrupted: an endless start must not hang the server.
 			p.stats.StartFunction = name
-			p.modCfg = p.modCfg.WithStartFunctions(name)
 			break
 		}
 	}
@@ -491,19 +499,9 @@ func (p *Pool[V]) instantiate(ctx context.Context) (*Isolate[V], error) {
 	}
 	mod, err := p.rt.InstantiateModule(ictx, p.compiled, mc)
 	if err != nil {
-		if p.stats.StartFunction != "" {
-			return nil, fmt.Errorf("starting isolate %s (%s): %w", id, p.stats.StartFunction, err)
-		}
 		return nil, fmt.Errorf("instantiating isolate %s: %w", id, err)
 	}
 	iso.Module = mod
-	if rs != nil {
-		iso.randAtStart = rs.read.Load()
-		if err := iso.bindGlobals(p.globals); err != nil {
-			mod.Close(ctx)
-			return nil, fmt.Errorf("instantiating isolate %s: %w", id, err)
-		}
-	}
 	if p.stats.Interrupt == InterruptGlobal {
 		g, ok := mod.ExportedGlobal(InterruptExport).(api.MutableGlobal)
 		c, ok2 := mod.ExportedGlobal(CountdownExport).(api.MutableGlobal)
@@ -517,6 +515,21 @@ func (p *Pool[V]) instantiate(ctx context.Context) (*Isolate[V], error) {
 			iso.Interrupt()
 		}
 	}
+	if p.stats.StartFunction != "" {
+		if err := p.runStart(ictx, iso); err != nil {
+			p.live.Delete(iso)
+			mod.Close(ctx)
+			return nil, fmt.Errorf("starting isolate %s (%s): %w", id, p.stats.StartFunction, err)
+		}
+	}
+	if rs != nil {
+		iso.randAtStart = rs.read.Load()
+		if err := iso.bindGlobals(p.globals); err != nil {
+			p.live.Delete(iso)
+			mod.Close(ctx)
+			return nil, fmt.Errorf("instantiating isolate %s: %w", id, err)
+		}
+	}
 	if p.cfg.Bind != nil {
 		if err := p.cfg.Bind(iso.Value, mod); err != nil {
 			iso.close(ctx)
@@ -524,6 +537,42 @@ func (p *Pool[V]) instantiate(ctx context.Context) (*Isolate[V], error) {
 		}
 	}
 	return iso, nil
+}
+
+// runStart runs the isolate's start function as wazero would have at
+// instantiation (an exit with code 0 is a success), bounded by
+// Config.StartTimeout: past it the isolate is interrupted like a request
+// past the handler timeout, and the start fails.
+func (p *Pool[V]) runStart(ctx context.Context, iso *Isolate[V]) error {
+	name := p.stats.StartFunction
+	fn := iso.Module.ExportedFunction(name)
+	var late atomic.Bool
+	if t := p.cfg.StartTimeout; t > 0 {
+		switch {
+		case iso.interrupt != nil:
+			timer := time.AfterFunc(t, func() { late.Store(true); iso.Interrupt() })
+			defer timer.Stop()
+		case p.stats.Interrupt == InterruptContext:
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, t)
+			defer cancel()
+			stop := context.AfterFunc(ctx, func() { late.Store(true) })
+			defer stop()
+		}
+	}
+	_, err := fn.Call(ctx)
+	if late.Load() {
+		// Even a start that ended as the timer fired: the interrupt
+		// flag may be set, and the isolate could not serve.
+		return fmt.Errorf("the start function ran past the start timeout of %s (an endless loop, or raise --handler-timeout)", p.cfg.StartTimeout)
+	}
+	if se, ok := err.(*sys.ExitError); ok && se.ExitCode() == 0 {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("module[] function[%s] failed: %w", name, err)
+	}
+	return nil
 }
 
 // Stats returns how the pool was built.

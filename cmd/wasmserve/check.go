@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -22,6 +23,10 @@ func checkCommand() *cli.Command {
 	}
 }
 
+// checkStartTimeout bounds the start function of the isolate check starts:
+// the handler timeout serve has by default.
+const checkStartTimeout = 30 * time.Second
+
 func check(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return fmt.Errorf("check takes one module file, got %d arguments (usage: wasmserve check MODULE.wasm)", c.NArg())
@@ -31,7 +36,9 @@ func check(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var hc host.HandlerConfig
+	// The start function is bounded by serve's default handler timeout,
+	// as serve would bound it: an endless start is a problem, not a hang.
+	hc := host.HandlerConfig{HandlerTimeout: checkStartTimeout}
 	if err := abiConfig(c, &hc); err != nil {
 		return err
 	}
