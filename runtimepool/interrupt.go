@@ -20,6 +20,12 @@ const InterruptExport = "wasmserve:interrupt"
 // pool can snapshot and restore them (see Config.MaxRequestsPerIsolate).
 const GlobalExportPrefix = "wasmserve:global:"
 
+// StartExport is the export the rewrite gives the function of a module's
+// start section, which it removes: wazero would run it inside
+// instantiation, before the interrupt flag can be set, and the pool calls
+// it instead, bounded like any other start (Pool.runStart).
+const StartExport = "wasmserve:start"
+
 // reservedPrefix starts every export name the rewrite adds; a module that
 // already exports such a name is refused.
 const reservedPrefix = "wasmserve:"
@@ -105,8 +111,15 @@ func rewrite(wasm []byte, checks bool) ([]byte, moduleInfo, error) {
 		return nil, info, err
 	}
 	hasDataCount := false
+	startFunc, hasStart := uint32(0), false
 	for _, s := range secs {
 		hasDataCount = hasDataCount || s.ID == wasmbin.SecDataCount
+		if s.ID == wasmbin.SecStart {
+			if startFunc, err = (&wasmbin.Reader{B: s.Body}).U32(); err != nil {
+				return nil, info, malformed(s, err)
+			}
+			hasStart = true
+		}
 	}
 
 	// The new globals' indices come after every imported and defined one.
@@ -201,7 +214,13 @@ func rewrite(wasm []byte, checks bool) ([]byte, moduleInfo, error) {
 		for i, g := range mutable {
 			add(info.globals[i], g)
 		}
-		return appendVec(old, entries, uint32(len(mutable))+2*b2u(checks))
+		if hasStart {
+			entries = wasmbin.AppendU32(entries, uint32(len(StartExport)))
+			entries = append(entries, StartExport...)
+			entries = append(entries, wasmbin.ExternFunc)
+			entries = wasmbin.AppendU32(entries, startFunc)
+		}
+		return appendVec(old, entries, uint32(len(mutable))+2*b2u(checks)+b2u(hasStart))
 	}
 	var code codeScan
 	if checks {
@@ -252,6 +271,8 @@ func rewrite(wasm []byte, checks bool) ([]byte, moduleInfo, error) {
 			}
 			emit(s.ID, b)
 			doneExport = true
+		case wasmbin.SecStart:
+			// Exported as StartExport instead, for the pool to call.
 		case wasmbin.SecData:
 			if hasDataCount {
 				emit(s.ID, s.Body) // memory.init or data.drop may name segments

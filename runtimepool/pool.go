@@ -222,6 +222,7 @@ type Pool[V any] struct {
 	compiled wazero.CompiledModule
 	modCfg   wazero.ModuleConfig
 	stats    Stats
+	starts   []string // the start functions instantiate runs, in order (see runStart)
 	log      *slog.Logger
 
 	idle     chan *Isolate[V]
@@ -435,11 +436,15 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 		p.modCfg = p.modCfg.WithEnv(k, v)
 	}
 	exports := compiled.ExportedFunctions()
+	if _, ok := exports[StartExport]; ok && rewritten {
+		p.starts = append(p.starts, StartExport) // the start section, first
+	}
 	for _, name := range []string{"_initialize", "_start"} {
 		if _, ok := exports[name]; ok && !cfg.NoStart {
 			// Run by instantiate itself, once the isolate can be
 			// interrupted: an endless start must not hang the server.
 			p.stats.StartFunction = name
+			p.starts = append(p.starts, name)
 			break
 		}
 	}
@@ -515,11 +520,14 @@ func (p *Pool[V]) instantiate(ctx context.Context) (*Isolate[V], error) {
 			iso.Interrupt()
 		}
 	}
-	if p.stats.StartFunction != "" {
-		if err := p.runStart(ictx, iso); err != nil {
+	for _, name := range p.starts {
+		if err := p.runStart(ictx, iso, name); err != nil {
 			p.live.Delete(iso)
 			mod.Close(ctx)
-			return nil, fmt.Errorf("starting isolate %s (%s): %w", id, p.stats.StartFunction, err)
+			if name == StartExport {
+				name = "its start section"
+			}
+			return nil, fmt.Errorf("starting isolate %s (%s): %w", id, name, err)
 		}
 	}
 	if rs != nil {
@@ -543,8 +551,7 @@ func (p *Pool[V]) instantiate(ctx context.Context) (*Isolate[V], error) {
 // instantiation (an exit with code 0 is a success), bounded by
 // Config.StartTimeout: past it the isolate is interrupted like a request
 // past the handler timeout, and the start fails.
-func (p *Pool[V]) runStart(ctx context.Context, iso *Isolate[V]) error {
-	name := p.stats.StartFunction
+func (p *Pool[V]) runStart(ctx context.Context, iso *Isolate[V], name string) error {
 	fn := iso.Module.ExportedFunction(name)
 	var late atomic.Bool
 	if t := p.cfg.StartTimeout; t > 0 {
