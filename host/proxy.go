@@ -115,6 +115,6 @@ func (proxyBuffers) Get() []byte { return proxyBufferPool.Get().([]byte) }
 
 func (proxyBuffers) Put(b []byte) {
 	if cap(b) == 32<<10 {
-		proxyBufferPool.Put(b[:cap(b)]) //nolint:staticcheck // a slice header per Put, against 32 KiB per request
+		proxyBufferPool.Put(b[:cap(b)]) // boxing the slice costs 24 bytes, against 32 KiB a request
 	}
 }

@@ -370,13 +370,8 @@ func TestTableGrowIsBounded(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			base, _, _ := startConfig(t, readFile(t, "host/testdata/growtable.wasm"), tc.cfg, Config{})
 			for i := range 3 {
-				resp, err := http.Get(base + "/")
-				if err != nil {
-					t.Fatalf("request %d: %v", i, err)
-				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 || string(body) != "refused" {
+				resp, body := do(t, http.DefaultClient, mustRequest(t, "GET", base+"/", nil))
+				if resp.StatusCode != 200 || body != "refused" {
 					t.Fatalf("request %d: %s %q, want 200 \"refused\"", i, resp.Status, body)
 				}
 			}
