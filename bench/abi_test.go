@@ -239,3 +239,14 @@ func BenchmarkHelloGoFresh(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHelloGoFloor is the hello in Go without the SDK: the cost of
+// entering a Go module through go:wasmexport and of its host calls, the
+// floor under any Go guest (bench/testdata/floorgo).
+func BenchmarkHelloGoFloor(b *testing.B) {
+	wasm, err := os.ReadFile(testguest.BuildPackage(b, "bench/testdata/floorgo"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	serveLoop(b, newHandler(b, wasm, bare), hello(), nil, helloLen)
+}

@@ -75,7 +75,10 @@
 // body). Response trailers are set as in net/http: with keys prefixed by
 // http.TrailerPrefix, or with names announced in the Trailer header before
 // the header is sent. The SDK turns the ABI's trailers feature on for a
-// request only when it reads or sends trailers.
+// request only when it reads or sends trailers. A trailer key set after the
+// header went out is found by the map having grown since: a handler that
+// also deletes header keys after the header went out must announce its
+// trailers in the Trailer header.
 //
 // # Middleware
 //

@@ -67,7 +67,9 @@ func serve(ex *exchange) {
 	if sl.whdr == nil {
 		sl.whdr = make(http.Header, 4)
 	}
-	clear(sl.whdr)
+	if len(sl.whdr) > 0 {
+		clear(sl.whdr)
+	}
 	sl.w = responseWriter{header: sl.whdr}
 	w := &sl.w
 	var body *requestBody

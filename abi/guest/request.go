@@ -47,11 +47,12 @@ func buildRequest() (*http.Request, *requestContext, error) {
 	}
 	sl.ctx.reset()
 	r := &sl.r
-	*r = *sl.zero // every field zero, unexported ones too, and the context ours
-	clear(sl.hdr)
+	*r = *sl.zero        // every field zero, unexported ones too, and the context ours
+	if len(sl.hdr) > 0 { // clearing an empty map still costs a call
+		clear(sl.hdr)
+	}
 	r.Method = method(readHostValue(&scratch, getMethod))
-	r.RequestURI = string(readHostValue(&scratch, getURI))
-	r.Header = readHeadersInto(sl.hdr, kindRequest, &r.Host)
+	hasCL, hasTE := readRequestStrings(r, sl.hdr)
 	if r.Method == "" {
 		r.Method = http.MethodGet
 	}
@@ -72,22 +73,20 @@ func buildRequest() (*http.Request, *requestContext, error) {
 	}
 	r.URL = u
 
-	// Like net/http's server, readHeadersInto promoted Host to
+	// Like net/http's server, readRequestStrings promoted Host to
 	// Request.Host and left it out of the header map.
 	if r.Host == "" {
 		r.Host = u.Host
 	}
 
-	r.RemoteAddr = string(readHostValue(&scratch, getSourceAddr))
-
 	r.ContentLength = -1
-	if cl, ok := r.Header["Content-Length"]; ok && len(cl) > 0 {
+	if cl := r.Header["Content-Length"]; hasCL && len(cl) > 0 {
 		n, err := strconv.ParseInt(strings.TrimSpace(cl[0]), 10, 64)
 		if err != nil || n < 0 {
 			return nil, nil, errors.New("bad Content-Length " + strconv.Quote(cl[0]))
 		}
 		r.ContentLength = n
-	} else if r.ProtoMajor == 1 && r.Header["Transfer-Encoding"] == nil {
+	} else if r.ProtoMajor == 1 && !hasTE {
 		// An HTTP/1.x request with neither Content-Length nor
 		// Transfer-Encoding has no body (RFC 9112 section 6.3).
 		r.ContentLength = 0
@@ -137,23 +136,79 @@ func proto(b []byte) (string, bool) {
 	return string(b), true
 }
 
-// readHeaders reads all headers of the given kind into a new http.Header,
-// with readHeadersInto.
-func readHeaders(kind uint32) http.Header {
-	return readHeadersInto(make(http.Header), kind, nil)
-}
-
-// readHeadersInto reads all headers of the given kind into h, which must
-// be empty, and returns it. With host set, the first value of Host goes
-// there instead of into h, as net/http's server moves it to Request.Host.
+// readHeaders reads all headers of the given kind into a new http.Header.
 // The values of all headers are read into one buffer first, so that the
 // whole header costs one string and one []string, not two allocations per
 // field: allocation is what a request costs most in a wasm guest.
-func readHeadersInto(h http.Header, kind uint32, host *string) http.Header {
+func readHeaders(kind uint32) http.Header {
+	vb, fields, total := appendHeaders(valuesBuf[:0], fieldsBuf[:0], kind)
+	h := make(http.Header, len(fields))
+	fillHeaders(h, string(vb), fields, total, nil)
+	valuesBuf = vb
+	clear(fields)
+	fieldsBuf = fields[:0]
+	return h
+}
+
+// readRequestStrings reads the request target, headers and source address
+// into one buffer and makes one string of it, which RequestURI, every
+// header value and RemoteAddr are slices of; the values go into h, which
+// must be empty, except Host, which goes to r.Host as net/http's server
+// moves it there. A request whose bytes are the previous request's reuses
+// that string and allocates nothing here. It reports whether the request
+// has a Content-Length and a Transfer-Encoding header.
+func readRequestStrings(r *http.Request, h http.Header) (hasCL, hasTE bool) {
+	vb := appendHostValue(valuesBuf[:0], getURI)
+	uriEnd := len(vb)
+	vb, fields, total := appendHeaders(vb, fieldsBuf[:0], kindRequest)
+	valsEnd := len(vb)
+	vb = appendHostValue(vb, getSourceAddr)
+	all := reuseString(vb)
+	r.RequestURI = all[:uriEnd]
+	r.RemoteAddr = all[valsEnd:]
+	r.Header = h
+	hasCL, hasTE = fillHeaders(h, all[uriEnd:valsEnd], fields, total, &r.Host)
+	valuesBuf = vb
+	clear(fields)
+	fieldsBuf = fields[:0]
+	return hasCL, hasTE
+}
+
+// lastStrings is the string readRequestStrings made for the previous
+// request. Strings are immutable, so a later request with the same bytes
+// (a client repeating a request on its connection) can share it.
+var lastStrings string
+
+// reuseString returns b as a string: lastStrings when the bytes are the
+// same, else a new string, remembered in lastStrings.
+func reuseString(b []byte) string {
+	if string(b) != lastStrings { // compared without converting
+		lastStrings = string(b)
+	}
+	return lastStrings
+}
+
+// appendHostValue appends to vb the value a "(buf, buf_limit) -> len" host
+// function returns, growing vb and calling again when it did not fit.
+func appendHostValue(vb []byte, fn func(*byte, uint32) uint32) []byte {
+	for {
+		if cap(vb)-len(vb) < 64 {
+			vb = slices.Grow(vb, cap(vb))
+		}
+		free := vb[len(vb):cap(vb)]
+		n := fn(&free[0], uint32(len(free)))
+		if n <= uint32(len(free)) {
+			return vb[:len(vb)+int(n)]
+		}
+		vb = slices.Grow(vb, int(n))
+	}
+}
+
+// appendHeaders appends to vb the NUL-terminated values of every header of
+// kind and to fields each header's canonical name and value count; total
+// is the count of all values.
+func appendHeaders(vb []byte, fields []field, kind uint32) (_ []byte, _ []field, total int) {
 	names := readHeaderNames(kind)
-	vb := valuesBuf[:0]
-	fields := fieldsBuf[:0]
-	total := 0
 	for len(names) > 0 {
 		i := indexNUL(names)
 		if i < 0 {
@@ -175,32 +230,54 @@ func readHeadersInto(h http.Header, kind uint32, host *string) http.Header {
 			total += count
 		}
 	}
-	all := string(vb)
-	vals := make([]string, total)
-	next := 0
+	return vb, fields, total
+}
+
+// fillHeaders sets in h each field of fields to its values, sliced in
+// order from all, the NUL-terminated values appendHeaders read. With host
+// set, the first value of Host goes there instead of into h. Each field's
+// values are one []string slice of one allocation for all, capped, so
+// that appending to one header's values cannot overwrite the next
+// header's. It reports whether h got Content-Length and Transfer-Encoding.
+func fillHeaders(h http.Header, all string, fields []field, total int, host *string) (hasCL, hasTE bool) {
+	var vals []string
 	for _, f := range fields {
-		// Capped, so that appending to one header's values cannot
-		// overwrite the next header's.
-		vs := vals[next : next+f.count : next+f.count]
-		for j := range vs {
-			k := strings.IndexByte(all, 0)
-			if k < 0 {
-				k = len(all)
-			}
-			vs[j] = all[:k]
-			all = all[min(k+1, len(all)):]
-		}
-		next += f.count
 		if host != nil && f.key == "Host" {
-			*host = vs[0]
+			// Only the first value is kept, as net/http's server does
+			// for the Host header: no []string needed.
+			*host, all = nextValue(all)
+			for range f.count - 1 {
+				_, all = nextValue(all)
+			}
+			total -= f.count
 			continue
+		}
+		if vals == nil {
+			vals = make([]string, total)
+		}
+		vs := vals[:f.count:f.count]
+		vals = vals[f.count:]
+		for j := range vs {
+			vs[j], all = nextValue(all)
+		}
+		switch f.key {
+		case "Content-Length":
+			hasCL = true
+		case "Transfer-Encoding":
+			hasTE = true
 		}
 		h[f.key] = vs
 	}
-	valuesBuf = vb
-	clear(fields)
-	fieldsBuf = fields[:0]
-	return h
+	return hasCL, hasTE
+}
+
+// nextValue splits the first NUL-terminated value off all.
+func nextValue(all string) (v, rest string) {
+	k := strings.IndexByte(all, 0)
+	if k < 0 {
+		return all, ""
+	}
+	return all[:k], all[k+1:]
 }
 
 // field is one header while readHeaders collects the values of all.

@@ -27,8 +27,12 @@ type responseWriter struct {
 	bodyAllowed bool
 	needSniff   bool // Content-Type is to be sniffed from the first bytes
 	done        bool
-	trailers    []string    // names the Trailer header announced when the header was sent
-	next        http.Header // after Next: the next handler's header, as the host holds it
+	trailers    []string // names the Trailer header announced when the header was sent
+	// noTrailers is set when the header map, as it was sent, had no
+	// trailer keys and announced none; sentKeys is its size then.
+	noTrailers bool
+	sentKeys   int
+	next       http.Header // after Next: the next handler's header, as the host holds it
 }
 
 var (
@@ -65,10 +69,21 @@ func (w *responseWriter) sendHeader(code int) {
 		setStatusCode(uint32(code))
 		return
 	}
-	_, haveType := w.header["Content-Type"]
-	w.needSniff = w.bodyAllowed && !haveType && w.header.Get("Transfer-Encoding") == ""
+	// One pass over the map sends it and finds what else is needed:
+	// each map operation is costly in a wasm guest.
+	haveType, chunked, trailerKeys := false, false, false
 	for k, vs := range w.header {
-		if len(vs) == 0 || isTrailerKey(k) {
+		switch k {
+		case "Content-Type":
+			haveType = true
+		case "Transfer-Encoding":
+			chunked = len(vs) > 0 && vs[0] != ""
+		}
+		if len(vs) == 0 {
+			continue
+		}
+		if isTrailerKey(k) {
+			trailerKeys = true
 			continue
 		}
 		if k == "Trailer" {
@@ -80,6 +95,9 @@ func (w *responseWriter) sendHeader(code int) {
 			addHeaderValue(kindResponse, k, v)
 		}
 	}
+	w.needSniff = w.bodyAllowed && !haveType && !chunked
+	w.noTrailers = !trailerKeys && len(w.trailers) == 0
+	w.sentKeys = len(w.header)
 	setStatusCode(uint32(code))
 }
 
@@ -182,8 +200,13 @@ func (w *responseWriter) declareTrailers(lines []string) {
 
 // sendTrailers sends the response trailers the handler set, announced or
 // with http.TrailerPrefix, as header kind 3, turning the ABI's trailers
-// feature on for this request when there is any.
+// feature on for this request when there is any. When the header went out
+// with no trailer announced or set and the map has as many keys as then,
+// no key was added since, and there is nothing to look for.
 func (w *responseWriter) sendTrailers() {
+	if w.noTrailers && len(w.header) == w.sentKeys {
+		return
+	}
 	on := false
 	for k, vs := range w.header {
 		name := k
