@@ -1,6 +1,7 @@
 package abi
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -384,6 +385,49 @@ func TestReadBody(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReadBodyEOFAtContentLength: an HTTP/1 body of known length reports
+// EOF with its last bytes, even from a reader that says so only on the next
+// read (as bytes.Reader does); a body of unknown length, an HTTP/2 one
+// (which may still have trailers to come), and a declared length that does
+// not end on a read's edge wait for the reader's own EOF.
+func TestReadBodyEOFAtContentLength(t *testing.T) {
+	p := newProbe(t, &Host{})
+	const body = "0123456789abcdef"
+	tests := []struct {
+		name    string
+		major   int
+		length  int64
+		wantEOF bool
+	}{
+		{"HTTP/1.1 with Content-Length", 1, 16, true},
+		{"HTTP/1.1 chunked", 1, -1, false},
+		{"HTTP/2 with Content-Length", 2, 16, false},
+		{"HTTP/1.1 declaring more than one read gives", 1, 17, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRequest("POST", "/", "")
+			r.Body = io.NopCloser(bytes.NewReader([]byte(body)))
+			r.ProtoMajor, r.ContentLength = tc.major, tc.length
+			_, err := p.serve(r, func(ctx context.Context) {
+				eof, n := DecodeEOFLen(p.must(ctx, FuncReadBody, 0, 1000, 100))
+				if n != uint32(len(body)) || string(p.read(1000, n)) != body {
+					t.Errorf("read %d bytes %q, want %q", n, p.read(1000, n), body)
+				}
+				if eof != tc.wantEOF {
+					t.Errorf("eof with the last bytes = %v, want %v", eof, tc.wantEOF)
+				}
+				if eof, n := DecodeEOFLen(p.must(ctx, FuncReadBody, 0, 1000, 100)); !eof || n != 0 {
+					t.Errorf("next read = eof %v, %d bytes; want EOF", eof, n)
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
 

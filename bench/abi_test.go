@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmserve/wasmserve/bench/testdata/goops/ops"
 	"github.com/wasmserve/wasmserve/host"
 	"github.com/wasmserve/wasmserve/internal/testguest"
 )
@@ -249,4 +250,58 @@ func BenchmarkHelloGoFloor(b *testing.B) {
 		b.Fatal(err)
 	}
 	serveLoop(b, newHandler(b, wasm, bare), hello(), nil, helloLen)
+}
+
+// BenchmarkGoGuestOps times, one by one, the Go runtime operations a
+// request through the SDK is made of (an allocation, a map assignment,
+// lookup and iteration, an interface assertion ...) inside a Go guest and
+// natively: what each costs in a guest is the floor under the SDK, which
+// can only do fewer of them. Each guest request runs the operation
+// goopsReps times, and the native side as many; cpu-ns/op is per
+// operation, leaving out the request around it (the "call" row is an empty
+// function call).
+func BenchmarkGoGuestOps(b *testing.B) {
+	wasm, err := os.ReadFile(testguest.BuildPackage(b, "bench/testdata/goops"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	const goopsReps = 1000
+	for _, name := range ops.Names {
+		var native float64
+		b.Run(name+"/native", func(b *testing.B) {
+			op := ops.ByName(name)
+			cpu0 := cpuTime()
+			for i := 0; i < b.N*goopsReps; i++ {
+				op()
+			}
+			native = float64(cpuTime()-cpu0) / float64(b.N) / goopsReps
+			b.ReportMetric(native, "cpu-ns/op")
+		})
+		b.Run(name+"/guest", func(b *testing.B) {
+			cfg := bare
+			cfg.Env = []string{"OP=" + name, "REPS=" + strconv.Itoa(goopsReps)}
+			h := newHandler(b, wasm, cfg)
+			w := &sink{h: http.Header{}}
+			r := hello()
+			for range 200 {
+				w.reset()
+				h.ServeHTTP(w, r)
+			}
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				w.reset()
+				h.ServeHTTP(w, r)
+				if i == 0 && w.status != 200 {
+					b.Fatalf("status %d", w.status)
+				}
+			}
+			b.StopTimer()
+			per := float64(cpuTime()-cpu0) / float64(b.N) / goopsReps
+			b.ReportMetric(per, "cpu-ns/op")
+			if native > 0 {
+				b.ReportMetric(per/native, "x-native")
+			}
+		})
+	}
 }

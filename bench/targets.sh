@@ -13,6 +13,7 @@ mkdir -p "$OUT"
 go test -run '^$' -bench '^Benchmark(HelloNative|HelloWAT|HelloGo|HelloGoDefaults|Echo64KiBNative|Echo64KiBWAT|Echo64KiBCopyGo|Echo64KiBGo)$' \
   -benchmem -benchtime "$BENCHTIME" -count "$COUNT" ./bench/ | tee "$OUT/targets.txt"
 go test -run '^$' -bench '^BenchmarkHelloGoFresh$' -benchmem -benchtime 300x -count "$COUNT" ./bench/ | tee -a "$OUT/targets.txt"
+go test -run '^$' -bench '^Benchmark(HelloGoFloor|GoGuestOps)$' -benchtime 200x ./bench/ | tee "$OUT/goops.txt"
 echo
 echo "# in-process targets (median cpu-ns/op of $COUNT runs)"
 awk '
@@ -37,3 +38,17 @@ awk '
     printf "%-18s %10.0f ns   the echo example, which JSON-encodes the body\n", "Echo64KiBGo", m["Echo64KiBGo"]
     printf "%-18s %10.0f ns   (wall) a fresh instance per request (a Go guest cannot be reset; RATIONALE.md)\n", "HelloGoFresh", m["HelloGoFresh"]
   }' "$OUT/targets.txt" | tee "$OUT/targets-summary"
+echo
+echo "# the floor under a Go guest: single Go runtime operations, in a guest and natively (cpu-ns per operation)"
+awk '
+  /^BenchmarkHelloGoFloor/ { for (i = 2; i < NF; i++) if ($(i+1) == "cpu-ns/op") floor = $i }
+  /^BenchmarkGoGuestOps\// {
+    split($1, p, "/"); op = p[2]; side = p[3]; sub(/-[0-9]+$/, "", side)
+    for (i = 2; i < NF; i++) if ($(i+1) == "cpu-ns/op") v = $i
+    if (side == "native") n[op] = v; else { g[op] = v; order[++k] = op }
+  }
+  END {
+    printf "%-14s %10s %10s %8s\n", "operation", "native", "guest", "ratio"
+    for (i = 1; i <= k; i++) { op = order[i]; printf "%-14s %10.1f %10.1f %7.1fx\n", op, n[op], g[op], g[op] / n[op] }
+    printf "a Go guest without the SDK (HelloGoFloor): %.0f ns a request\n", floor
+  }' "$OUT/goops.txt" | tee -a "$OUT/targets-summary"
