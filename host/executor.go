@@ -111,16 +111,33 @@ func ABINames() []string {
 // the module lacks. why says how the kind was chosen.
 func chooseExecutor(abi string, wasm []byte) (kind executorKind, why string, err error) {
 	if abi != "" && abi != ABIAuto {
+		return pickExecutor(abi, runtimepool.Shape{})
+	}
+	shape, err := readShape(wasm)
+	if err != nil {
+		return kind, "", err
+	}
+	return pickExecutor(abi, shape)
+}
+
+// readShape is runtimepool.ReadShape with its error saying what was read.
+func readShape(wasm []byte) (runtimepool.Shape, error) {
+	shape, err := runtimepool.ReadShape(wasm)
+	if err != nil {
+		return shape, fmt.Errorf("reading the module's imports and exports: %w", err)
+	}
+	return shape, nil
+}
+
+// pickExecutor is chooseExecutor for a module whose shape was read.
+func pickExecutor(abi string, shape runtimepool.Shape) (kind executorKind, why string, err error) {
+	if abi != "" && abi != ABIAuto {
 		for _, k := range executorKinds {
 			if k.name == abi {
 				return k, "chosen by configuration", nil
 			}
 		}
 		return kind, "", fmt.Errorf("unknown ABI %q: want one of %s", abi, strings.Join(ABINames(), ", "))
-	}
-	shape, err := runtimepool.ReadShape(wasm)
-	if err != nil {
-		return kind, "", fmt.Errorf("reading the module's imports and exports: %w", err)
 	}
 	for _, k := range executorKinds {
 		if why, ok := k.detect(shape); ok {

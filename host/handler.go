@@ -246,7 +246,14 @@ func NewHandler(ctx context.Context, wasm []byte, cfg HandlerConfig) (*Handler, 
 // runtime and fills its pool. The caller holds h.reload, or is NewHandler.
 func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, error) {
 	cfg := h.cfg
-	kind, why, err := chooseExecutor(cfg.ABI, wasm)
+	// The one structural check of these bytes (wasmbin.Check, inside
+	// ReadShape): each pass over a Go module costs milliseconds of a
+	// start or reload, and the shape answers every later question.
+	shape, err := readShape(wasm)
+	if err != nil {
+		return nil, err
+	}
+	kind, why, err := pickExecutor(cfg.ABI, shape)
 	if err != nil {
 		return nil, err
 	}
@@ -259,6 +266,7 @@ func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, 
 	}
 	pc := runtimepool.Config[*isolateState]{
 		Isolates:              cfg.Isolates,
+		Prechecked:            true,
 		CacheDir:              cfg.CacheDir,
 		Cache:                 h.cache,
 		MemoryLimitPages:      uint32(min(cfg.MemoryLimit>>16, 65536)),
@@ -291,7 +299,7 @@ func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, 
 		pc.Listener = h.prof.factory()
 	}
 	exec.configure(&pc)
-	h.offerOutbound(&pc, wasm)
+	h.offerOutbound(&pc, shape)
 	p, err := runtimepool.New(ctx, wasm, pc)
 	if err != nil {
 		return nil, err

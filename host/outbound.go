@@ -407,7 +407,7 @@ func (b *releaseBody) Close() error {
 // module's imports of it, and gives the isolates of a module that imports
 // it their outbound state. Call it after the executor's configure, whose
 // Validate it wraps.
-func (h *Handler) offerOutbound(pc *runtimepool.Config[*isolateState], wasm []byte) {
+func (h *Handler) offerOutbound(pc *runtimepool.Config[*isolateState], shape runtimepool.Shape) {
 	pc.Installers = append(pc.Installers, h.ob.Install)
 	validate := pc.Validate
 	pc.Validate = func(cm wazero.CompiledModule) error {
@@ -419,7 +419,7 @@ func (h *Handler) offerOutbound(pc *runtimepool.Config[*isolateState], wasm []by
 		}
 		return nil
 	}
-	if shape, err := runtimepool.ReadShape(wasm); err != nil || !shape.Imports(outbound.ModuleName) {
+	if !shape.Imports(outbound.ModuleName) {
 		// A guest that does not call out pays nothing per request.
 		return
 	}

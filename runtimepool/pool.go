@@ -43,6 +43,10 @@ type Config[V any] struct {
 	// Isolates is the number of pooled instances. 0 means one per CPU;
 	// a negative number is an error.
 	Isolates int
+	// Prechecked says that the caller ran wasmbin.Check on these very
+	// bytes (ReadShape does), so New does not pass over them again. The
+	// zero value checks.
+	Prechecked bool
 	// CacheDir holds compiled code, and the modules rewritten for
 	// Interruptible, between runs. Empty disables the on-disk cache.
 	CacheDir string
@@ -270,8 +274,10 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 
 	// Before anything else reads the bytes: wazero must never see a
 	// malformed module (see wasmbin.Check).
-	if err := wasmbin.Check(wasm); err != nil {
-		return nil, err
+	if !cfg.Prechecked {
+		if err := wasmbin.Check(wasm); err != nil {
+			return nil, err
+		}
 	}
 	// Then every table gets a bounded maximum, whatever else is done to
 	// the module (the rewrite below is not always made).
