@@ -110,6 +110,13 @@ if grep -q -- --max-requests-per-isolate <<<"$HELP"; then
   ORDER+=(wat-fresh go-fresh)
 fi
 
+# EXTRA="go-before=/tmp/hello-before.wasm ...": more guests, served like go,
+# such as a build of an earlier commit for a before/after in the same run.
+for extra in ${EXTRA:-}; do
+  CONFIGS[${extra%%=*}]="${WS[*]} ${extra#*=}"
+  ORDER+=("${extra%%=*}")
+done
+
 if [ -n "${ONLY:-}" ]; then
   keep=()
   for name in "${ORDER[@]}"; do

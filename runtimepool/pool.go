@@ -508,10 +508,13 @@ func (p *Pool[V]) instantiate(ctx context.Context) (*Isolate[V], error) {
 		stdout, stderr := p.cfg.Output(id)
 		mc = mc.WithStdout(stdout).WithStderr(stderr)
 	}
+	ictx, alloc := withMemoryAllocator(ictx)
 	mod, err := p.rt.InstantiateModule(ictx, p.compiled, mc)
 	if err != nil {
+		alloc.release()
 		return nil, fmt.Errorf("instantiating isolate %s: %w", id, err)
 	}
+	alloc.bindMemory(mod)
 	iso.Module = mod
 	if p.stats.Interrupt == InterruptGlobal {
 		g, ok := mod.ExportedGlobal(InterruptExport).(api.MutableGlobal)

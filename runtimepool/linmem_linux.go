@@ -1,0 +1,184 @@
+//go:build linux
+
+package runtimepool
+
+import (
+	"context"
+	"reflect"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+)
+
+// An isolate's linear memory lives in an anonymous mapping of its own,
+// outside the Go heap, reserved up front at the memory's maximum: growing
+// it makes more of the reservation readable and writable, where wazero's
+// default allocator appends to a Go slice and copies the whole memory at
+// every memory.grow. A Go guest grows its memory a dozen times while its
+// runtime starts, which made the copies most of what a new isolate cost
+// (BENCHMARKS.md). The mapping is also invisible to the host's garbage
+// collector, whose heap no longer holds every isolate's memory.
+//
+// Freeing is in two steps, because wazero frees a memory when its module
+// is closed, and a module can be closed while a call is still running in
+// it (wazero's close-on-context-done closes it from another goroutine):
+// Free gives the pages back to the kernel (madvise), so that a call still
+// running reads zeros rather than faulting, and the address range is
+// unmapped only once the module is unreachable (runtime.AddCleanup on it),
+// when no call can run in it any more.
+
+// mappedMemory is one linear memory in its own mapping.
+type mappedMemory struct {
+	// mu orders a memory.grow against a Free from another goroutine.
+	mu        sync.Mutex
+	region    []byte // the reservation, max bytes; beyond committed, PROT_NONE
+	committed int    // bytes readable and writable
+	freed     bool
+}
+
+// mappedLive counts reservations not yet unmapped, for tests and for
+// forcing a collection when freed ones pile up (see releaseMapped).
+var mappedLive atomic.Int64
+
+// mappedPending counts reservations freed but waiting for their module to
+// become unreachable.
+var mappedPending atomic.Int64
+
+// maxPendingMappings is how many freed reservations may wait for a garbage
+// collection before one is started: the mappings are outside the Go heap,
+// so they do not make the collector run, and each holds address space and
+// a kernel mapping (vm.max_map_count is 65530 by default).
+const maxPendingMappings = 256
+
+// memoryAllocator is the allocator of one instantiation: it remembers the
+// memory it made, so that the pool can tie its unmapping to the module.
+type memoryAllocator struct {
+	mem *mappedMemory
+}
+
+// withMemoryAllocator returns ctx with a new allocator for one
+// instantiation, and the allocator.
+func withMemoryAllocator(ctx context.Context) (context.Context, *memoryAllocator) {
+	a := new(memoryAllocator)
+	return experimental.WithMemoryAllocator(ctx, a), a
+}
+
+// Allocate implements experimental.MemoryAllocator. A reservation the
+// kernel refuses falls back to a memory on the Go heap.
+func (a *memoryAllocator) Allocate(capBytes, maxBytes uint64) experimental.LinearMemory {
+	if maxBytes == 0 || maxBytes > 1<<32 || a.mem != nil {
+		return &heapMemory{}
+	}
+	region, err := syscall.Mmap(-1, 0, int(maxBytes), syscall.PROT_NONE,
+		syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS|syscall.MAP_NORESERVE)
+	if err != nil {
+		return &heapMemory{}
+	}
+	mappedLive.Add(1)
+	a.mem = &mappedMemory{region: region}
+	return a.mem
+}
+
+// Reallocate implements experimental.LinearMemory: the memory grows in
+// place, its address never changes. It returns nil, failing the
+// memory.grow, beyond the reservation or when the kernel refuses.
+func (m *mappedMemory) Reallocate(size uint64) []byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.freed || size > uint64(len(m.region)) {
+		return nil
+	}
+	if n := int(size); n > m.committed {
+		if err := syscall.Mprotect(m.region[m.committed:n], syscall.PROT_READ|syscall.PROT_WRITE); err != nil {
+			return nil
+		}
+		m.committed = n
+	}
+	return m.region[:size:size]
+}
+
+// Free implements experimental.LinearMemory: the pages go back to the
+// kernel now and read as zeros; the range stays mapped until the module
+// is unreachable.
+func (m *mappedMemory) Free() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.freed {
+		return
+	}
+	m.freed = true
+	if m.committed > 0 {
+		syscall.Madvise(m.region[:m.committed], syscall.MADV_DONTNEED)
+	}
+	if mappedPending.Add(1) > maxPendingMappings {
+		collectPending()
+	}
+}
+
+// unmap releases the reservation. It runs as the module's cleanup.
+func (m *mappedMemory) unmap() {
+	if m.freed {
+		mappedPending.Add(-1)
+	}
+	syscall.Munmap(m.region)
+	mappedLive.Add(-1)
+}
+
+var collecting sync.Mutex
+
+// collectPending runs a garbage collection in the background, at most one
+// at a time, so that the cleanups of unreachable modules unmap their
+// memories.
+func collectPending() {
+	if !collecting.TryLock() {
+		return
+	}
+	go func() {
+		defer collecting.Unlock()
+		runtime.GC()
+	}()
+}
+
+// bindMemory ties a's memory, if it made one, to mod: the reservation is
+// unmapped once mod is unreachable.
+func (a *memoryAllocator) bindMemory(mod api.Module) {
+	m := a.mem
+	if m == nil {
+		return
+	}
+	// The module value's pointer: a cleanup may be attached to any
+	// pointer into the module instance's allocation.
+	p := (*byte)(reflect.ValueOf(mod).UnsafePointer())
+	runtime.AddCleanup(p, (*mappedMemory).unmap, m)
+}
+
+// release undoes Allocate when the instantiation failed before a module
+// existed to tie the memory to.
+func (a *memoryAllocator) release() {
+	if m := a.mem; m != nil {
+		a.mem = nil
+		m.unmap()
+	}
+}
+
+// heapMemory is a linear memory on the Go heap, as wazero's own: the
+// fallback when a reservation cannot be made.
+type heapMemory struct{ b []byte }
+
+// Reallocate implements experimental.LinearMemory.
+func (h *heapMemory) Reallocate(size uint64) []byte {
+	if size > uint64(cap(h.b)) {
+		nb := make([]byte, size)
+		copy(nb, h.b)
+		h.b = nb
+	}
+	h.b = h.b[:size]
+	return h.b
+}
+
+// Free implements experimental.LinearMemory.
+func (h *heapMemory) Free() { h.b = nil }
