@@ -37,7 +37,7 @@ run: build guests
 
 ## test: every test, with the race detector
 test:
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 28m ./...
 
 ## conformance: rebuild the guests whose toolchains are installed, run
 ## `wasmserve test` for every example of conformance/examples.tsv, then the
