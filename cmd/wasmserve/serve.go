@@ -63,9 +63,11 @@ const warmHeapCap = 256 << 20
 
 // warmStart readies the Go heap for starting the module at path with the
 // given number of isolates (0: one per CPU), with prefault.WarmHeap; call
-// done once the handler is made. A start-up allocates about seven times the
-// module's size for the first isolate and twice more for each other (the Go
-// hello guest: 37.5 MB for 5.3 MB, and 10.5 MB an isolate), so it readies
+// done once the handler is made. A start-up allocates about five times the
+// module's size for compiling and the first isolate (the Go hello guest:
+// 25.8 MB for 5.4 MB, BenchmarkReloadGo) and a third of a MiB for each
+// other isolate, whose linear memory is a mapping outside the heap (it was
+// twice the module's size while memories were Go slices), so it readies
 // that much, up to warmHeapCap. A small module needs no warm-up.
 func warmStart(path string, isolates int, upstream bool) (done func()) {
 	st, err := os.Stat(path)
@@ -75,7 +77,7 @@ func warmStart(path string, isolates int, upstream bool) (done func()) {
 	if isolates == 0 {
 		isolates = host.DefaultIsolates(upstream)
 	}
-	return prefault.WarmHeap(int(min(st.Size()*int64(5+2*isolates), warmHeapCap)))
+	return prefault.WarmHeap(int(min(st.Size()*5+int64(isolates)<<19, warmHeapCap)))
 }
 
 // handlerConfig reads and validates the pool, module and limit flags.
