@@ -379,9 +379,11 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 		return nil, err
 	}
 	start := time.Now()
-	cctx := ctx
+	// Functions are compiled on every CPU: a Go module's cold compile is
+	// seconds on one.
+	cctx := experimental.WithCompilationWorkers(ctx, runtime.GOMAXPROCS(0))
 	if cfg.Listener != nil {
-		cctx = experimental.WithFunctionListenerFactory(ctx, cfg.Listener)
+		cctx = experimental.WithFunctionListenerFactory(cctx, cfg.Listener)
 	}
 	compiled, err := p.rt.CompileModule(cctx, code)
 	if err != nil && rewritten {
