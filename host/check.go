@@ -9,6 +9,7 @@ import (
 
 	"github.com/wasmserve/wasmserve/abi"
 	"github.com/wasmserve/wasmserve/internal/wasmbin"
+	"github.com/wasmserve/wasmserve/runtimepool"
 )
 
 // CheckModule is the structural pre-check every module passes before
@@ -26,10 +27,13 @@ func CheckModule(wasm []byte) error { return wasmbin.Check(wasm) }
 // malformed (see [CheckModule]), does not compile or no executor can be
 // chosen.
 func Inspect(ctx context.Context, wasm []byte, cfg HandlerConfig) (*abi.Report, error) {
-	if err := CheckModule(wasm); err != nil {
+	// ReadShape runs the structural check (CheckModule) and returns its
+	// error as it is.
+	shape, err := runtimepool.ReadShape(wasm)
+	if err != nil {
 		return nil, err
 	}
-	kind, why, err := chooseExecutor(cfg.ABI, wasm)
+	kind, why, err := pickExecutor(cfg.ABI, shape)
 	if err != nil {
 		return nil, err
 	}

@@ -105,21 +105,6 @@ func ABINames() []string {
 	return names
 }
 
-// chooseExecutor picks the executor kind for wasm: the one named by abi, or
-// with abi empty or ABIAuto the first whose detect accepts the module. A
-// module none accepts gets the first kind, whose validation then says what
-// the module lacks. why says how the kind was chosen.
-func chooseExecutor(abi string, wasm []byte) (kind executorKind, why string, err error) {
-	if abi != "" && abi != ABIAuto {
-		return pickExecutor(abi, runtimepool.Shape{})
-	}
-	shape, err := readShape(wasm)
-	if err != nil {
-		return kind, "", err
-	}
-	return pickExecutor(abi, shape)
-}
-
 // readShape is runtimepool.ReadShape with its error saying what was read.
 func readShape(wasm []byte) (runtimepool.Shape, error) {
 	shape, err := runtimepool.ReadShape(wasm)
@@ -129,7 +114,11 @@ func readShape(wasm []byte) (runtimepool.Shape, error) {
 	return shape, nil
 }
 
-// pickExecutor is chooseExecutor for a module whose shape was read.
+// pickExecutor picks the executor kind for a module of the given shape:
+// the one named by abi, or with abi empty or ABIAuto the first whose detect
+// accepts the module. A module none accepts gets the first kind, whose
+// validation then says what the module lacks. why says how the kind was
+// chosen.
 func pickExecutor(abi string, shape runtimepool.Shape) (kind executorKind, why string, err error) {
 	if abi != "" && abi != ABIAuto {
 		for _, k := range executorKinds {

@@ -26,7 +26,11 @@ func TestChooseExecutor(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			kind, why, err := chooseExecutor(c.abi, readFile(t, c.file))
+			shape, err := readShape(readFile(t, c.file))
+			kind, why := executorKind{}, ""
+			if err == nil {
+				kind, why, err = pickExecutor(c.abi, shape)
+			}
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) {
 					t.Fatalf("error %v, want one containing %q", err, c.err)

@@ -40,8 +40,7 @@ type mappedMemory struct {
 	freed     bool
 }
 
-// mappedLive counts reservations not yet unmapped, for tests and for
-// forcing a collection when freed ones pile up (see releaseMapped).
+// mappedLive counts reservations not yet unmapped, for the tests.
 var mappedLive atomic.Int64
 
 // mappedPending counts reservations freed but waiting for their module to
@@ -121,6 +120,8 @@ func (m *mappedMemory) Free() {
 
 // unmap releases the reservation. It runs as the module's cleanup.
 func (m *mappedMemory) unmap() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.freed {
 		mappedPending.Add(-1)
 	}

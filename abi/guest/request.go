@@ -52,7 +52,7 @@ func buildRequest() (*http.Request, *requestContext, error) {
 		clear(sl.hdr)
 	}
 	r.Method = method(readHostValue(&scratch, getMethod))
-	hasCL, hasTE := readRequestStrings(r, sl.hdr)
+	cl, hasTE := readRequestStrings(r, sl.hdr)
 	if r.Method == "" {
 		r.Method = http.MethodGet
 	}
@@ -80,7 +80,7 @@ func buildRequest() (*http.Request, *requestContext, error) {
 	}
 
 	r.ContentLength = -1
-	if cl := r.Header["Content-Length"]; hasCL && len(cl) > 0 {
+	if len(cl) > 0 {
 		n, err := strconv.ParseInt(strings.TrimSpace(cl[0]), 10, 64)
 		if err != nil || n < 0 {
 			return nil, nil, errors.New("bad Content-Length " + strconv.Quote(cl[0]))
@@ -155,9 +155,9 @@ func readHeaders(kind uint32) http.Header {
 // header value and RemoteAddr are slices of; the values go into h, which
 // must be empty, except Host, which goes to r.Host as net/http's server
 // moves it there. A request whose bytes are the previous request's reuses
-// that string and allocates nothing here. It reports whether the request
-// has a Content-Length and a Transfer-Encoding header.
-func readRequestStrings(r *http.Request, h http.Header) (hasCL, hasTE bool) {
+// that string and allocates nothing here. It returns the Content-Length
+// values and whether there is a Transfer-Encoding header.
+func readRequestStrings(r *http.Request, h http.Header) (cl []string, hasTE bool) {
 	vb := appendHostValue(valuesBuf[:0], getURI)
 	uriEnd := len(vb)
 	vb, fields, total := appendHeaders(vb, fieldsBuf[:0], kindRequest)
@@ -167,11 +167,11 @@ func readRequestStrings(r *http.Request, h http.Header) (hasCL, hasTE bool) {
 	r.RequestURI = all[:uriEnd]
 	r.RemoteAddr = all[valsEnd:]
 	r.Header = h
-	hasCL, hasTE = fillHeaders(h, all[uriEnd:valsEnd], fields, total, &r.Host)
+	cl, hasTE = fillHeaders(h, all[uriEnd:valsEnd], fields, total, &r.Host)
 	valuesBuf = vb
 	clear(fields)
 	fieldsBuf = fields[:0]
-	return hasCL, hasTE
+	return cl, hasTE
 }
 
 // lastStrings is the string readRequestStrings made for the previous
@@ -238,8 +238,9 @@ func appendHeaders(vb []byte, fields []field, kind uint32) (_ []byte, _ []field,
 // set, the first value of Host goes there instead of into h. Each field's
 // values are one []string slice of one allocation for all, capped, so
 // that appending to one header's values cannot overwrite the next
-// header's. It reports whether h got Content-Length and Transfer-Encoding.
-func fillHeaders(h http.Header, all string, fields []field, total int, host *string) (hasCL, hasTE bool) {
+// header's. It returns the Content-Length values and whether h got a
+// Transfer-Encoding, so that the caller need not look them up.
+func fillHeaders(h http.Header, all string, fields []field, total int, host *string) (cl []string, hasTE bool) {
 	var vals []string
 	for _, f := range fields {
 		if host != nil && f.key == "Host" {
@@ -262,13 +263,13 @@ func fillHeaders(h http.Header, all string, fields []field, total int, host *str
 		}
 		switch f.key {
 		case "Content-Length":
-			hasCL = true
+			cl = vs
 		case "Transfer-Encoding":
 			hasTE = true
 		}
 		h[f.key] = vs
 	}
-	return hasCL, hasTE
+	return cl, hasTE
 }
 
 // nextValue splits the first NUL-terminated value off all.

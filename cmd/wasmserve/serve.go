@@ -65,10 +65,10 @@ const warmHeapCap = 256 << 20
 // given number of isolates (0: one per CPU), with prefault.WarmHeap; call
 // done once the handler is made. A start-up allocates about five times the
 // module's size for compiling and the first isolate (the Go hello guest:
-// 25.8 MB for 5.4 MB, BenchmarkReloadGo) and a third of a MiB for each
-// other isolate, whose linear memory is a mapping outside the heap (it was
-// twice the module's size while memories were Go slices), so it readies
-// that much, up to warmHeapCap. A small module needs no warm-up.
+// 25.8 MB for 5.4 MB, BenchmarkReloadGo) and 0.34 MB for each other
+// isolate (BenchmarkHelloGoFresh), whose linear memory is a mapping outside
+// the heap (it was twice the module's size while memories were Go slices),
+// so it readies that and half a MiB an isolate, up to warmHeapCap. A small module needs no warm-up.
 func warmStart(path string, isolates int, upstream bool) (done func()) {
 	st, err := os.Stat(path)
 	if err != nil {
