@@ -667,8 +667,18 @@ func (p *Pool[V]) take(iso *Isolate[V]) (*Isolate[V], error) {
 		// the idle set; refuse rather than share it.
 		panic(fmt.Sprintf("runtimepool: isolate %s taken from the idle set in state %s", iso.ID, iso.State()))
 	}
-	iso.uses++
+	// Count it busy first, then look at closed; Close sets closed first,
+	// then looks at busy. Whichever comes second sees the other, so Close
+	// never finds the pool drained (and closes the runtime) while this
+	// caller holds an isolate: an isolate handed over the idle set by a
+	// Release is counted by neither side while it is in flight.
 	p.busy.Add(1)
+	if p.closed.Load() {
+		iso.close(context.Background())
+		p.done()
+		return nil, ErrClosed
+	}
+	iso.uses++
 	return iso, nil
 }
 

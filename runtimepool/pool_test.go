@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -375,5 +376,67 @@ func TestNewRefusesMalformed(t *testing.T) {
 				t.Fatalf("error %v (%T), want a FormatError containing %q", err, err, c.want)
 			}
 		})
+	}
+}
+
+// TestCloseRacesHandoff: an isolate a Release hands to a caller waiting in
+// Acquire is never counted idle by Close while it is in flight, so Close
+// never closes the runtime under the caller. Every Acquire across a Close
+// either gets ErrClosed or an isolate whose calls work to the end; a
+// reload relies on this to send the waiters of the old module to the new
+// one.
+func TestCloseRacesHandoff(t *testing.T) {
+	wasm := readWasm(t, "spin.wasm")
+	for round := range 60 {
+		p, err := New(context.Background(), wasm, Config[any]{Isolates: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var (
+			wg    sync.WaitGroup
+			calls atomic.Int64
+			bad   atomic.Value
+		)
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 200 {
+					iso, err := p.Acquire(context.Background())
+					if errors.Is(err, ErrClosed) {
+						return
+					}
+					if err != nil {
+						bad.Store(err.Error())
+						return
+					}
+					// Several calls: a runtime closed under the caller
+					// shows as an error in one of them.
+					for range 3 {
+						if _, err := iso.Module.ExportedFunction("count").Call(context.Background()); err != nil {
+							bad.Store(err.Error())
+						}
+					}
+					calls.Add(1)
+					p.Release(iso)
+				}
+			}()
+		}
+		for calls.Load() < 20 {
+			runtime.Gosched()
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = p.Close(ctx)
+		cancel()
+		wg.Wait()
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		if msg := bad.Load(); msg != nil {
+			t.Fatalf("round %d: a caller got an isolate of a closed pool: %v", round, msg)
+		}
+		if n := p.Busy(); n != 0 {
+			t.Fatalf("round %d: %d busy after Close", round, n)
+		}
 	}
 }
