@@ -385,7 +385,8 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 	if cfg.Listener != nil {
 		cctx = experimental.WithFunctionListenerFactory(cctx, cfg.Listener)
 	}
-	compiled, err := p.rt.CompileModule(cctx, code)
+	// A damaged entry of the on-disk cache is rebuilt, not served around.
+	compiled, repaired, err := p.compileRepairing(cctx, rc, cfg.CacheDir, code)
 	if err != nil && rewritten {
 		// A rewrite wazero refuses of a module it accepts is a bug in
 		// the rewriter: serve the module with the fallback instead.
@@ -408,7 +409,7 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 	p.compiled = compiled
 	p.stats.CompileTime = time.Since(start)
 	if before >= 0 {
-		p.stats.CacheHit = countFiles(cfg.CacheDir) == before && before > 0
+		p.stats.CacheHit = countFiles(cfg.CacheDir) == before && before > 0 && !repaired
 	}
 	if cfg.Validate != nil {
 		if err := cfg.Validate(compiled); err != nil {
