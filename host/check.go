@@ -17,7 +17,12 @@ import (
 // [Inspect], and in any command that loads a module. Its error, a
 // malformed module, is one line naming the section, the offset and the
 // count or length that was wrong.
-func CheckModule(wasm []byte) error { return wasmbin.Check(wasm) }
+func CheckModule(wasm []byte) error {
+	if err := checkFormat(wasm); err != nil {
+		return err
+	}
+	return wasmbin.Check(wasm)
+}
 
 // Inspect compiles wasm and reports how it fits the executor cfg.ABI
 // chooses, for `wasmserve check`; the report's ABI names the executor and
@@ -27,8 +32,11 @@ func CheckModule(wasm []byte) error { return wasmbin.Check(wasm) }
 // malformed (see [CheckModule]), does not compile or no executor can be
 // chosen.
 func Inspect(ctx context.Context, wasm []byte, cfg HandlerConfig) (*abi.Report, error) {
-	// ReadShape runs the structural check (CheckModule) and returns its
-	// error as it is.
+	// The format first, then the structural check (CheckModule), whose
+	// error is returned as it is.
+	if err := checkFormat(wasm); err != nil {
+		return nil, err
+	}
 	shape, err := runtimepool.ReadShape(wasm)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/wasmserve/wasmserve/abi"
+	"github.com/wasmserve/wasmserve/internal/wasmbin"
 	"github.com/wasmserve/wasmserve/runtimepool"
 )
 
@@ -105,8 +107,30 @@ func ABINames() []string {
 	return names
 }
 
-// readShape is runtimepool.ReadShape with its error saying what was read.
+// ErrComponent is the error for a WebAssembly component (WASI 0.2) where
+// a core module is needed.
+var ErrComponent = errors.New("this is a WebAssembly component (WASI 0.2); wasmserve serves core modules")
+
+// checkFormat reads the binary's format before any format's own checks: a
+// component is ErrComponent, which no core module check could describe.
+func checkFormat(wasm []byte) error {
+	format, err := wasmbin.DetectFormat(wasm)
+	if err != nil {
+		return err
+	}
+	if format == wasmbin.FormatComponent {
+		return ErrComponent
+	}
+	return nil
+}
+
+// readShape reads the binary's format (checkFormat), then a core module's
+// imports and exports (runtimepool.ReadShape, which runs its structural
+// check), with the error saying what was read.
 func readShape(wasm []byte) (runtimepool.Shape, error) {
+	if err := checkFormat(wasm); err != nil {
+		return runtimepool.Shape{}, err
+	}
 	shape, err := runtimepool.ReadShape(wasm)
 	if err != nil {
 		return shape, fmt.Errorf("reading the module's imports and exports: %w", err)

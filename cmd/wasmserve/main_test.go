@@ -58,6 +58,11 @@ func TestBadInput(t *testing.T) {
 			"import section, offset 10: import count 4294967295 exceeds the 0 bytes left in the section"},
 		{"vector count beyond its section, check", []string{"check", td("importcount.wasm")}, nil,
 			"import section, offset 10: import count 4294967295 exceeds the 0 bytes left in the section"},
+		// component.wasm: the preamble of a component and one core module
+		// section holding an empty core module (18 bytes, written with
+		// printf '\x00asm\x0d\x00\x01\x00\x01\x08\x00asm\x01\x00\x00\x00').
+		{"component", []string{"serve", td("component.wasm")}, nil, "this is a WebAssembly component (WASI 0.2); wasmserve serves core modules"},
+		{"component, check", []string{"check", td("component.wasm")}, nil, "this is a WebAssembly component (WASI 0.2); wasmserve serves core modules"},
 		{"start function traps", []string{"serve", "--no-cache", td("badstart.wasm")}, nil, "_initialize"},
 		{"unknown flag", []string{"serve", "--bogus", hello}, nil, "flag provided but not defined: -bogus"},
 		{"negative isolates", []string{"serve", "--isolates", "-1", hello}, nil, "--isolates must be 0 (one per CPU) or more, got -1"},
