@@ -74,6 +74,7 @@ type recorder struct {
 	status      int
 	bytes       int64
 	wroteHeader bool
+	closeConn   bool // commit with Connection: close (see mustClose)
 	info        requestInfo
 }
 
@@ -103,8 +104,20 @@ func (rw *recorder) WriteHeader(code int) {
 	if _, set := h[HeaderRequestID]; !set {
 		h[HeaderRequestID] = []string{rw.info.id}
 	}
+	if rw.closeConn {
+		h["Connection"] = connectionClose // over the guest's own value
+	}
 	rw.ResponseWriter.WriteHeader(code)
 }
+
+// connectionClose is the Connection header of a response after which
+// net/http closes the connection. Shared by every such response: its
+// capacity is its length, so an append copies.
+var connectionClose = []string{"close"}
+
+// allowed is the Allow header of the 405 answering CONNECT; shared like
+// connectionClose.
+var allowed = []string{"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"}
 
 // Write sends body bytes, committing a 200 first if nothing was committed.
 func (rw *recorder) Write(b []byte) (int, error) {
@@ -165,12 +178,15 @@ func (b *countingBody) Close() error { return b.body.Close() }
 
 // serveHTTP is the server's outermost handler: request id, default
 // headers, compression, then the access log line and the metrics once the
-// handler has returned (or aborted).
+// handler has returned (or aborted). CONNECT is answered here, 405, since
+// the server is no forward proxy; a chunked request that also came with
+// Content-Length gets its connection closed after the answer.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rw := recorders.Get().(*recorder)
 	*rw = recorder{ResponseWriter: w, s: s}
 	rw.info.id = requestIDOf(r)
+	rw.closeConn = r.ProtoMajor == 1 && mustClose(r)
 	r.Header[HeaderRequestID] = []string{rw.info.id}
 	var in *countingBody
 	if s.cfg.Metrics != nil && r.Body != nil && r.Body != http.NoBody {
@@ -188,6 +204,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		rw.finishRequest(r, in, start, aborted)
 	}()
+	if r.Method == http.MethodConnect {
+		// Not a forward proxy: the guest would see an authority as "/".
+		rw.Header()["Allow"] = allowed
+		writeError(rw, http.StatusMethodNotAllowed, "405 method not allowed", rw.info.id)
+		aborted = false
+		return
+	}
 	var next http.ResponseWriter = rw
 	if s.compress != nil {
 		if cw := s.compress.wrap(rw, r); cw != nil {

@@ -9,7 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,7 +34,8 @@ type Config struct {
 	Address string
 	// Port is the TCP port; 0 picks a free one.
 	Port int
-	// PortFile, when set, receives the bound port once listening.
+	// PortFile, when set, receives the bound port once listening;
+	// Shutdown and Close remove it if it still holds that port.
 	PortFile string
 	// ReadHeaderTimeout bounds reading a request's headers; 0 means 10 s.
 	ReadHeaderTimeout time.Duration
@@ -55,7 +60,8 @@ type Config struct {
 	// TLS, when non-nil, serves HTTPS.
 	TLS *TLSConfig
 	// H2C serves cleartext HTTP/2 (prior knowledge and Upgrade: h2c)
-	// beside HTTP/1.1 when TLS is nil.
+	// beside HTTP/1.1 when TLS is nil. An upgrade request with a body is
+	// served as HTTP/1.1, under the handler's body limit.
 	H2C bool
 
 	// Headers are added to every response that does not set the same
@@ -98,6 +104,9 @@ type Server struct {
 	entries      *accesslog.EntryLogger // nil unless Config.AccessLog is accesslog's
 	conns        connTracker
 	draining     atomic.Bool
+
+	wrotePortFile  bool      // Listen wrote cfg.PortFile
+	removePortOnce sync.Once // the port file is removed once, by Shutdown or Close
 }
 
 // NewServer returns a server for handler. Call Listen, then Serve.
@@ -139,6 +148,7 @@ func NewServer(cfg Config, handler http.Handler) *Server {
 	s.http = &http.Server{
 		Handler:           http.HandlerFunc(s.serveHTTP),
 		ConnState:         s.conns.track,
+		ConnContext:       withLengthScan,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    cfg.MaxHeaderBytes,
@@ -164,8 +174,27 @@ func (s *Server) Listen(ctx context.Context) error {
 			ln.Close()
 			return err
 		}
+		s.wrotePortFile = true
 	}
 	return nil
+}
+
+// removePortFile removes the port file Listen wrote, once, if it still
+// holds this server's port: another process may have written its own
+// since, and that one stays.
+func (s *Server) removePortFile() {
+	if !s.wrotePortFile {
+		return
+	}
+	s.removePortOnce.Do(func() {
+		b, err := os.ReadFile(s.cfg.PortFile)
+		if err != nil || strings.TrimSpace(string(b)) != strconv.Itoa(s.port) {
+			return
+		}
+		if err := os.Remove(s.cfg.PortFile); err != nil && s.cfg.Logger != nil {
+			s.cfg.Logger.Warn("removing the port file", "path", s.cfg.PortFile, "err", err)
+		}
+	})
 }
 
 // Resolved returns how the address was resolved; valid after Listen.
@@ -194,7 +223,9 @@ func (s *Server) Serve() error {
 	if s.certs != nil {
 		err = s.http.ServeTLS(s.ln, "", "")
 	} else {
-		err = s.http.Serve(s.ln)
+		// Plain HTTP only: TLS connections cannot be scanned (see
+		// lengthScanListener).
+		err = s.http.Serve(lengthScanListener{s.ln})
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
@@ -204,9 +235,11 @@ func (s *Server) Serve() error {
 
 // Shutdown stops accepting, closes idle connections and waits for requests
 // in flight until ctx is done. From its start the server is draining:
-// [Server.Ready] is false.
+// [Server.Ready] is false, and the port file is removed if it still holds
+// the server's port.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
+	s.removePortFile()
 	return s.http.Shutdown(ctx)
 }
 
@@ -220,5 +253,9 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 // draining.
 func (s *Server) Ready() bool { return s.ln != nil && !s.draining.Load() }
 
-// Close closes the listener and every connection at once.
-func (s *Server) Close() error { return s.http.Close() }
+// Close closes the listener and every connection at once, and removes the
+// port file if it still holds the server's port.
+func (s *Server) Close() error {
+	s.removePortFile()
+	return s.http.Close()
+}
