@@ -1,0 +1,88 @@
+// Package reqinfo is the record of one request that the layers serving it
+// share: the server gives it an id and reads it for the access log, the
+// metrics and traces; the handler core writes which isolate served it and
+// how long it waited and ran. It imports only the standard library, so that
+// the server side needs no WebAssembly package to read it.
+//
+// The record travels on the http.ResponseWriter the server hands down (see
+// [Of]) rather than in the request's context: a context value costs every
+// request an allocation and a copy of the request.
+package reqinfo
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"net/http"
+	"sync/atomic"
+	"time"
+)
+
+// Info is what one request's layers tell each other. The zero value is a
+// request without an id that no isolate has served.
+type Info struct {
+	// ID is the request id the server gave the request (its X-Request-Id).
+	ID string
+	// Isolate names the isolate that served the request; empty if none.
+	Isolate string
+	// Queued is how long the request waited for an isolate.
+	Queued time.Duration
+	// Guest is how long the guest call ran; meaningful when Called.
+	Guest time.Duration
+	// Called says the guest was called.
+	Called bool
+}
+
+// Carrier is a ResponseWriter that carries the request's Info.
+type Carrier interface {
+	RequestInfo() *Info
+}
+
+// Of returns the Info carried by w or by a writer it wraps (through Unwrap,
+// as http.ResponseController unwraps), or nil when nothing in front of the
+// handler keeps one.
+func Of(w http.ResponseWriter) *Info {
+	for range 8 {
+		switch rw := w.(type) {
+		case Carrier:
+			return rw.RequestInfo()
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = rw.Unwrap()
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+// IDOf returns the id of the request w answers, or a new one when nothing
+// in front of the handler gave it one.
+func IDOf(w http.ResponseWriter) string {
+	if info := Of(w); info != nil && info.ID != "" {
+		return info.ID
+	}
+	return NewID()
+}
+
+// Request ids are 16 hex digits: a random per-process base plus a counter,
+// so unique within the process, not guessable across restarts, and without a
+// system call per request.
+var (
+	idBase = func() uint64 {
+		var b [8]byte
+		rand.Read(b[:])
+		return binary.LittleEndian.Uint64(b[:])
+	}()
+	idSeq atomic.Uint64
+)
+
+// NewID returns a fresh request id.
+func NewID() string {
+	var b [16]byte
+	const digits = "0123456789abcdef"
+	n := idBase + idSeq.Add(1)
+	for i := 15; i >= 0; i-- {
+		b[i] = digits[n&15]
+		n >>= 4
+	}
+	return string(b[:])
+}
