@@ -4,6 +4,11 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/tetratelabs/wazero"
+
+	"github.com/wasmserve/wasmserve/abi"
+	"github.com/wasmserve/wasmserve/internal/testguest"
 )
 
 // BenchmarkInterruption measures what interruptibility costs per call (nop)
@@ -47,5 +52,69 @@ func BenchmarkInterruption(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/iterations, "ns/iteration")
 		})
 		p.Release(iso)
+	}
+}
+
+// BenchmarkStart measures a start of the server short of compiling: the
+// module's shape read as the host reads it, then a pool of one isolate,
+// interruptible, filled from a warm in-memory compilation cache, so that
+// what the package does with the module's bytes shows rather than wazero's
+// compiler. "rewritecache" gives the pool a CacheDir too, where the rewrite
+// is found from the second start on.
+func BenchmarkStart(b *testing.B) {
+	ctx := context.Background()
+	for _, name := range []string{"spin", "hello"} {
+		var wasm []byte
+		if name == "spin" {
+			wasm = readWasm(b, "spin.wasm")
+		} else {
+			wasm = testguest.Read(b, name)
+		}
+		cache := wazero.NewCompilationCache()
+		defer cache.Close(ctx)
+		for _, dir := range []string{"", b.TempDir()} {
+			sub := name
+			if dir != "" {
+				sub += "/rewritecache"
+			}
+			b.Run(sub, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := ReadShape(wasm); err != nil {
+						b.Fatal(err)
+					}
+					p, err := New(ctx, wasm, Config[any]{Isolates: 1, Prechecked: true, Interruptible: true, Cache: cache, CacheDir: dir,
+						Installers: []Installer{(&abi.Host{}).Install}})
+					if err != nil {
+						b.Fatal(err)
+					}
+					p.Close(ctx)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkPrepare measures only what a start does with the module's bytes
+// before wazero sees them: the shape, the pre-check, the table limits, the
+// interruptible rewrite and the memory check.
+func BenchmarkPrepare(b *testing.B) {
+	wasm := testguest.Read(b, "hello")
+	b.SetBytes(int64(len(wasm)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ReadShape(wasm); err != nil {
+			b.Fatal(err)
+		}
+		limited, err := limitTables(wasm)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := rewriteErr(limited, true); err != nil {
+			b.Fatal(err)
+		}
+		if err := checkMemory(limited, 1<<16); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
