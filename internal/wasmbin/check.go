@@ -31,17 +31,24 @@ const MaxLocals = 50000
 // bodies are left to the rewriter and wazero, which allocate nothing per
 // declared count there.
 func Check(wasm []byte) error {
+	_, err := CheckSections(wasm)
+	return err
+}
+
+// CheckSections is [Check] returning the sections it split the module into
+// (see [Sections]), for a caller that goes on to read them.
+func CheckSections(wasm []byte) ([]Section, error) {
 	secs, err := Sections(wasm)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, s := range secs {
 		c := checker{r: Reader{B: wasm[:s.Offset+len(s.Body)], Pos: s.Offset}, name: SectionName(s.ID)}
 		if err := c.section(s.ID); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return secs, nil
 }
 
 // checker walks one section; its reader ends where the section ends, so
@@ -79,6 +86,18 @@ func (c *checker) u32(what string) (uint32, error) {
 	return v, nil
 }
 
+// suffixedU32 is u32 of a number named what+suffix, the two joined only
+// for an error: Check reads such a number for every data segment and
+// function body of a module, tens of thousands in a Go guest.
+func (c *checker) suffixedU32(what, suffix string) (uint32, error) {
+	c.at = c.r.Pos
+	v, err := c.r.U32()
+	if err != nil {
+		return 0, c.wrap(what+suffix, err)
+	}
+	return v, nil
+}
+
 // byte reads one byte named what.
 func (c *checker) byte(what string) (byte, error) {
 	c.at = c.r.Pos
@@ -92,7 +111,7 @@ func (c *checker) byte(what string) (byte, error) {
 // count reads a vector count named what and refuses one larger than the
 // bytes left in the section: each entry takes at least one byte.
 func (c *checker) count(what string) (uint32, error) {
-	n, err := c.u32(what + " count")
+	n, err := c.suffixedU32(what, " count")
 	if err != nil {
 		return 0, err
 	}
@@ -105,7 +124,7 @@ func (c *checker) count(what string) (uint32, error) {
 // bytes skips a length-prefixed byte vector (a name or a data segment's
 // contents) named what.
 func (c *checker) bytes(what string) error {
-	n, err := c.u32(what + " length")
+	n, err := c.suffixedU32(what, " length")
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,8 @@
 // Package wasmbin reads and writes the primitive values of the WebAssembly
 // binary format (core spec §5): LEB128 numbers, names, limits, memory
 // arguments, instruction immediates. It is the project's one binary reader:
-// the structural pre-check ([Check]), the interrupt rewriter and the memory
-// checks of runtimepool all decode through it.
+// the structural pre-check ([Check]) and the analyses and rewrites of
+// internal/wasmprep all decode through it.
 package wasmbin
 
 import (

@@ -75,6 +75,13 @@ type Section struct {
 	Body []byte
 }
 
+// AppendSection appends to b a section of the given id and contents, its
+// size in its shortest form.
+func AppendSection(b []byte, id byte, body []byte) []byte {
+	b = AppendU32(append(b, id), uint32(len(body)))
+	return append(b, body...)
+}
+
 // FormatError is a module that does not follow the binary format. Its
 // message is one line that names the section, the offset and what was
 // wrong.
