@@ -53,6 +53,12 @@ func TestMappedMemoryGrowsInPlace(t *testing.T) {
 // their modules are gone.
 func TestPoolMemoriesAreMapped(t *testing.T) {
 	ctx := context.Background()
+	// The memories earlier tests freed are unmapped first, so that none
+	// is while this test counts.
+	testguest.WaitFor(t, "earlier tests' memories to be unmapped", func() bool {
+		runtime.GC()
+		return mappedPending.Load() == 0
+	})
 	base := mappedLive.Load()
 	p, err := New(ctx, readWasm(t, "growmem.wasm"), Config[any]{Isolates: 2, MemoryLimitPages: 16})
 	if err != nil {
