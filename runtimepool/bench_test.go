@@ -9,6 +9,7 @@ import (
 
 	"github.com/wasmserve/wasmserve/abi"
 	"github.com/wasmserve/wasmserve/internal/testguest"
+	"github.com/wasmserve/wasmserve/internal/wasmprep"
 )
 
 // BenchmarkInterruption measures what interruptibility costs per call (nop)
@@ -97,24 +98,38 @@ func BenchmarkStart(b *testing.B) {
 
 // BenchmarkPrepare measures only what a start does with the module's bytes
 // before wazero sees them: the shape, the pre-check, the table limits, the
-// interruptible rewrite and the memory check.
+// interruptible rewrite and the memory check. "host" goes as a caller with
+// bytes does (ReadShape, then New with Config.Prechecked), "parsed" as one
+// that keeps the parsed module for NewParsed.
 func BenchmarkPrepare(b *testing.B) {
 	wasm := testguest.Read(b, "hello")
-	b.SetBytes(int64(len(wasm)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := ReadShape(wasm); err != nil {
-			b.Fatal(err)
-		}
-		limited, err := limitTables(wasm)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, _, err := rewriteErr(limited, true); err != nil {
-			b.Fatal(err)
-		}
-		if err := checkMemory(limited, 1<<16); err != nil {
-			b.Fatal(err)
-		}
+	for _, name := range []string{"host", "parsed"} {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(wasm)))
+			b.ReportAllocs()
+			for b.Loop() {
+				var mod *wasmprep.Module
+				var err error
+				if name == "host" {
+					if _, err = ReadShape(wasm); err == nil {
+						mod, err = wasmprep.Reparse(wasm)
+					}
+				} else if mod, err = wasmprep.Parse(wasm); err == nil {
+					mod.Shape()
+				}
+				if err == nil {
+					mod, err = mod.LimitTables()
+				}
+				if err == nil {
+					_, _, err = mod.Rewrite(true)
+				}
+				if err == nil {
+					err = mod.CheckMemory(1 << 16)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

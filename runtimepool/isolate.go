@@ -107,7 +107,7 @@ func (iso *Isolate[V]) Interrupt() bool {
 	iso.imu.Lock()
 	iso.interrupt.Set(1)
 	// The guest may overwrite this with its own count: then it sees the
-	// flag within yieldEvery calls or iterations instead of at once.
+	// flag within wasmprep.YieldEvery calls or iterations instead of at once.
 	iso.countdown.Set(0)
 	iso.imu.Unlock()
 	return true

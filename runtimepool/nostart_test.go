@@ -82,35 +82,3 @@ func TestNoStartStdio(t *testing.T) {
 		t.Errorf("retired %d, want 1", p.Retired())
 	}
 }
-
-// TestResetSafeWASIFunction: a WASI function the package does not know to
-// be reset-safe blocks resets unless the caller names it, by its own name
-// ("wasi_snapshot_preview1" alone does not clear every WASI function).
-func TestResetSafeWASIFunction(t *testing.T) {
-	imports := []string{"wasi_snapshot_preview1.fd_close", "http_handler.log"}
-	cases := []struct {
-		name string
-		safe []string
-		want string
-	}{
-		{"none named", nil, "wasi_snapshot_preview1.fd_close"},
-		{"the WASI module named", []string{"wasi_snapshot_preview1", "http_handler"}, "wasi_snapshot_preview1.fd_close"},
-		{"the function named", []string{"wasi_snapshot_preview1.fd_close"}, "http_handler.log"},
-		{"both named", []string{"wasi_snapshot_preview1.fd_close", "http_handler"}, ""},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			got := hostResetBlocker(imports, c.safe)
-			if c.want == "" && got != "" || !strings.Contains(got, c.want) {
-				t.Errorf("blocker %q, want one naming %q", got, c.want)
-			}
-		})
-	}
-	_, info, err := rewrite(readWasm(t, "command.wasm"), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.resetBlocker != "" || len(info.hostImports) != 1 || info.hostImports[0] != "wasi_snapshot_preview1.fd_read" {
-		t.Errorf("command.wasm: blocker %q, host imports %v: want fd_read left to the caller", info.resetBlocker, info.hostImports)
-	}
-}

@@ -30,6 +30,7 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/wasmserve/wasmserve/internal/wasmbin"
+	"github.com/wasmserve/wasmserve/internal/wasmprep"
 )
 
 // Installer defines host modules in the runtime before the guest module is
@@ -43,9 +44,11 @@ type Config[V any] struct {
 	// Isolates is the number of pooled instances. 0 means one per CPU;
 	// a negative number is an error.
 	Isolates int
-	// Prechecked says that the caller ran wasmbin.Check on these very
-	// bytes (ReadShape does), so New does not pass over them again. The
-	// zero value checks.
+	// Prechecked says that these very bytes passed wasmprep.Parse before
+	// (ReadShape parses them), so New splits them into sections again
+	// (wasmprep.Reparse) without repeating the structural pre-check. The
+	// zero value checks. NewParsed, given the parsed module, needs
+	// neither.
 	Prechecked bool
 	// CacheDir holds compiled code, and the modules rewritten for
 	// Interruptible, between runs. Empty disables the on-disk cache.
@@ -253,10 +256,26 @@ type Pool[V any] struct {
 	resets  atomic.Uint64
 }
 
-// New compiles wasm and fills the pool. A module that does not compile, that
-// fails Validate, or whose start function fails is an error here, before
-// anything is served.
+// New parses wasm (wasmprep.Parse: the structural pre-check, whose
+// *wasmbin.FormatError it returns; wasmprep.Reparse with Config.Prechecked)
+// and makes a pool of it with NewParsed.
 func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], error) {
+	parse := wasmprep.Parse
+	if cfg.Prechecked {
+		parse = wasmprep.Reparse
+	}
+	mod, err := parse(wasm)
+	if err != nil {
+		return nil, err
+	}
+	return NewParsed(ctx, mod, cfg)
+}
+
+// NewParsed compiles the parsed module and fills the pool, reading the
+// module's analyses from mod rather than passing over its bytes again. A
+// module that does not compile, that fails Validate, or whose start
+// function fails is an error here, before anything is served.
+func NewParsed[V any](ctx context.Context, mod *wasmprep.Module, cfg Config[V]) (*Pool[V], error) {
 	size := cfg.Isolates
 	switch {
 	case size < 0:
@@ -272,64 +291,47 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 		p.log = slog.New(slog.DiscardHandler)
 	}
 
-	// Before anything else reads the bytes: wazero must never see a
-	// malformed module (see wasmbin.Check).
-	if !cfg.Prechecked {
-		if err := wasmbin.Check(wasm); err != nil {
-			return nil, err
-		}
-	}
-	// Then every table gets a bounded maximum, whatever else is done to
-	// the module (the rewrite below is not always made).
-	wasm, err := limitTables(wasm)
+	// wazero never sees a malformed module: mod passed the pre-check
+	// (see wasmbin.Check). Every table gets a bounded maximum, whatever
+	// else is done to the module (the rewrite below is not always made).
+	mod, err := mod.LimitTables()
 	if err != nil {
 		return nil, err
 	}
-	code, rewritten := wasm, false
-	var info moduleInfo
-	switch {
-	case cfg.noRewrite:
-		info.resetBlocker = "it could not be rewritten"
-		if cfg.CloseOnContextDone {
-			p.stats.Interrupt = InterruptContext
-		}
-	case cfg.Interruptible:
-		rw, inf, err := rewriteCached(cfg.CacheDir, wasm, true, p.log)
-		if err := refuseMalformed(err); err != nil {
-			return nil, err
-		}
-		if err != nil {
-			p.log.Warn("the module cannot be made cheaply interruptible; falling back to wazero's close-on-context-done, "+
-				"which costs on every call and loop iteration", "err", err)
-			cfg.CloseOnContextDone = true
-			p.stats.Interrupt = InterruptContext
-			info.resetBlocker = "it could not be rewritten: " + err.Error()
-			break
-		}
-		code, info, rewritten = rw, inf, true
-		p.stats.Interrupt = InterruptGlobal
-	case cfg.MaxRequestsPerIsolate > 0:
-		// Only exports the mutable globals, for resets.
-		rw, inf, err := rewriteCached(cfg.CacheDir, wasm, false, p.log)
-		if err := refuseMalformed(err); err != nil {
-			return nil, err
-		}
-		if err != nil {
-			info.resetBlocker = "it could not be rewritten: " + err.Error()
-		} else {
+	// The rewrite inserts the interrupt checks (Interruptible) or only
+	// exports the mutable globals, for resets.
+	code, rewritten := mod.Bytes(), false
+	var info wasmprep.Info
+	checks := cfg.Interruptible
+	if cfg.noRewrite {
+		info.ResetBlocker = "it could not be rewritten"
+	} else if checks || cfg.MaxRequestsPerIsolate > 0 {
+		var fe *wasmbin.FormatError
+		switch rw, inf, err := rewriteCached(cfg.CacheDir, mod, checks, p.log); {
+		case errors.As(err, &fe):
+			return nil, err // what the rewriter cannot read, wazero must not see
+		case err != nil:
+			info.ResetBlocker = "it could not be rewritten: " + err.Error()
+			if checks {
+				p.log.Warn("the module cannot be made cheaply interruptible; falling back to wazero's close-on-context-done, "+
+					"which costs on every call and loop iteration", "err", err)
+				cfg.CloseOnContextDone = true
+			}
+		default:
 			code, info, rewritten = rw, inf, true
 		}
-		if cfg.CloseOnContextDone {
-			p.stats.Interrupt = InterruptContext
-		}
+	}
+	switch {
+	case rewritten && checks:
+		p.stats.Interrupt = InterruptGlobal
 	case cfg.CloseOnContextDone:
 		p.stats.Interrupt = InterruptContext
 	}
 	if cfg.MaxRequestsPerIsolate > 0 {
-		p.globals = info.globals
-		p.stats.ResetBlocker = info.resetBlocker
+		p.globals = info.Globals
+		p.stats.ResetBlocker = info.ResetBlocker
 		if p.stats.ResetBlocker == "" {
-			p.stats.ResetBlocker = hostResetBlocker(info.hostImports, cfg.ResetSafeImports)
+			p.stats.ResetBlocker = wasmprep.HostResetBlocker(info.HostImports, cfg.ResetSafeImports)
 		}
 	}
 	rc := wazero.NewRuntimeConfig().WithCloseOnContextDone(cfg.CloseOnContextDone)
@@ -375,7 +377,7 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 		}
 	}
 
-	if err := checkMemory(wasm, cfg.MemoryLimitPages); err != nil {
+	if err := mod.CheckMemory(cfg.MemoryLimitPages); err != nil {
 		return nil, err
 	}
 	start := time.Now()
@@ -390,7 +392,7 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 	if err != nil && rewritten {
 		// A rewrite wazero refuses of a module it accepts is a bug in
 		// the rewriter: serve the module with the fallback instead.
-		orig, oerr := p.rt.CompileModule(ctx, wasm)
+		orig, oerr := p.rt.CompileModule(ctx, mod.Bytes())
 		if oerr != nil {
 			return nil, fmt.Errorf("compiling module: %w", oerr)
 		}
@@ -401,7 +403,7 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 			cfg.Interruptible, cfg.CloseOnContextDone = false, true
 		}
 		cfg.noRewrite = true
-		return New(ctx, wasm, cfg)
+		return NewParsed(ctx, mod, cfg)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("compiling module: %w", err)
@@ -445,8 +447,8 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 		p.modCfg = p.modCfg.WithEnv(k, v)
 	}
 	exports := compiled.ExportedFunctions()
-	if _, ok := exports[StartExport]; ok && rewritten {
-		p.starts = append(p.starts, StartExport) // the start section, first
+	if _, ok := exports[wasmprep.StartExport]; ok && rewritten {
+		p.starts = append(p.starts, wasmprep.StartExport) // the start section, first
 	}
 	for _, name := range []string{"_initialize", "_start"} {
 		if _, ok := exports[name]; ok && !cfg.NoStart {
@@ -536,7 +538,7 @@ func (p *Pool[V]) instantiate(ctx context.Context) (*Isolate[V], error) {
 		if err := p.runStart(ictx, iso, name); err != nil {
 			p.live.Delete(iso)
 			mod.Close(ctx)
-			if name == StartExport {
+			if name == wasmprep.StartExport {
 				name = "its start section"
 			}
 			return nil, fmt.Errorf("starting isolate %s (%s): %w", id, name, err)

@@ -335,16 +335,15 @@ func TestWASIEnvRejectsMalformed(t *testing.T) {
 	}
 }
 
-// FuzzMemoryLimits: the memory-section reader never panics on any input.
-func FuzzMemoryLimits(f *testing.F) {
-	for _, name := range []string{"spin.wasm", "bigmem.wasm", "maxmem.wasm"} {
-		f.Add(readWasm(f, name))
+// TestPoolRefusesHugeTable: New refuses a table that could not be
+// instantiated within wasmprep.MaxTableElements before wazero sees the
+// module.
+func TestPoolRefusesHugeTable(t *testing.T) {
+	huge := module(sec(4, wasmbin.AppendU32([]byte{1, 0x70, 0x00}, 1<<27)...))
+	_, err := New(context.Background(), huge, Config[any]{Isolates: 1})
+	if err == nil || !strings.Contains(err.Error(), "table 0 needs 134217728 elements") {
+		t.Fatalf("err %v, want the table refused", err)
 	}
-	f.Add([]byte("\x00asm\x01\x00\x00\x00\x05\xff"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		memoryLimits(b)
-		checkMemory(b, 1)
-	})
 }
 
 // TestNewRefusesMalformed: a module the pre-check or the rewriter cannot

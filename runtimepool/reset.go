@@ -10,7 +10,7 @@ import (
 
 // Resetting an isolate gives a caller the same state a new instance would
 // have after its start function, at the cost of copying the memory back,
-// instead of instantiating (see RATIONALE.md). rewrite decides which modules
+// instead of instantiating (see RATIONALE.md). wasmprep's rewrite decides which modules
 // keep all their state in memory and globals; the pool takes the image from
 // its first isolate before it serves anything, and every reset copies it
 // back, so nothing a caller leaves in memory or globals reaches the next.
@@ -67,7 +67,7 @@ func (p *Pool[V]) reset(iso *Isolate[V]) bool {
 // served Config.MaxRequestsPerIsolate calls.
 func (p *Pool[V]) Resets() uint64 { return p.resets.Load() }
 
-// bindGlobals resolves the module's mutable globals exported by rewrite.
+// bindGlobals resolves the module's mutable globals exported by the rewrite.
 func (iso *Isolate[V]) bindGlobals(names []string) error {
 	iso.globals = make([]api.MutableGlobal, len(names))
 	for i, name := range names {

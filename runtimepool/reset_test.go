@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-
-	"github.com/wasmserve/wasmserve/internal/wasmbin"
 )
 
 // stateAfterStart is what reset.wasm's state() answers right after its start
@@ -123,78 +121,5 @@ func TestResetBlockedByRandomAtStart(t *testing.T) {
 	}
 	if len(seeds) != 3 || p.Resets() != 0 {
 		t.Errorf("%d distinct seeds in 3 isolates, %d resets: want new instances", len(seeds), p.Resets())
-	}
-}
-
-// TestResetBlockers: what rewrite finds that keeps state outside memory and
-// globals.
-func TestResetBlockers(t *testing.T) {
-	imp := func(module, name string, kind byte, desc ...byte) []byte {
-		b := wasmbin.AppendU32(nil, uint32(len(module)))
-		b = append(b, module...)
-		b = wasmbin.AppendU32(b, uint32(len(name)))
-		b = append(b, name...)
-		return append(append(b, kind), desc...)
-	}
-	imports := func(entries ...[]byte) []byte {
-		body := []byte{byte(len(entries))}
-		for _, e := range entries {
-			body = append(body, e...)
-		}
-		return sec(2, body...)
-	}
-	typeI := sec(1, 1, 0x60, 0, 0)
-	fn := sec(3, 1, 0)
-	body := func(code ...byte) []byte {
-		f := append([]byte{0}, code...)
-		return sec(10, append([]byte{1, byte(len(f))}, f...)...)
-	}
-	cases := []struct {
-		name string
-		in   []byte
-		want string // a part of the blocker; "" for none
-	}{
-		{"memory and globals only", module(typeI, fn, mem1, sec(6, 1, 0x7E, 0x01, 0x42, 0x00, 0x0B), body(0x0B)), ""},
-		{"ABI and stateless WASI imports",
-			module(typeI, imports(imp("http_handler", "log", 0, 0), imp("wasi_snapshot_preview1", "fd_write", 0, 0),
-				imp("wasi_snapshot_preview1", "random_get", 0, 0)), mem1), ""},
-		{"path_open", module(typeI, imports(imp("wasi_snapshot_preview1", "path_open", 0, 0)), mem1),
-			"wasi_snapshot_preview1.path_open"},
-		{"another host module", module(typeI, imports(imp("env", "f", 0, 0)), mem1), "env.f"},
-		{"imported memory", module(imports(imp("env", "m", 2, 0, 1))), "imports its memory"},
-		{"imported table", module(imports(imp("env", "t", 1, 0x70, 0, 1)), mem1), "imports a table"},
-		{"imported mutable global", module(imports(imp("env", "g", 3, 0x7F, 1)), mem1), "mutable global"},
-		{"imported constant global", module(imports(imp("env", "g", 3, 0x7F, 0)), mem1), ""},
-		{"mutable funcref global", module(mem1, sec(6, 1, 0x70, 0x01, 0xD0, 0x70, 0x0B)), "global 0"},
-		{"shared memory", module(sec(5, 1, 0x03, 1, 1)), "shared memory"},
-		{"two memories", module(sec(5, 2, 0, 1, 0, 1)), "more than one memory"},
-		{"table.set", module(typeI, fn, mem1, body(0x41, 0, 0xD0, 0x70, 0x26, 0, 0x0B)), "table.set"},
-		{"table.grow", module(typeI, fn, mem1, body(0xD0, 0x70, 0x41, 1, 0xFC, 15, 0, 0x1A, 0x0B)), "table.grow"},
-		{"data.drop", module(typeI, fn, mem1, body(0xFC, 9, 0, 0x0B)), "data.drop"},
-		{"memory.fill is fine", module(typeI, fn, mem1, body(0x41, 0, 0x41, 0, 0x41, 0, 0xFC, 11, 0, 0x0B)), ""},
-	}
-	t.Run("host module not declared reset-safe", func(t *testing.T) {
-		_, info, err := rewrite(module(typeI, imports(imp("http_handler", "log", 0, 0)), mem1), false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := hostResetBlocker(info.hostImports, nil); !strings.Contains(got, "http_handler.log") {
-			t.Errorf("blocker %q, want one naming http_handler.log", got)
-		}
-	})
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			_, info, err := rewrite(c.in, false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := info.resetBlocker
-			if got == "" {
-				got = hostResetBlocker(info.hostImports, []string{"http_handler"})
-			}
-			if c.want == "" && got != "" || !strings.Contains(got, c.want) {
-				t.Errorf("blocker %q, want %q", got, c.want)
-			}
-		})
 	}
 }

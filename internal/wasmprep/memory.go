@@ -1,4 +1,4 @@
-package runtimepool
+package wasmprep
 
 import (
 	"fmt"
@@ -6,17 +6,17 @@ import (
 	"github.com/wasmserve/wasmserve/internal/wasmbin"
 )
 
-// checkMemory refuses, with both numbers, a module whose memory does not fit
-// limitPages: a minimum above it, or a declared maximum above it (wazero
-// refuses both while compiling, with a terser message). It reads the memory
-// section of the binary itself, because wazero's check runs before a
-// compiled module could be inspected. A binary it cannot read is left to the
-// compiler to reject.
-func checkMemory(wasm []byte, limitPages uint32) error {
+// CheckMemory refuses, with both numbers, a module whose memory does not
+// fit limitPages (0 fits any): a minimum above it, or a declared maximum
+// above it (wazero refuses both while compiling, with a terser message). It
+// reads the memory section of the binary itself, because wazero's check
+// runs before a compiled module could be inspected. A section it cannot
+// read is left to the compiler to reject.
+func (m *Module) CheckMemory(limitPages uint32) error {
 	if limitPages == 0 {
 		return nil
 	}
-	mems, err := memoryLimits(wasm)
+	mems, err := m.memoryLimits()
 	if err != nil {
 		return nil
 	}
@@ -50,32 +50,26 @@ type memLimits struct {
 
 // memoryLimits returns the limits of the memories the module defines (not
 // those it imports), from its memory section.
-func memoryLimits(wasm []byte) ([]memLimits, error) {
-	secs, err := wasmbin.Sections(wasm)
+func (m *Module) memoryLimits() ([]memLimits, error) {
+	s, ok := m.section(wasmbin.SecMemory)
+	if !ok {
+		return nil, nil
+	}
+	r := wasmbin.Reader{B: s.Body}
+	count, err := r.U32()
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range secs {
-		if s.ID != wasmbin.SecMemory {
-			continue
-		}
-		r := wasmbin.Reader{B: s.Body}
-		count, err := r.U32()
+	if uint64(count) > uint64(r.Len()) {
+		return nil, wasmbin.ErrEOF
+	}
+	mems := make([]memLimits, 0, count)
+	for range count {
+		l, err := r.Limits()
 		if err != nil {
 			return nil, err
 		}
-		if uint64(count) > uint64(r.Len()) {
-			return nil, wasmbin.ErrEOF
-		}
-		mems := make([]memLimits, 0, count)
-		for range count {
-			l, err := r.Limits()
-			if err != nil {
-				return nil, err
-			}
-			mems = append(mems, memLimits{min: uint32(min(l.Min, 1<<32-1)), max: uint32(min(l.Max, 1<<32-1)), hasMax: l.HasMax})
-		}
-		return mems, nil
+		mems = append(mems, memLimits{min: uint32(min(l.Min, 1<<32-1)), max: uint32(min(l.Max, 1<<32-1)), hasMax: l.HasMax})
 	}
-	return nil, nil
+	return mems, nil
 }

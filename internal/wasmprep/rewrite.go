@@ -1,4 +1,4 @@
-package runtimepool
+package wasmprep
 
 import (
 	"errors"
@@ -17,13 +17,14 @@ const InterruptExport = "wasmserve:interrupt"
 
 // GlobalExportPrefix starts the names under which a rewritten module exports
 // each mutable global of its own, followed by the global's index, so that the
-// pool can snapshot and restore them (see Config.MaxRequestsPerIsolate).
+// pool can snapshot and restore them (runtimepool's
+// Config.MaxRequestsPerIsolate).
 const GlobalExportPrefix = "wasmserve:global:"
 
 // StartExport is the export the rewrite gives the function of a module's
 // start section, which it removes: wazero would run it inside
 // instantiation, before the interrupt flag can be set, and the pool calls
-// it instead, bounded like any other start (Pool.runStart).
+// it instead, bounded like any other start.
 const StartExport = "wasmserve:start"
 
 // reservedPrefix starts every export name the rewrite adds; a module that
@@ -35,14 +36,14 @@ const reservedPrefix = "wasmserve:"
 // check the flag at its next call or loop iteration.
 const CountdownExport = "wasmserve:countdown"
 
-// yieldEvery is how many function entries and loop iterations a rewritten
+// YieldEvery is how many function entries and loop iterations a rewritten
 // guest runs between two visits to Go (see [RewriteInterruptible]).
-const yieldEvery = 1024
+const YieldEvery = 1024
 
 // RewriteInterruptible returns a copy of the module wasm that can be
 // interrupted cheaply from the host. It adds two mutable i32 globals: the
 // interrupt flag, initialised to 0 and exported as [InterruptExport], and a
-// countdown, initialised to yieldEvery. At the entry of every function and
+// countdown, initialised to [YieldEvery]. At the entry of every function and
 // the head of every loop it inserts
 //
 //	global.get $countdown
@@ -56,7 +57,7 @@ const yieldEvery = 1024
 //	  if
 //	    unreachable
 //	  end
-//	  i32.const yieldEvery
+//	  i32.const YieldEvery
 //	  global.set $countdown
 //	end
 //	global.get $countdown
@@ -64,7 +65,7 @@ const yieldEvery = 1024
 //	i32.sub
 //	global.set $countdown
 //
-// Setting the flag to 1 makes the guest trap within yieldEvery calls or
+// Setting the flag to 1 makes the guest trap within YieldEvery calls or
 // loop iterations. The visit to Go matters as much as the flag: Go cannot
 // preempt a goroutine running compiled wasm, so a guest that never left
 // native code would stall the garbage collector's stop-the-world, and with
@@ -74,85 +75,84 @@ const yieldEvery = 1024
 // Function body and section sizes are recomputed, .debug_* custom sections
 // are dropped (their code offsets would be wrong), and every other byte is
 // kept. An instruction it does not know is an error; the caller should then
-// use another way to interrupt the guest.
+// use another way to interrupt the guest. It is [Parse] and [Module.Rewrite]
+// with the checks.
 func RewriteInterruptible(wasm []byte) ([]byte, error) {
-	out, _, err := rewriteErr(wasm, true)
+	m, err := Parse(wasm)
+	if err != nil {
+		return nil, err
+	}
+	out, _, err := m.Rewrite(true)
 	return out, err
 }
 
-// moduleInfo is what rewrite learned about a module on its way through.
-type moduleInfo struct {
-	// globals are the export names rewrite gave the module's own mutable
-	// globals (see GlobalExportPrefix), in index order.
-	globals []string
-	// resetBlocker says why an isolate of the module cannot be reset to its
-	// state after start (see resetsafe.go); empty when it can.
-	resetBlocker string
-	// hostImports are the functions the module imports that this package
+// Info is what [Module.Rewrite] learned about a module on its way through.
+// A cache of rewrites stores it as JSON next to the module.
+type Info struct {
+	// Globals are the export names the rewrite gave the module's own
+	// mutable globals (see GlobalExportPrefix), in index order.
+	Globals []string `json:"globals"`
+	// HostImports are the functions the module imports that this package
 	// does not know to be reset-safe, as "module.name": those of WASI it
 	// does not list, and the first of every other module. Whether they
-	// block resets is for the pool's caller to say
-	// (Config.ResetSafeImports).
-	hostImports []string
+	// block resets is for the pool's caller to say ([HostResetBlocker]).
+	HostImports []string `json:"host_imports"`
+	// ResetBlocker says why an instance of the module cannot be reset to
+	// its state after start (see resetsafe.go); empty when it can.
+	ResetBlocker string `json:"reset_blocker"`
 }
 
-// rewrite returns a copy of wasm with every mutable global of its own
-// exported under GlobalExportPrefix and, when checks is set, the interrupt
-// checks of RewriteInterruptible inserted.
-func rewrite(wasm []byte, checks bool) ([]byte, moduleInfo, error) {
-	var info moduleInfo
-	// Check refuses every malformed module outside function bodies,
-	// before anything below reads it.
-	if err := wasmbin.Check(wasm); err != nil {
+// Rewrite returns a copy of the module with every mutable global of its own
+// exported under [GlobalExportPrefix] and, when checks is set, the interrupt
+// checks of [RewriteInterruptible] inserted; without a data count section,
+// its data segments are merged too (see mergeData). A section it cannot
+// read is a *wasmbin.FormatError; what it refuses to do (a module without a
+// memory gets no checks, an export name is reserved) is an error starting
+// "rewriting module".
+func (m *Module) Rewrite(checks bool) ([]byte, Info, error) {
+	out, info, err := m.rewrite(checks)
+	var fe *wasmbin.FormatError
+	switch {
+	case errors.As(err, &fe):
 		return nil, info, err
+	case err != nil:
+		return nil, info, fmt.Errorf("rewriting module: %w", err)
 	}
-	secs, err := wasmbin.Sections(wasm)
-	if err != nil {
-		return nil, info, err
-	}
-	hasDataCount := false
+	return out, info, nil
+}
+
+// rewrite is Rewrite with its refusals worded as they happen.
+func (m *Module) rewrite(checks bool) ([]byte, Info, error) {
+	var info Info
+	var err error
+	_, hasDataCount := m.section(wasmbin.SecDataCount)
 	startFunc, hasStart := uint32(0), false
-	for _, s := range secs {
-		hasDataCount = hasDataCount || s.ID == wasmbin.SecDataCount
-		if s.ID == wasmbin.SecStart {
-			if startFunc, err = (&wasmbin.Reader{B: s.Body}).U32(); err != nil {
-				return nil, info, malformed(s, err)
-			}
-			hasStart = true
+	if s, ok := m.section(wasmbin.SecStart); ok {
+		if startFunc, err = (&wasmbin.Reader{B: s.Body}).U32(); err != nil {
+			return nil, info, malformed(s, err)
 		}
+		hasStart = true
 	}
 
 	// The new globals' indices come after every imported and defined one.
-	var imp imports
 	var mutable []uint32
-	memories, index := 0, uint32(0)
 	blocker := func(why string) {
-		if info.resetBlocker == "" {
-			info.resetBlocker = why
+		if info.ResetBlocker == "" {
+			info.ResetBlocker = why
 		}
 	}
-	for _, s := range secs {
-		if s.ID == wasmbin.SecImport {
-			if imp, err = scanImports(s.Body); err != nil {
-				return nil, info, malformed(s, err)
-			}
-			blocker(imp.resetBlocker)
-			info.hostImports = imp.host
-			memories += imp.memories
-			index = imp.globals
+	blocker(m.imports.resetBlocker)
+	info.HostImports = m.imports.host
+	memories, index := m.imports.memories, m.imports.globals
+	if s, ok := m.section(wasmbin.SecMemory); ok {
+		n, shared, err := scanMemories(s.Body)
+		if err != nil {
+			return nil, info, malformed(s, err)
 		}
-	}
-	for _, s := range secs {
-		if s.ID == wasmbin.SecMemory {
-			n, shared, err := scanMemories(s.Body)
-			if err != nil {
-				return nil, info, malformed(s, err)
-			}
-			if shared {
-				blocker("it has a shared memory")
-			}
-			memories += int(n)
+		if shared {
+			blocker("it has a shared memory")
 		}
+		memories += int(n)
 	}
 	if checks && memories == 0 {
 		return nil, info, errors.New("the module has no memory, which the inserted checks need to yield to Go")
@@ -160,44 +160,37 @@ func rewrite(wasm []byte, checks bool) ([]byte, moduleInfo, error) {
 	if memories > 1 {
 		blocker("it has more than one memory")
 	}
-	for _, s := range secs {
-		if s.ID == wasmbin.SecGlobal {
-			var why string
-			mutable, why, err = scanGlobals(s.Body, index)
-			if err != nil {
-				return nil, info, malformed(s, err)
-			}
-			blocker(why)
-			n, _ := (&wasmbin.Reader{B: s.Body}).U32()
-			if uint64(index)+uint64(n) >= 1<<32-2 {
-				return nil, info, errors.New("global section: too many globals")
-			}
-			index += n
+	if s, ok := m.section(wasmbin.SecGlobal); ok {
+		var why string
+		if mutable, why, err = scanGlobals(s.Body, index); err != nil {
+			return nil, info, malformed(s, err)
 		}
+		blocker(why)
+		n, _ := (&wasmbin.Reader{B: s.Body}).U32()
+		if uint64(index)+uint64(n) >= 1<<32-2 {
+			return nil, info, errors.New("global section: too many globals")
+		}
+		index += n
 	}
 	for _, g := range mutable {
-		info.globals = append(info.globals, GlobalExportPrefix+strconv.FormatUint(uint64(g), 10))
+		info.Globals = append(info.Globals, GlobalExportPrefix+strconv.FormatUint(uint64(g), 10))
 	}
 
-	out := prefault.Make(0, len(wasm)+len(wasm)/8+64)
-	out = append(out, wasm[:8]...)
+	out := prefault.Make(0, len(m.wasm)+len(m.wasm)/8+64)
+	out = append(out, m.wasm[:8]...)
 	doneGlobal, doneExport := !checks, false
-	emit := func(id byte, body []byte) {
-		out = append(out, id)
-		out = wasmbin.AppendU32(out, uint32(len(body)))
-		out = append(out, body...)
-	}
+	emit := func(id byte, body []byte) { out = wasmbin.AppendSection(out, id, body) }
 	newGlobal := func(old []byte) ([]byte, error) {
 		const mut = 0x01
 		// The flag: (mut i32) (i32.const 0); the countdown.
 		entries := []byte{wasmbin.ValI32, mut, wasmbin.OpI32Const, 0x00, wasmbin.OpEnd}
 		entries = append(entries, wasmbin.ValI32, mut, wasmbin.OpI32Const)
-		entries = wasmbin.AppendS32(entries, yieldEvery)
+		entries = wasmbin.AppendS32(entries, YieldEvery)
 		entries = append(entries, wasmbin.OpEnd)
 		return appendVec(old, entries, 2)
 	}
 	newExport := func(old []byte) ([]byte, error) {
-		if err := checkExports(old); err != nil {
+		if err := m.checkExports(); err != nil {
 			return nil, err
 		}
 		var entries []byte
@@ -212,7 +205,7 @@ func rewrite(wasm []byte, checks bool) ([]byte, moduleInfo, error) {
 			add(CountdownExport, index+1)
 		}
 		for i, g := range mutable {
-			add(info.globals[i], g)
+			add(info.Globals[i], g)
 		}
 		if hasStart {
 			entries = wasmbin.AppendU32(entries, uint32(len(StartExport)))
@@ -226,7 +219,7 @@ func rewrite(wasm []byte, checks bool) ([]byte, moduleInfo, error) {
 	if checks {
 		code.check = interruptCheck(index)
 	}
-	for _, s := range secs {
+	for _, s := range m.secs {
 		rank := wasmbin.SectionRank(s.ID)
 		if s.ID != wasmbin.SecCustom {
 			if !doneGlobal && rank > wasmbin.SectionRank(wasmbin.SecGlobal) {
@@ -308,24 +301,6 @@ func rewrite(wasm []byte, checks bool) ([]byte, moduleInfo, error) {
 	return out, info, nil
 }
 
-// malformed reports a section the rewrite could not read as a
-// *wasmbin.FormatError, which the pool refuses rather than serve the module
-// some other way.
-func malformed(s wasmbin.Section, err error) error {
-	return &wasmbin.FormatError{Section: wasmbin.SectionName(s.ID), Offset: s.Offset, Reason: err.Error()}
-}
-
-// refuseMalformed returns err when it reports a module the rewriter could
-// not read, and nil otherwise: such a module is refused, never served some
-// other way, since whatever the rewriter cannot read wazero should not see.
-func refuseMalformed(err error) error {
-	var fe *wasmbin.FormatError
-	if errors.As(err, &fe) {
-		return err
-	}
-	return nil
-}
-
 // b2u is 1 for true and 0 for false.
 func b2u(b bool) uint32 {
 	if b {
@@ -355,30 +330,12 @@ func appendVec(old, entries []byte, n uint32) ([]byte, error) {
 	return append(b, entries...), nil
 }
 
-// checkExports refuses an export section that already uses a name starting
-// with "wasmserve:", which the rewrite's own exports use.
-func checkExports(body []byte) error {
-	if body == nil {
-		return nil
-	}
-	r := wasmbin.Reader{B: body}
-	n, err := r.U32()
-	if err != nil {
-		return fmt.Errorf("count: %w", err)
-	}
-	for i := uint32(0); i < n; i++ {
-		name, err := r.Name()
-		if err != nil {
-			return fmt.Errorf("export %d: %w", i, err)
-		}
-		if strings.HasPrefix(name, reservedPrefix) {
-			return fmt.Errorf("export %d: the module already exports %q, a name reserved for wasmserve", i, name)
-		}
-		if _, err := r.Byte(); err != nil {
-			return fmt.Errorf("export %d: %w", i, err)
-		}
-		if _, err := r.U32(); err != nil {
-			return fmt.Errorf("export %d: %w", i, err)
+// checkExports refuses a module that already exports a name starting with
+// "wasmserve:", which the rewrite's own exports use.
+func (m *Module) checkExports() error {
+	for i, e := range m.exports {
+		if strings.HasPrefix(e.name, reservedPrefix) {
+			return fmt.Errorf("export %d: the module already exports %q, a name reserved for wasmserve", i, e.name)
 		}
 	}
 	return nil
@@ -401,7 +358,7 @@ func interruptCheck(flag uint32) []byte {
 	b = append(b, wasmbin.OpI32Const, 0, wasmbin.OpMemoryGrow, 0, wasmbin.OpDrop)
 	b = get(b, flag)
 	b = append(b, wasmbin.OpIf, wasmbin.BlockEmpty, wasmbin.OpUnreachable, wasmbin.OpEnd)
-	b = wasmbin.AppendS32(append(b, wasmbin.OpI32Const), yieldEvery)
+	b = wasmbin.AppendS32(append(b, wasmbin.OpI32Const), YieldEvery)
 	b = set(b, count)
 	b = append(b, wasmbin.OpEnd)
 	b = get(b, count)

@@ -1,4 +1,4 @@
-package runtimepool
+package wasmprep
 
 import (
 	"fmt"
@@ -11,10 +11,10 @@ import (
 // An isolate can be reset to the state it had right after its start
 // function, instead of being replaced by a new instance, when all of that
 // state lives in its linear memory and its mutable globals: those the pool
-// can copy back. The scans below, run by rewrite, find what would put state
-// anywhere else: a table the code changes, a passive segment it drops, a
-// memory or mutable global shared with another module, or a WASI function
-// that changes the instance's file descriptor table.
+// can copy back. The scans below, run by Parse and Rewrite, find what would
+// put state anywhere else: a table the code changes, a passive segment it
+// drops, a memory or mutable global shared with another module, or a WASI
+// function that changes the instance's file descriptor table.
 
 // wasiResetSafe are the WASI functions that keep no state in the instance
 // between calls. The rest (path_open, fd_close, fd_renumber,
@@ -33,11 +33,11 @@ var wasiResetSafe = map[string]bool{
 	"random_get": true,
 }
 
-// hostResetBlocker says why an isolate importing hostImports (as
-// "module.name") cannot be reset, given the modules and functions the
-// caller knows to keep no state across calls (a WASI function only by its
-// own name); empty when none blocks.
-func hostResetBlocker(hostImports, safe []string) string {
+// HostResetBlocker says why an instance importing hostImports (as
+// "module.name", see [Info]) cannot be reset, given the modules and
+// functions in safe, which the caller knows to keep no state across calls
+// (a WASI function only by its own name); empty when none blocks.
+func HostResetBlocker(hostImports, safe []string) string {
 	for _, imp := range hostImports {
 		module, _, _ := strings.Cut(imp, ".")
 		if !slices.Contains(safe, imp) && (module == "wasi_snapshot_preview1" || !slices.Contains(safe, module)) {
@@ -92,12 +92,12 @@ func scanImports(body []byte) (imports, error) {
 			case module == "wasi_snapshot_preview1":
 				if !wasiResetSafe[name] {
 					// Unless the caller replaced it with one
-					// of its own (Config.ResetSafeImports).
+					// of its own (HostResetBlocker's safe).
 					im.host = append(im.host, module+"."+name)
 				}
 			case !slices.ContainsFunc(im.host, func(s string) bool { return strings.HasPrefix(s, module+".") }):
 				// Whether a host module keeps state is the
-				// caller's knowledge (Config.ResetSafeImports).
+				// caller's knowledge (HostResetBlocker's safe).
 				im.host = append(im.host, module+"."+name)
 			}
 		case wasmbin.ExternTable: // reference type, limits

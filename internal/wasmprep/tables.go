@@ -1,8 +1,9 @@
-package runtimepool
+package wasmprep
 
 import (
 	"bytes"
 	"fmt"
+	"slices"
 
 	"github.com/wasmserve/wasmserve/internal/wasmbin"
 )
@@ -12,45 +13,42 @@ import (
 // in the host's own heap, so a table without a maximum let one table.grow
 // ask the Go runtime for gigabytes, and a refused allocation of that size
 // is a fatal error that no recover catches: the whole server died
-// (TestTableGrowIsBounded). 1 Mi elements (8 MiB) is far above what
+// (host's TestTableGrowIsBounded). 1 Mi elements (8 MiB) is far above what
 // compilers emit (tables hold the functions called indirectly: a few
 // thousand for a Go program).
 const MaxTableElements = 1 << 20
 
-// limitTables returns wasm with capTables applied to its table section,
-// or wasm itself when every table already has a maximum within the bound.
-func limitTables(wasm []byte) ([]byte, error) {
-	secs, err := wasmbin.Sections(wasm)
+// LimitTables returns the module with capTables applied to its table
+// section, or m itself when every table already has a maximum within the
+// bound.
+func (m *Module) LimitTables() (*Module, error) {
+	i := slices.IndexFunc(m.secs, func(s wasmbin.Section) bool { return s.ID == wasmbin.SecTable })
+	if i < 0 {
+		return m, nil
+	}
+	body, err := capTables(m.secs[i].Body)
 	if err != nil {
 		return nil, err
 	}
-	for i, s := range secs {
-		if s.ID != wasmbin.SecTable {
-			continue
-		}
-		body, err := capTables(s.Body)
-		if err != nil {
-			return nil, err
-		}
-		if bytes.Equal(body, s.Body) {
-			return wasm, nil
-		}
-		// The sections again, each header in its shortest form, the
-		// table section's body replaced.
-		out := make([]byte, 0, len(wasm)+len(body)-len(s.Body)+8)
-		out = append(out, wasm[:8]...)
-		for j, t := range secs {
-			b := t.Body
-			if j == i {
-				b = body
-			}
-			out = append(out, t.ID)
-			out = wasmbin.AppendU32(out, uint32(len(b)))
-			out = append(out, b...)
-		}
-		return out, nil
+	if bytes.Equal(body, m.secs[i].Body) {
+		return m, nil
 	}
-	return wasm, nil
+	// The sections again, each header in its shortest form, the table
+	// section's body replaced; the rest of what Parse read stays true.
+	out := make([]byte, 0, len(m.wasm)+len(body)-len(m.secs[i].Body)+8)
+	out = append(out, m.wasm[:8]...)
+	secs := slices.Clone(m.secs)
+	for j := range secs {
+		if j == i {
+			secs[j].Body = body
+		}
+		out = wasmbin.AppendSection(out, secs[j].ID, secs[j].Body)
+		secs[j].Offset = len(out) - len(secs[j].Body)
+	}
+	for j := range secs {
+		secs[j].Body = out[secs[j].Offset : secs[j].Offset+len(secs[j].Body)]
+	}
+	return &Module{wasm: out, secs: secs, imports: m.imports, exports: m.exports}, nil
 }
 
 // capTables returns the table section body with every table's maximum at

@@ -1,4 +1,4 @@
-package runtimepool
+package wasmprep
 
 import (
 	"bytes"

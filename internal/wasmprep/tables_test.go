@@ -1,26 +1,25 @@
-package runtimepool
+package wasmprep
 
 import (
 	"bytes"
-	"context"
-	"strings"
+	"reflect"
 	"testing"
 
 	"github.com/wasmserve/wasmserve/internal/wasmbin"
 )
 
-// tableModule is a module of one funcref table with the given limits
+// tables is a table section of one funcref table with the given limits
 // (flags 0x00 without a maximum, 0x01 with one).
-func tableModule(flags byte, limits ...uint32) []byte {
+func tables(flags byte, limits ...uint32) []byte {
 	body := []byte{1, 0x70, flags}
 	for _, v := range limits {
 		body = wasmbin.AppendU32(body, v)
 	}
-	m := []byte("\x00asm\x01\x00\x00\x00")
-	m = append(m, wasmbin.SecTable)
-	m = wasmbin.AppendU32(m, uint32(len(body)))
-	return append(m, body...)
+	return sec(wasmbin.SecTable, body...)
 }
+
+// tableModule is a module of tables(flags, limits...) alone.
+func tableModule(flags byte, limits ...uint32) []byte { return module(tables(flags, limits...)) }
 
 // TestLimitTables: every table leaves with a maximum of at most
 // MaxTableElements, one within it is left as it is, and a minimum above it
@@ -35,37 +34,39 @@ func TestLimitTables(t *testing.T) {
 		{"no maximum", tableModule(0x00, 1), tableModule(0x01, 1, MaxTableElements), ""},
 		{"maximum above the bound", tableModule(0x01, 1, 1<<30), tableModule(0x01, 1, MaxTableElements), ""},
 		{"maximum within the bound", tableModule(0x01, 2, 100), nil, ""},
+		{"sections before and after, a size's header longer than it needs", module(typeNop, tables(0x00, 1), mem1, []byte{0, 0x82, 0, 1, 'x'}),
+			module(typeNop, tables(0x01, 1, MaxTableElements), mem1, sec(0, 1, 'x')), ""},
 		{"minimum at the bound", tableModule(0x00, MaxTableElements), tableModule(0x01, MaxTableElements, MaxTableElements), ""},
 		{"minimum above the bound", tableModule(0x00, MaxTableElements+1), nil, "table 0 needs 1048577 elements at start, above the 1048576"},
 		{"64-bit table", tableModule(0x04, 1), nil, "limits flags 0x04"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := limitTables(tc.in)
-			if tc.refusal != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.refusal) {
-					t.Fatalf("err %v, want one saying %q", err, tc.refusal)
-				}
-				return
-			}
+			m, err := Parse(tc.in)
 			if err != nil {
 				t.Fatal(err)
+			}
+			limited, err := m.LimitTables()
+			if refused(t, err, tc.refusal) {
+				return
 			}
 			want := tc.want
 			if want == nil {
 				want = tc.in
+				if limited != m {
+					t.Error("a module left as it is was copied")
+				}
 			}
-			if !bytes.Equal(got, want) {
+			if got := limited.Bytes(); !bytes.Equal(got, want) {
 				t.Errorf("got % x\nwant % x", got, want)
 			}
+			// The sections LimitTables kept are where a parse finds them.
+			again, err := Reparse(limited.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(again.secs, limited.secs) {
+				t.Errorf("sections %+v, a parse finds %+v", limited.secs, again.secs)
+			}
 		})
-	}
-}
-
-// TestPoolRefusesHugeTable: New refuses a table that could not be
-// instantiated within MaxTableElements before wazero sees the module.
-func TestPoolRefusesHugeTable(t *testing.T) {
-	_, err := New(context.Background(), tableModule(0x00, 1<<27), Config[any]{Isolates: 1})
-	if err == nil || !strings.Contains(err.Error(), "table 0 needs 134217728 elements") {
-		t.Fatalf("err %v, want the table refused", err)
 	}
 }
