@@ -230,8 +230,9 @@ const (
 )
 
 // clientCertHeaders removes the client certificate headers from every
-// request, so a client can never inject them, and sets them from the
-// verified peer certificate when there is one.
+// request, however the client spells their names ('_' for '-' included),
+// so a client can never inject them, and sets them from the verified peer
+// certificate when there is one.
 func clientCertHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// net/http stores request header names canonical, and the
@@ -240,6 +241,7 @@ func clientCertHeaders(next http.Handler) http.Handler {
 		// request.
 		delete(r.Header, HeaderClientCertSubject)
 		delete(r.Header, HeaderClientCert)
+		deleteUnderscoreSpellings(r.Header)
 		if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.VerifiedChains[0]) > 0 {
 			leaf := r.TLS.VerifiedChains[0][0]
 			r.Header.Set(HeaderClientCertSubject, leaf.Subject.String())
@@ -247,6 +249,50 @@ func clientCertHeaders(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// deleteUnderscoreSpellings deletes the headers whose names are the client
+// certificate headers' with '_' for one or more '-' ("X_Client_Cert",
+// stored as "X_client_cert"): guests, and CGI gateways that make both
+// HTTP_X_CLIENT_CERT, may read such a name as the real one. A name can be
+// one only with the length of one and a '_' in it, which the names of a
+// request seldom have: for most requests this is a pass over the names
+// comparing lengths.
+func deleteUnderscoreSpellings(h http.Header) {
+	for k := range h {
+		if (len(k) == len(HeaderClientCert) || len(k) == len(HeaderClientCertSubject)) &&
+			strings.IndexByte(k, '_') >= 0 &&
+			(sameHeaderName(k, HeaderClientCert) || sameHeaderName(k, HeaderClientCertSubject)) {
+			delete(h, k)
+		}
+	}
+}
+
+// sameHeaderName reports whether header names a and b are equal when
+// ASCII case is ignored and '_' is read as '-'.
+func sameHeaderName(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x == '_' {
+			x = '-'
+		}
+		if y == '_' {
+			y = '-'
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // percentEncode escapes every byte outside RFC 3986's unreserved set.

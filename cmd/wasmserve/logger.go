@@ -9,11 +9,15 @@ import (
 	"github.com/charmbracelet/log"
 
 	"github.com/wasmserve/wasmserve/internal/accesslog"
+	"github.com/wasmserve/wasmserve/internal/logsafe"
 )
 
 // newLogger builds the process logger from --log-level and --log-format. It
 // is the only place the logging library is named; every package below gets
-// an *slog.Logger.
+// an *slog.Logger, which escapes what logsafe.Unsafe names before the
+// library sees it: its text format prints messages raw, and its JSON and
+// logfmt formats let U+0085, U+2028, U+2029, C1 and bidirectional
+// controls through. The *log.Logger is for this command's own messages.
 func newLogger(w io.Writer, level, format string) (*log.Logger, *slog.Logger, error) {
 	lvl, err := log.ParseLevel(strings.ToLower(level))
 	if err != nil {
@@ -36,5 +40,5 @@ func newLogger(w io.Writer, level, format string) (*log.Logger, *slog.Logger, er
 		ReportTimestamp: true,
 		TimeFormat:      accesslog.TimeFormat,
 	})
-	return l, slog.New(l), nil
+	return l, slog.New(logsafe.NewHandler(l)), nil
 }

@@ -13,8 +13,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/wasmserve/wasmserve/internal/logsafe"
 )
 
 // TimeFormat is the time of day the process log's text lines start with.
@@ -38,7 +41,10 @@ func levelName(l slog.Level) string {
 
 // New returns the access log: one line per request, to w as JSON ("json")
 // or logfmt (anything else) with the process log's field names (time,
-// level, msg), through a buffer flushed every accessFlush. Its handler
+// level, msg), through a buffer flushed every accessFlush. Every value is
+// escaped where it holds a rune that logsafe.Unsafe names or invalid
+// UTF-8, so that a request can neither split its line nor reorder it on a
+// terminal. Its handler
 // appends each line to a pooled buffer itself, with strconv, in one pass
 // over the record: charmbracelet/log takes 10 µs a JSON line and 130 µs a
 // styled text line, log/slog's own handlers 1.6 to 2.7 µs, more than a
@@ -106,7 +112,7 @@ func (h *handler) appendAttr(b []byte, a slog.Attr) []byte {
 		return appendJSONValue(b, a.Value.Resolve())
 	}
 	b = append(b, ' ')
-	b = append(b, a.Key...)
+	b = appendLogfmtKey(b, a.Key)
 	b = append(b, '=')
 	return appendLogfmtValue(b, a.Value.Resolve())
 }
@@ -224,7 +230,9 @@ func (h *handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	return &handler{w: h.w, json: h.json, attrs: append(slices.Clip(h.attrs), attrs...)}
 }
 
-// WithGroup hands over to log/slog's own handler, which knows groups.
+// WithGroup hands over to log/slog's own handler, which knows groups,
+// behind logsafe's: log/slog's JSON handler writes U+0085, DEL, C1 and
+// bidirectional controls raw.
 func (h *handler) WithGroup(name string) slog.Handler {
 	var sh slog.Handler
 	if h.json {
@@ -232,7 +240,7 @@ func (h *handler) WithGroup(name string) slog.Handler {
 	} else {
 		sh = slog.NewTextHandler(h.w, nil)
 	}
-	return sh.WithAttrs(h.attrs).WithGroup(name)
+	return logsafe.NewHandler(sh).WithAttrs(h.attrs).WithGroup(name)
 }
 
 // appendJSONValue appends v as JSON: numbers and booleans bare, durations
@@ -261,44 +269,80 @@ func appendJSONValue(b []byte, v slog.Value) []byte {
 	return appendJSONString(b, v.String())
 }
 
+// jsonRaw[c] is whether appendJSONString writes the ASCII byte c as it
+// is: not a quote or backslash, which JSON's grammar escapes, not tab,
+// which it forbids raw in a string, and not what logsafe.Unsafe names.
+// bareLogfmt[c] is whether c may stand in a logfmt value unquoted: not a
+// space, '=', quote or backslash, and not what logsafe.Unsafe names.
+var jsonRaw, bareLogfmt = func() (j, l [utf8.RuneSelf]bool) {
+	for c := range utf8.RuneSelf {
+		safe := !logsafe.Unsafe(rune(c)) && c != '"' && c != '\\'
+		j[c] = safe && c != '\t'
+		l[c] = safe && c > ' ' && c != '='
+	}
+	return j, l
+}()
+
 // appendJSONString appends s as a JSON string (RFC 8259): quotes,
-// backslashes and control characters escaped, invalid UTF-8 replaced by
-// U+FFFD.
+// backslashes, control characters and every other rune logsafe.Unsafe
+// names (U+0085, U+2028, bidirectional controls) escaped as \uXXXX,
+// invalid UTF-8 replaced by U+FFFD. What it escapes decodes back to
+// itself; only invalid UTF-8 is lost.
 func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
 	b = append(b, '"')
+	start := 0 // s[start:i] is to be written as it is
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			b = append(b, c)
+		if c < utf8.RuneSelf {
+			if jsonRaw[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = appendJSONEscape(b, rune(c))
+			}
 			i++
+			start = i
 			continue
 		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, `\ufffd`...)
-			} else {
-				b = append(b, s[i:i+size]...)
-			}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case size == 1: // invalid UTF-8
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case logsafe.Unsafe(r):
+			b = append(b, s[start:i]...)
+			b = appendJSONEscape(b, r)
+		default:
 			i += size
 			continue
 		}
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
-		}
-		i++
+		i += size
+		start = i
 	}
+	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// appendJSONEscape appends r as JSON's \uXXXX escape (a UTF-16 surrogate
+// pair beyond the Basic Multilingual Plane).
+func appendJSONEscape(b []byte, r rune) []byte {
+	const hex = "0123456789abcdef"
+	if r > 0xffff {
+		r1, r2 := utf16.EncodeRune(r)
+		return appendJSONEscape(appendJSONEscape(b, r1), r2)
+	}
+	return append(b, '\\', 'u', hex[r>>12&15], hex[r>>8&15], hex[r>>4&15], hex[r&15])
 }
 
 // appendLogfmtValue appends v as a logfmt value: as log/slog's text handler
@@ -319,18 +363,30 @@ func appendLogfmtValue(b []byte, v slog.Value) []byte {
 	return appendLogfmtString(b, v.String())
 }
 
-// appendLogfmtString appends s bare when it is a plain token, else quoted
-// with JSON's escapes, which logfmt readers (go-logfmt) unquote.
+// appendLogfmtString appends s bare when it is a plain ASCII token, else
+// quoted with JSON's escapes, which logfmt readers (go-logfmt) unquote.
 func appendLogfmtString(b []byte, s string) []byte {
 	if s == "" {
 		return append(b, `""`...)
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c == '=' || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+		if c := s[i]; c >= utf8.RuneSelf || !bareLogfmt[c] {
 			return appendJSONString(b, s)
 		}
 	}
 	return append(b, s...)
+}
+
+// appendLogfmtKey appends an attribute's key: as it is when it is a plain
+// ASCII token, else quoted like a value (log/slog's text handler quotes
+// such keys too), so that not even a key can split or reorder the line.
+func appendLogfmtKey(b []byte, k string) []byte {
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c >= utf8.RuneSelf || !bareLogfmt[c] {
+			return appendJSONString(b, k)
+		}
+	}
+	return append(b, k...)
 }
 
 // appendDuration appends d as time.Duration's String writes it ("1.5ms",

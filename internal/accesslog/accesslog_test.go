@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-logfmt/logfmt"
+
+	"github.com/wasmserve/wasmserve/internal/logsafe"
 )
 
 // line logs one request with tricky values and returns what was written.
@@ -31,7 +33,8 @@ func line(t *testing.T, format, path string) string {
 	return buf.String()
 }
 
-var paths = []string{"/plain", "/with space", `/q"uote\back`, "/ctl\x00\x1f\n\t", "/ünïcode", "/bad\xffutf8", "/a=b", ""}
+var paths = []string{"/plain", "/with space", `/q"uote\back`, "/ctl\x00\x1f\n\t", "/ünïcode", "/bad\xffutf8", "/a=b", "",
+	"/sep\u0085\u2028\u2029\x7f\u202e\u2066"}
 
 func TestJSONLines(t *testing.T) {
 	for _, p := range paths {
@@ -92,6 +95,9 @@ func FuzzJSONString(f *testing.F) {
 		}
 		if want := strings.ToValidUTF8(s, "\ufffd"); utf8.ValidString(s) && got != want {
 			t.Fatalf("%q round-trips as %q", s, got)
+		}
+		if i := logsafe.Index(string(b)); i >= 0 {
+			t.Fatalf("%q encodes as %q, unsafe at %d", s, b, i)
 		}
 	})
 }
@@ -228,5 +234,131 @@ func TestFlushingWriterKeepsEveryLine(t *testing.T) {
 	}
 	if len(seen) != writers*lines {
 		t.Errorf("%d lines out, want %d", len(seen), writers*lines)
+	}
+}
+
+// TestSeparatorsForgeNoLine: a request path holding a line separator, a
+// bidirectional control or DEL (with a forged line after it) is written
+// on one line in every format, through an Entry and through a slog record
+// (as a value, a WithAttrs value, a key and a WithGroup name), with no raw
+// U+0085, U+2028 or U+2029 and nothing else logsafe.Unsafe names; the
+// value decodes back to the path.
+func TestSeparatorsForgeNoLine(t *testing.T) {
+	t.Parallel()
+	seps := []struct{ name, r string }{
+		{"newline", "\n"},
+		{"carriage return", "\r"},
+		{"next line U+0085", "\u0085"},
+		{"line separator U+2028", "\u2028"},
+		{"paragraph separator U+2029", "\u2029"},
+		{"right-to-left override U+202E", "\u202e"},
+		{"pop directional isolate U+2069", "\u2069"},
+		{"DEL", "\x7f"},
+		{"C1 U+009B", "\u009b"},
+	}
+	ways := []struct {
+		name string
+		log  func(l *slog.Logger, path string)
+	}{
+		{"entry", func(l *slog.Logger, path string) {
+			EntryLoggerOf(l).Log(&Entry{Time: time.Now(), Method: "GET", Path: path, Proto: "HTTP/1.1", Status: 200})
+		}},
+		{"record", func(l *slog.Logger, path string) {
+			l.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("path", path))
+		}},
+		{"WithAttrs", func(l *slog.Logger, path string) { l.With("path", path).Info("request") }},
+		{"key", func(l *slog.Logger, path string) { l.Info("request", "path", path, path, "v") }},
+		{"WithGroup", func(l *slog.Logger, path string) { l.WithGroup("g"+path).Info("request", "path", path) }},
+	}
+	for _, format := range []string{"text", "logfmt", "json"} {
+		for _, sep := range seps {
+			t.Run(format+"/"+sep.name, func(t *testing.T) {
+				t.Parallel()
+				path := "/a" + sep.r + "time=2026-01-01T00:00:00Z level=error msg=forged" + sep.r + "b"
+				for _, w := range ways {
+					var buf bytes.Buffer
+					l, flush := New(&buf, format)
+					w.log(l, path)
+					flush()
+					out := buf.String()
+					if strings.Count(out, "\n") != 1 || !strings.HasSuffix(out, "\n") {
+						t.Errorf("%s: not one line: %q", w.name, out)
+						continue
+					}
+					for _, raw := range []string{"\u0085", "\u2028", "\u2029"} {
+						if strings.Contains(out, raw) {
+							t.Errorf("%s: raw %q in %q", w.name, raw, out)
+						}
+					}
+					if i := logsafe.Index(strings.TrimSuffix(out, "\n")); i >= 0 {
+						t.Errorf("%s: unsafe byte at %d in %q", w.name, i, out)
+					}
+					if w.name == "key" || w.name == "WithGroup" {
+						continue // log/slog's handlers and keys: one safe line is all
+					}
+					if got := decodedPath(t, format, out); got != path {
+						t.Errorf("%s: path decodes as %q, want %q, from %q", w.name, got, path, out)
+					}
+				}
+			})
+		}
+	}
+}
+
+// decodedPath returns the path field of one JSON or logfmt line.
+func decodedPath(t *testing.T, format, line string) string {
+	t.Helper()
+	if format == "json" {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("%v: %q", err, line)
+		}
+		p, _ := m["path"].(string)
+		return p
+	}
+	d := logfmt.NewDecoder(strings.NewReader(line))
+	var path string
+	for d.ScanRecord() {
+		for d.ScanKeyval() {
+			if string(d.Key()) == "path" {
+				path = string(d.Value())
+			}
+		}
+	}
+	if err := d.Err(); err != nil {
+		t.Fatalf("%v: %q", err, line)
+	}
+	return path
+}
+
+// TestJSONStringEscapes: what appendJSONString escapes, and that it
+// leaves printable text (tab aside) as it is.
+func TestJSONStringEscapes(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, in, want string }{
+		{"plain", "/a b", `"/a b"`},
+		{"quote and backslash", `q"\`, `"q\"\\"`},
+		{"newline, return, tab", "\n\r\t", `"\n\r\t"`},
+		{"NUL and ESC", "\x00\x1b", `"\u0000\u001b"`},
+		{"DEL", "\x7f", `"\u007f"`},
+		{"next line", "\u0085", `"\u0085"`},
+		{"separators", "\u2028\u2029", `"\u2028\u2029"`},
+		{"bidi controls", "\u202a\u202e\u2066\u2069", `"\u202a\u202e\u2066\u2069"`},
+		{"invalid UTF-8", "a\xffb", `"a\ufffdb"`},
+		{"UTF-8 kept", "/ünïcode ✓ \u00a0 \u200f", "\"/ünïcode ✓ \u00a0 \u200f\""},
+		{"astral kept", "😀", `"😀"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := string(appendJSONString(nil, tt.in)); got != tt.want {
+				t.Errorf("appendJSONString(%q) = %s, want %s", tt.in, got, tt.want)
+			}
+		})
+	}
+	for r := rune(0x10000); r < 0x10003; r++ {
+		if got, want := string(appendJSONEscape(nil, r)), fmt.Sprintf(`\u%04x\u%04x`, 0xd800, 0xdc00+r-0x10000); got != want {
+			t.Errorf("appendJSONEscape(%U) = %s, want %s", r, got, want)
+		}
 	}
 }
