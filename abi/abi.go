@@ -1,10 +1,15 @@
 // Package abi is the guest contract of wasmserve: the names, enums and
-// encodings of the http-wasm HTTP handler ABI (https://http-wasm.io), and the
-// host-side implementation of its import module, "http_handler".
+// encodings of the http-wasm HTTP handler ABI (https://http-wasm.io), and
+// the table of the host functions of its import module, "http_handler",
+// with their signatures ([Functions]), and of the guest's exports
+// ([Exports]).
 //
-// The package depends only on the standard library and wazero. It knows
-// nothing of listeners, pools or the command line: the server hands it one
-// [Exchange] per request and an isolate's [Guest] runs it.
+// The package depends only on the standard library and builds for every
+// target, GOOS=wasip1 included, so that the host side
+// (host/executor/httpwasm) and the Go guest SDK (abi/guest) share one
+// definition instead of each keeping its own. The contract of wasmserve's
+// own import module for outbound HTTP, "wasmserve_http", is package
+// abi/outbound.
 package abi
 
 import "strconv"
@@ -12,6 +17,10 @@ import "strconv"
 // ModuleName is the name of the import module every http-wasm guest imports
 // its host functions from.
 const ModuleName = "http_handler"
+
+// WASIModuleName is the WASI import module a guest may import beside
+// [ModuleName]; the host provides it too.
+const WASIModuleName = "wasi_snapshot_preview1"
 
 // Names of the guest's exports.
 const (
@@ -24,7 +33,8 @@ const (
 	ExportHandleResponse = "handle_response"
 )
 
-// Names of the host functions in [ModuleName].
+// Names of the host functions in [ModuleName], in the order of
+// [Functions], which gives their signatures.
 const (
 	FuncEnableFeatures     = "enable_features"
 	FuncGetConfig          = "get_config"

@@ -11,7 +11,7 @@ import (
 
 	"github.com/charmbracelet/log"
 
-	"github.com/wasmserve/wasmserve/host"
+	"github.com/wasmserve/wasmserve/host/server"
 	"github.com/wasmserve/wasmserve/internal/accesslog"
 )
 
@@ -69,7 +69,7 @@ func BenchmarkAccessLog(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer devnull.Close()
-	off := host.NewServer(host.Config{ServerHeader: host.DefaultServerHeader}, h).Handler()
+	off := server.NewServer(server.Config{ServerHeader: server.DefaultServerHeader}, h).Handler()
 	for _, format := range []string{"json", "logfmt", "charm-json"} {
 		b.Run(format, func(b *testing.B) {
 			var logger *slog.Logger
@@ -80,7 +80,7 @@ func BenchmarkAccessLog(b *testing.B) {
 				logger, flush = accesslog.New(devnull, format)
 				defer flush()
 			}
-			on := host.NewServer(host.Config{ServerHeader: host.DefaultServerHeader, AccessLog: logger}, h).Handler()
+			on := server.NewServer(server.Config{ServerHeader: server.DefaultServerHeader, AccessLog: logger}, h).Handler()
 			pairLoop(b, off, on, hello, "off", "on")
 		})
 	}
@@ -90,7 +90,7 @@ func BenchmarkAccessLog(b *testing.B) {
 // handler, then behind the server's handler without access log.
 func BenchmarkServerFront(b *testing.B) {
 	h := newHandler(b, watHello(b), defaults)
-	front := host.NewServer(host.Config{ServerHeader: host.DefaultServerHeader}, h).Handler()
+	front := server.NewServer(server.Config{ServerHeader: server.DefaultServerHeader}, h).Handler()
 	pairLoop(b, h, front, hello, "bare", "front")
 }
 
@@ -107,7 +107,7 @@ func BenchmarkCompress(b *testing.B) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(payload)
 	})
-	front := host.NewServer(host.Config{Compress: &host.CompressConfig{}}, native).Handler()
+	front := server.NewServer(server.Config{Compress: &server.CompressConfig{}}, native).Handler()
 	for _, enc := range []string{"gzip", "br", "zstd"} {
 		b.Run(enc, func(b *testing.B) {
 			identity := func() *http.Request { return httptest.NewRequest("GET", "/", nil) }

@@ -10,7 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wasmserve/wasmserve/host"
+	"github.com/wasmserve/wasmserve/host/executor"
+	"github.com/wasmserve/wasmserve/host/executor/cgi"
+	"github.com/wasmserve/wasmserve/host/executor/httpwasm"
+	"github.com/wasmserve/wasmserve/host/ext"
+	"github.com/wasmserve/wasmserve/host/ext/outbound"
 	"github.com/wasmserve/wasmserve/internal/testguest"
 )
 
@@ -48,9 +52,13 @@ func BenchmarkOutboundProxy(b *testing.B) {
 		w.WriteHeader(resp.StatusCode)
 		io.Copy(w, resp.Body)
 	})
+	ob, err := outbound.New(outbound.Config{Allow: []string{origin.URL}}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
 	cfg := defaults
-	cfg.GuestConfig = []byte(origin.URL)
-	cfg.Outbound = host.OutboundConfig{Allow: []string{origin.URL}}
+	cfg.Executors = []executor.Kind{httpwasm.Kind(httpwasm.Config{GuestConfig: []byte(origin.URL)}), cgi.Kind}
+	cfg.Extensions = []ext.Extension{ob}
 	wasm, err := os.ReadFile(testguest.BuildPackage(b, "bench/testdata/proxy"))
 	if err != nil {
 		b.Fatal(err)

@@ -72,37 +72,3 @@ func TestClientCertHeaderSpellingsStripped(t *testing.T) {
 		})
 	}
 }
-
-// BenchmarkClientCertHeaders is clientCertHeaders around a handler that
-// does nothing, for a browser's headers, which have no '_', and for the
-// same with one name that has.
-func BenchmarkClientCertHeaders(b *testing.B) {
-	browser := http.Header{
-		"Host":            {"example.com"},
-		"User-Agent":      {"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"},
-		"Accept":          {"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
-		"Accept-Language": {"en-US,en;q=0.5"},
-		"Accept-Encoding": {"gzip, deflate, br, zstd"},
-		"Cookie":          {"session=0123456789abcdef"},
-		"Cache-Control":   {"no-cache"},
-		"Authorization":   {"Bearer abc"},
-		"X-Request-Id":    {"6f1c2a9d00000001"},
-	}
-	h := clientCertHeaders(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-	for _, c := range []struct {
-		name  string
-		extra string
-	}{{"no underscore", ""}, {"an underscore name", "X_Request_Note"}} {
-		b.Run(c.name, func(b *testing.B) {
-			r, _ := http.NewRequest("GET", "http://example.com/", nil)
-			r.Header = browser.Clone()
-			if c.extra != "" {
-				r.Header[c.extra] = []string{"x"}
-			}
-			b.ReportAllocs()
-			for range b.N {
-				h.ServeHTTP(nil, r)
-			}
-		})
-	}
-}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 
-	"github.com/wasmserve/wasmserve/abi"
+	"github.com/wasmserve/wasmserve/host/executor"
 	"github.com/wasmserve/wasmserve/internal/wasmbin"
 	"github.com/wasmserve/wasmserve/runtimepool"
 )
@@ -31,7 +31,7 @@ func CheckModule(wasm []byte) error {
 // that traps or exits is reported too. The error is set only when wasm is
 // malformed (see [CheckModule]), does not compile or no executor can be
 // chosen.
-func Inspect(ctx context.Context, wasm []byte, cfg HandlerConfig) (*abi.Report, error) {
+func Inspect(ctx context.Context, wasm []byte, cfg HandlerConfig) (*executor.Report, error) {
 	// The format first, then the structural check (CheckModule), whose
 	// error is returned as it is.
 	if err := checkFormat(wasm); err != nil {
@@ -41,7 +41,11 @@ func Inspect(ctx context.Context, wasm []byte, cfg HandlerConfig) (*abi.Report, 
 	if err != nil {
 		return nil, err
 	}
-	kind, why, err := pickExecutor(cfg.ABI, shape)
+	kinds := cfg.Executors
+	if kinds == nil {
+		kinds = DefaultExecutors()
+	}
+	kind, why, err := pickExecutor(kinds, cfg.ABI, shape)
 	if err != nil {
 		return nil, err
 	}
@@ -51,8 +55,12 @@ func Inspect(ctx context.Context, wasm []byte, cfg HandlerConfig) (*abi.Report, 
 	if err != nil {
 		return nil, fmt.Errorf("compiling: %w", err)
 	}
-	rep := kind.inspect(cm)
-	rep.ABI = kind.title + " (" + why + ")"
+	exts := make([]executor.ImportChecker, len(cfg.Extensions))
+	for i, e := range cfg.Extensions {
+		exts[i] = e
+	}
+	rep := kind.Inspect(cm, exts)
+	rep.ABI = kind.Title + " (" + why + ")"
 	if !rep.OK() {
 		return rep, nil
 	}

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wasmserve/wasmserve/host/executor"
 )
 
 // TestChooseExecutor: the executor auto detection picks, what --abi forces,
@@ -22,14 +24,14 @@ func TestChooseExecutor(t *testing.T) {
 		{"nothing recognised: the default", "cmd/wasmserve/testdata/nohandler.wasm", "", "http-wasm", "tried the default", ""},
 		{"forced", "cmd/wasmserve/testdata/nohandler.wasm", "http-wasm", "http-wasm", "chosen by configuration", ""},
 		{"unknown name", "guest-examples/hello-wat/hello.wasm", "wagi2", "", "", `unknown ABI "wagi2": want one of auto, http-wasm`},
-		{"not wasm", "cmd/wasmserve/testdata/notwasm.wasm", "", "", "", "reading the module's imports and exports"},
+		{"not wasm", "cmd/wasmserve/testdata/notwasm.wasm", "", "", "", "not a WebAssembly binary (no \\0asm magic)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			shape, err := readShape(readFile(t, c.file))
-			kind, why := executorKind{}, ""
+			kind, why := executor.Kind{}, ""
 			if err == nil {
-				kind, why, err = pickExecutor(c.abi, shape)
+				kind, why, err = pickExecutor(DefaultExecutors(), c.abi, shape)
 			}
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) {
@@ -40,8 +42,8 @@ func TestChooseExecutor(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if kind.name != c.want || !strings.Contains(why, c.why) {
-				t.Errorf("chose %s because %q, want %s because …%s…", kind.name, why, c.want, c.why)
+			if kind.Name != c.want || !strings.Contains(why, c.why) {
+				t.Errorf("chose %s because %q, want %s because …%s…", kind.Name, why, c.want, c.why)
 			}
 		})
 	}

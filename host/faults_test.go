@@ -14,12 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmserve/wasmserve/host/executor/httpwasm"
+	"github.com/wasmserve/wasmserve/host/server"
 	"github.com/wasmserve/wasmserve/internal/testguest"
 )
 
 // startConfig serves wasm with cfg on 127.0.0.1 at an ephemeral port and
 // returns the base URL, the handler and its log.
-func startConfig(t *testing.T, wasm []byte, cfg HandlerConfig, sc Config) (string, *Handler, *testguest.SyncBuffer) {
+func startConfig(t *testing.T, wasm []byte, cfg HandlerConfig, sc server.Config) (string, *Handler, *testguest.SyncBuffer) {
 	t.Helper()
 	logs := new(testguest.SyncBuffer)
 	cfg.CacheDir = testguest.CacheDir(t)
@@ -29,7 +31,7 @@ func startConfig(t *testing.T, wasm []byte, cfg HandlerConfig, sc Config) (strin
 		t.Fatal(err)
 	}
 	sc.Address = "127.0.0.1"
-	srv := NewServer(sc, h)
+	srv := server.NewServer(sc, h)
 	if err := srv.Listen(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -80,18 +82,17 @@ func faultsWasm(t *testing.T) []byte { return readFile(t, "host/testdata/faults.
 // succeed.
 func TestGuestFaults(t *testing.T) {
 	const limitPages = 8
-	cfg := HandlerConfig{
+	cfg := withHTTPWasm(HandlerConfig{
 		Isolates:    2,
 		MemoryLimit: limitPages << 16,
-		GuestConfig: []byte("config"),
 		// Generous: running into the stack limit takes over a second
 		// under the race detector.
 		HandlerTimeout: 30 * time.Second,
-	}
-	base, h, logs := startConfig(t, faultsWasm(t), cfg, Config{})
+	}, httpwasm.Config{GuestConfig: []byte("config")})
+	base, h, logs := startConfig(t, faultsWasm(t), cfg, server.Config{})
 	// The loop case gets a server of its own with a short timeout.
 	cfg.HandlerTimeout = 300 * time.Millisecond
-	loopBase, loopH, loopLogs := startConfig(t, faultsWasm(t), cfg, Config{})
+	loopBase, loopH, loopLogs := startConfig(t, faultsWasm(t), cfg, server.Config{})
 	cases := []struct {
 		name, path string
 		want       int
@@ -180,7 +181,7 @@ func TestMemoryLimitRefusal(t *testing.T) {
 }
 
 func TestBodyLimit(t *testing.T) {
-	base, h, _ := startConfig(t, faultsWasm(t), HandlerConfig{Isolates: 1, MaxBody: 1024}, Config{})
+	base, h, _ := startConfig(t, faultsWasm(t), HandlerConfig{Isolates: 1, MaxBody: 1024}, server.Config{})
 	cases := []struct {
 		name string
 		body io.Reader
@@ -249,7 +250,7 @@ func TestLimitBody(t *testing.T) {
 }
 
 func TestHeaderLimitAnswers431(t *testing.T) {
-	base, _, _ := startConfig(t, faultsWasm(t), HandlerConfig{Isolates: 1}, Config{MaxHeaderBytes: 1024})
+	base, _, _ := startConfig(t, faultsWasm(t), HandlerConfig{Isolates: 1}, server.Config{MaxHeaderBytes: 1024})
 	req, _ := http.NewRequest("GET", base+"/ok", nil)
 	req.Header.Set("X-Big", strings.Repeat("y", 64<<10))
 	resp, err := http.DefaultClient.Do(req)
@@ -268,7 +269,7 @@ func TestHeaderLimitAnswers431(t *testing.T) {
 func TestQueueBounds(t *testing.T) {
 	base, h, _ := startConfig(t, faultsWasm(t), HandlerConfig{
 		Isolates: 1, MaxQueue: 1, QueueTimeout: 500 * time.Millisecond, HandlerTimeout: 5 * time.Second,
-	}, Config{})
+	}, server.Config{})
 	stuck := make(chan int, 1)
 	go func() {
 		resp, err := http.Get(base + "/loop")
@@ -321,7 +322,7 @@ func TestMaxRequestsPerIsolate(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			base, h, _ := startConfig(t, faultsWasm(t), HandlerConfig{Isolates: 2, MaxRequestsPerIsolate: c.max}, Config{})
+			base, h, _ := startConfig(t, faultsWasm(t), HandlerConfig{Isolates: 2, MaxRequestsPerIsolate: c.max}, server.Config{})
 			for i := range 40 {
 				code, body, _ := fetch(t, "GET", base+"/count", nil)
 				var n int
@@ -345,7 +346,7 @@ func TestMaxRequestsPerIsolate(t *testing.T) {
 // (the guest answers 409 if re-entered; the pool panics if it hands out a
 // busy isolate).
 func TestHammer(t *testing.T) {
-	base, h, _ := startConfig(t, faultsWasm(t), HandlerConfig{Isolates: 3}, Config{})
+	base, h, _ := startConfig(t, faultsWasm(t), HandlerConfig{Isolates: 3}, server.Config{})
 	const workers, each = 16, 60
 	var wg sync.WaitGroup
 	errs := make(chan error, workers*each)
@@ -384,7 +385,7 @@ func TestHammer(t *testing.T) {
 // none fails and the answers switch to the new module. A module that does
 // not load leaves the current one serving.
 func TestReloadUnderLoad(t *testing.T) {
-	base, h, logs := startConfig(t, faultsWasm(t), HandlerConfig{Isolates: 2}, Config{})
+	base, h, logs := startConfig(t, faultsWasm(t), HandlerConfig{Isolates: 2}, server.Config{})
 	hello := readFile(t, "guest-examples/hello-wat/hello.wasm")
 	stop := make(chan struct{})
 	var wg sync.WaitGroup

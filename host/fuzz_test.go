@@ -18,7 +18,9 @@ import (
 
 	"github.com/tetratelabs/wazero"
 
-	"github.com/wasmserve/wasmserve/abi"
+	"github.com/wasmserve/wasmserve/host/executor"
+	"github.com/wasmserve/wasmserve/host/executor/httpwasm"
+	"github.com/wasmserve/wasmserve/host/ext/outbound"
 	"github.com/wasmserve/wasmserve/internal/testguest"
 	"github.com/wasmserve/wasmserve/internal/wasmbin"
 	"github.com/wasmserve/wasmserve/runtimepool"
@@ -60,8 +62,19 @@ func servePath(ctx context.Context, rt wazero.Runtime, wasm []byte) error {
 		}
 	}
 	defer cm.Close(ctx)
-	return abi.Validate(cm)
+	return httpwasm.Validate(cm, serveExtensions())
 }
+
+// serveExtensions are the import checkers of the extensions serve offers
+// every guest (outbound HTTP), which the ABI's validation lets a module
+// import.
+var serveExtensions = sync.OnceValue(func() []executor.ImportChecker {
+	ob, err := outbound.New(outbound.Config{}, nil)
+	if err != nil {
+		panic(err)
+	}
+	return []executor.ImportChecker{ob}
+})
 
 // fuzzChild is the child's main: it limits its memory, then for each
 // length-prefixed module on stdin runs servePath and answers one byte.

@@ -13,6 +13,8 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/wasmserve/wasmserve/host/server"
 )
 
 // h2cUpgradeHead is the head of an HTTP/1.1 request asking for the h2c
@@ -24,7 +26,7 @@ const h2cUpgradeHead = "Host: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrad
 // handler's 1 MiB body limit: 413, not 101, and the server's heap never
 // holds the body. Not parallel: it measures the process's heap.
 func TestH2CUpgradeWithBodyIsBounded(t *testing.T) {
-	base, _, _ := startConfig(t, faultsWasm(t), HandlerConfig{Isolates: 2, MaxBody: 1 << 20}, Config{H2C: true})
+	base, _, _ := startConfig(t, faultsWasm(t), HandlerConfig{Isolates: 2, MaxBody: 1 << 20}, server.Config{H2C: true})
 	addr := strings.TrimPrefix(base, "http://")
 	const (
 		size     = 256 << 20
@@ -117,7 +119,7 @@ func TestH2CUpgradeWithBodyIsBounded(t *testing.T) {
 // an empty one, still switches to HTTP/2 and is answered there.
 func TestH2CUpgradeWithoutBody(t *testing.T) {
 	t.Parallel()
-	base, _, _ := startConfig(t, faultsWasm(t), HandlerConfig{Isolates: 1, MaxBody: 1 << 20}, Config{H2C: true})
+	base, _, _ := startConfig(t, faultsWasm(t), HandlerConfig{Isolates: 1, MaxBody: 1 << 20}, server.Config{H2C: true})
 	for _, c := range []struct{ name, req string }{
 		{"no body", "GET /ok HTTP/1.1\r\n" + h2cUpgradeHead + "\r\n"},
 		{"empty declared body", "POST /ok HTTP/1.1\r\n" + h2cUpgradeHead + "Content-Length: 0\r\n\r\n"},
@@ -181,41 +183,5 @@ func h2Answer(t *testing.T, conn net.Conn, br *bufio.Reader) (status, body strin
 		case *http2.GoAwayFrame:
 			t.Fatalf("GOAWAY %v before the answer", f.ErrCode)
 		}
-	}
-}
-
-// TestDropH2CUpgrade: the upgrade's headers and Connection tokens go, the
-// other tokens stay.
-func TestDropH2CUpgrade(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		name       string
-		connection []string
-		want       []string // nil: no Connection header left
-	}{
-		{"only the upgrade", []string{"Upgrade, HTTP2-Settings"}, nil},
-		{"close kept", []string{"close, Upgrade, HTTP2-Settings"}, []string{"close"}},
-		{"several values", []string{"upgrade", "keep-alive , http2-settings", "X-Hop"}, []string{"keep-alive, X-Hop"}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			h := http.Header{"Upgrade": {"h2c"}, "Http2-Settings": {""}, "Connection": c.connection, "X-Other": {"1"}}
-			if !asksH2C(h) {
-				t.Fatalf("%v does not ask for h2c", h)
-			}
-			dropH2CUpgrade(h)
-			if _, ok := h["Upgrade"]; ok {
-				t.Errorf("Upgrade left: %v", h)
-			}
-			if _, ok := h["Http2-Settings"]; ok {
-				t.Errorf("HTTP2-Settings left: %v", h)
-			}
-			if got := h["Connection"]; fmt.Sprint(got) != fmt.Sprint(c.want) || (got == nil) != (c.want == nil) {
-				t.Errorf("Connection %q, want %q", got, c.want)
-			}
-			if h.Get("X-Other") != "1" {
-				t.Errorf("other header lost: %v", h)
-			}
-		})
 	}
 }

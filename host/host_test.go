@@ -18,7 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wasmserve/wasmserve/abi"
+	"github.com/wasmserve/wasmserve/host/executor/httpwasm"
+	"github.com/wasmserve/wasmserve/host/server"
 	"github.com/wasmserve/wasmserve/internal/testguest"
 )
 
@@ -232,7 +233,7 @@ func TestIsolatesHaveSeparateMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	serveOn := func(g *abi.Guest, method, body string) string {
+	serveOn := func(g *httpwasm.Guest, method, body string) string {
 		w := httptest.NewRecorder()
 		r := httptest.NewRequest(method, "/", strings.NewReader(body))
 		if err := g.Handle(ctx, w, r); err != nil {
@@ -240,7 +241,7 @@ func TestIsolatesHaveSeparateMemory(t *testing.T) {
 		}
 		return w.Body.String()
 	}
-	ga, gb := a.Value.guest.(*abi.Guest), bIso.Value.guest.(*abi.Guest)
+	ga, gb := a.Value.guest.(*httpwasm.Instance).Guest(), bIso.Value.guest.(*httpwasm.Instance).Guest()
 	const secret = "secret-7f3a9c"
 	serveOn(ga, "POST", secret)
 	if got := serveOn(gb, "GET", ""); got != "" {
@@ -305,7 +306,7 @@ func TestPortFileAndURLs(t *testing.T) {
 	}
 	defer h.Close(context.Background())
 	pf := filepath.Join(t.TempDir(), "port")
-	srv := NewServer(Config{Address: "loopback", Port: 0, PortFile: pf}, h)
+	srv := server.NewServer(server.Config{Address: "loopback", Port: 0, PortFile: pf}, h)
 	if err := srv.Listen(context.Background()); err != nil {
 		t.Fatal(err)
 	}

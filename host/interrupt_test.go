@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmserve/wasmserve/host/server"
 	"github.com/wasmserve/wasmserve/internal/testguest"
 	"github.com/wasmserve/wasmserve/runtimepool"
 )
@@ -20,7 +21,7 @@ func TestGoGuestLoopTimesOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base, h, _ := startConfig(t, wasm, HandlerConfig{Isolates: 2, HandlerTimeout: 200 * time.Millisecond}, Config{})
+	base, h, _ := startConfig(t, wasm, HandlerConfig{Isolates: 2, HandlerTimeout: 200 * time.Millisecond}, server.Config{})
 	if m := h.Pool().InterruptMode(); m != runtimepool.InterruptGlobal {
 		t.Fatalf("interrupt mode %s, want global", m)
 	}
@@ -44,7 +45,7 @@ func TestGoGuestLoopTimesOut(t *testing.T) {
 // TestInterruptBusyIsolates: Interrupt ends calls stuck in loops on every
 // isolate with 503, and later requests fail at once.
 func TestInterruptBusyIsolates(t *testing.T) {
-	base, h, _ := startConfig(t, faultsWasm(t), HandlerConfig{Isolates: 2, HandlerTimeout: time.Minute}, Config{})
+	base, h, _ := startConfig(t, faultsWasm(t), HandlerConfig{Isolates: 2, HandlerTimeout: time.Minute}, server.Config{})
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Add(1)

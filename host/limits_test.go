@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wasmserve/wasmserve/runtimepool"
 )
@@ -63,32 +62,5 @@ func TestParseEnv(t *testing.T) {
 				t.Fatalf("ParseEnv(%q): %v", c.in, err)
 			}
 		})
-	}
-}
-
-// TestOutputLimiter drives the token bucket with a fake clock.
-func TestOutputLimiter(t *testing.T) {
-	now := time.Unix(0, 0)
-	l := newOutputLimiter(10) // 10 lines a second, bursts of 20
-	l.now = func() time.Time { return now }
-	allowed := 0
-	for range 100 {
-		if ok, _ := l.allow(); ok {
-			allowed++
-		}
-	}
-	if allowed != 20 {
-		t.Errorf("burst let %d lines through, want 20", allowed)
-	}
-	now = now.Add(time.Second)
-	ok, dropped := l.allow()
-	if !ok || dropped != 80 {
-		t.Errorf("after a second: ok %v, dropped %d; want true, 80", ok, dropped)
-	}
-	unlimited := newOutputLimiter(-1)
-	for range 1000 {
-		if ok, _ := unlimited.allow(); !ok {
-			t.Fatal("an unlimited limiter dropped a line")
-		}
 	}
 }

@@ -1,13 +1,11 @@
 package host
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"os"
 	"os/exec"
 	"strconv"
@@ -15,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wasmserve/wasmserve/host/server"
 )
 
 // hello fetches /path from addr (host:port) and checks the hello guest's
@@ -43,7 +43,7 @@ func refused(addr string) bool {
 	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
-func port(srv *Server) string { return strconv.Itoa(srv.Port()) }
+func port(srv *server.Server) string { return strconv.Itoa(srv.Port()) }
 
 func TestAddressFormsAndKeywords(t *testing.T) {
 	cases := []struct {
@@ -66,7 +66,7 @@ func TestAddressFormsAndKeywords(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.address, func(t *testing.T) {
-			srv, _ := serveCfg(t, Config{Address: c.address}, nil)
+			srv, _ := serveCfg(t, server.Config{Address: c.address}, nil)
 			r := srv.Resolved()
 			if r.Network != c.network || r.IP.String() != c.ip {
 				t.Errorf("resolved %s %s, want %s %s", r.Network, r.IP, c.network, c.ip)
@@ -90,7 +90,7 @@ func TestAddressFormsAndKeywords(t *testing.T) {
 }
 
 func TestHostName(t *testing.T) {
-	srv, _ := serveCfg(t, Config{Address: "localhost"}, nil)
+	srv, _ := serveCfg(t, server.Config{Address: "localhost"}, nil)
 	r := srv.Resolved()
 	if r.Name != "localhost" || !r.IP.IsLoopback() || len(r.Candidates) == 0 || r.Candidates[0] != r.IP {
 		t.Fatalf("resolved %+v", r)
@@ -113,7 +113,7 @@ func TestAddressErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.address, func(t *testing.T) {
-			_, _, err := tryServe(t, Config{Address: c.address}, nil)
+			_, _, err := tryServe(t, server.Config{Address: c.address}, nil)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v, want %q", err, c.want)
 			}
@@ -121,63 +121,19 @@ func TestAddressErrors(t *testing.T) {
 	}
 }
 
-// TestListenErrorMessages checks the message for each bind failure. The
-// privileged-port case cannot happen here (the tests may run as root), so
-// it is checked on the classifier with the errno bind(2) returns.
-func TestListenErrorMessages(t *testing.T) {
-	ip := netip.MustParseAddr("127.0.0.1")
-	wrap := func(e syscall.Errno) error { return os.NewSyscallError("bind", e) }
-	cases := []struct {
-		name string
-		err  error
-		want string
-	}{
-		{"in use", wrap(syscall.EADDRINUSE), "address 127.0.0.1:80 is already in use: stop the other server, choose another --port, or share the port with --shared"},
-		{"privileged EACCES", wrap(syscall.EACCES), "binding 127.0.0.1:80 needs privileges: ports below 1024 need root or CAP_NET_BIND_SERVICE"},
-		{"privileged EPERM", wrap(syscall.EPERM), "ports below 1024 need root"},
-		{"not local", wrap(syscall.EADDRNOTAVAIL), "address 127.0.0.1 is not an address of this machine"},
-		{"other", wrap(syscall.EMFILE), "listening on 127.0.0.1:80: bind: too many open files"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if got := listenError("127.0.0.1:80", ip, c.err).Error(); !strings.Contains(got, c.want) {
-				t.Errorf("got %q, want %q", got, c.want)
-			}
-		})
-	}
-	for _, c := range []struct {
-		name string
-		port int
-		opts sockOptions
-		res  Resolved
-		want string
-	}{
-		{"port too big", 65536, sockOptions{}, Resolved{Network: "tcp4", IP: ip}, "port 65536 is out of range"},
-		{"negative backlog", 0, sockOptions{backlog: -1}, Resolved{Network: "tcp4", IP: ip}, "backlog -1 is negative"},
-		{"v6only on IPv4", 0, sockOptions{v6only: true}, Resolved{Network: "tcp4", IP: ip}, "v6only needs an IPv6 address, but the address is 127.0.0.1"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			_, err := listen(context.Background(), c.res, c.port, c.opts)
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Errorf("error %v, want %q", err, c.want)
-			}
-		})
-	}
-}
-
 func TestAddressInUseAndShared(t *testing.T) {
-	first, _ := serveCfg(t, Config{}, nil)
-	_, _, err := tryServe(t, Config{Port: first.Port()}, nil)
+	first, _ := serveCfg(t, server.Config{}, nil)
+	_, _, err := tryServe(t, server.Config{Port: first.Port()}, nil)
 	if err == nil || !strings.Contains(err.Error(), "is already in use") || !strings.Contains(err.Error(), "--shared") {
 		t.Errorf("second bind: %v", err)
 	}
-	a, _ := serveCfg(t, Config{Shared: true}, nil)
-	b, _ := serveCfg(t, Config{Shared: true, Port: a.Port()}, nil)
+	a, _ := serveCfg(t, server.Config{Shared: true}, nil)
+	b, _ := serveCfg(t, server.Config{Shared: true, Port: a.Port()}, nil)
 	if a.Port() != b.Port() {
 		t.Fatalf("ports %d and %d", a.Port(), b.Port())
 	}
 	hello(t, b.Addr().String(), "/shared")
-	if _, _, err := tryServe(t, Config{Port: a.Port()}, nil); err == nil || !strings.Contains(err.Error(), "already in use") {
+	if _, _, err := tryServe(t, server.Config{Port: a.Port()}, nil); err == nil || !strings.Contains(err.Error(), "already in use") {
 		t.Errorf("an unshared bind on a shared port: %v", err)
 	}
 }
@@ -215,7 +171,7 @@ func TestBacklog(t *testing.T) {
 		backlog, want int
 	}{{7, 7}, {1, 1}, {0, sys}} {
 		t.Run(fmt.Sprint(c.backlog), func(t *testing.T) {
-			srv, _ := serveCfg(t, Config{Backlog: c.backlog}, nil)
+			srv, _ := serveCfg(t, server.Config{Backlog: c.backlog}, nil)
 			if got := sendQ(t, srv.Port()); got != c.want {
 				t.Errorf("Send-Q %d, want %d", got, c.want)
 			}
@@ -225,7 +181,7 @@ func TestBacklog(t *testing.T) {
 }
 
 func TestV6Only(t *testing.T) {
-	srv, _ := serveCfg(t, Config{Address: "any", V6Only: true}, nil)
+	srv, _ := serveCfg(t, server.Config{Address: "any", V6Only: true}, nil)
 	hello(t, net.JoinHostPort("::1", port(srv)), "/v6")
 	if !refused(net.JoinHostPort("127.0.0.1", port(srv))) {
 		t.Error("an IPv4 client was accepted by a --v6only listener")
@@ -235,7 +191,7 @@ func TestV6Only(t *testing.T) {
 			t.Errorf("URL %s is not IPv6 on a v6only listener", u)
 		}
 	}
-	dual, _ := serveCfg(t, Config{Address: "any"}, nil)
+	dual, _ := serveCfg(t, server.Config{Address: "any"}, nil)
 	hello(t, net.JoinHostPort("127.0.0.1", port(dual)), "/v4")
 	hello(t, net.JoinHostPort("::1", port(dual)), "/v6")
 }
@@ -257,7 +213,7 @@ func TestListenFD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, _ := serveCfg(t, Config{ListenFD: fd, Address: "no-such-host.invalid"}, nil)
+	srv, _ := serveCfg(t, server.Config{ListenFD: fd, Address: "no-such-host.invalid"}, nil)
 	if srv.Port() != ln.Addr().(*net.TCPAddr).Port {
 		t.Errorf("port %d, want the inherited %s", srv.Port(), ln.Addr())
 	}
@@ -288,7 +244,7 @@ func TestListenFD(t *testing.T) {
 		{"closed", 100000, "is not a listening socket"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, _, err := tryServe(t, Config{ListenFD: c.fd}, nil)
+			_, _, err := tryServe(t, server.Config{ListenFD: c.fd}, nil)
 			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("listen fd %d %s", c.fd, c.want)) {
 				t.Errorf("error %v, want %q", err, c.want)
 			}
@@ -313,7 +269,7 @@ func TestSystemdListenFD(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			fd, ok, err := SystemdListenFD(func(k string) string { return c.env[k] }, 42)
+			fd, ok, err := server.SystemdListenFD(func(k string) string { return c.env[k] }, 42)
 			if fd != c.wantFD || ok != c.wantOK || (err == nil) != (c.wantErr == "") || (err != nil && !strings.Contains(err.Error(), c.wantErr)) {
 				t.Errorf("got %d %v %v", fd, ok, err)
 			}

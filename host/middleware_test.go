@@ -3,16 +3,17 @@ package host
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wasmserve/wasmserve/host/executor/httpwasm"
 	"github.com/wasmserve/wasmserve/internal/testguest"
 )
 
@@ -60,7 +61,7 @@ func do(t *testing.T, client *http.Client, req *http.Request) (*http.Response, s
 
 func TestMiddlewareProxiesTheRequestAsTheGuestLeftIt(t *testing.T) {
 	up := origin(t)
-	h := newTestHandler(t, readFile(t, "host/testdata/middleware.wasm"), HandlerConfig{Isolates: 2, Upstream: up.URL})
+	h := newTestHandler(t, readFile(t, "host/testdata/middleware.wasm"), withHTTPWasm(HandlerConfig{Isolates: 2}, httpwasm.Config{Upstream: up.URL}))
 	base := startPlain(t, h)
 	req, _ := http.NewRequest("POST", base+"/users?id=1", strings.NewReader("payload"))
 	req.Header.Set("Connection", "X-Hop")
@@ -132,10 +133,10 @@ func TestBufferResponse(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs testguest.SyncBuffer
-			h := newTestHandler(t, readFile(t, "host/testdata/bufresp.wasm"), HandlerConfig{
-				Isolates: 1, Upstream: tc.upstream, MaxBufferedBody: tc.max,
-				Logger: slog.New(slog.NewTextHandler(&logs, nil)),
-			})
+			h := newTestHandler(t, readFile(t, "host/testdata/bufresp.wasm"), withHTTPWasm(HandlerConfig{
+				Isolates: 1,
+				Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
+			}, httpwasm.Config{Upstream: tc.upstream, MaxBufferedBody: tc.max}))
 			for _, proto := range []string{"h1", "h2"} {
 				var resp *http.Response
 				var body string
@@ -189,7 +190,7 @@ func (s *slowBody) Read(p []byte) (int, error) {
 
 func TestBufferRequestForwardsTheWholeBody(t *testing.T) {
 	up := origin(t)
-	h := newTestHandler(t, readFile(t, "host/testdata/bufreq.wasm"), HandlerConfig{Isolates: 1, Upstream: up.URL})
+	h := newTestHandler(t, readFile(t, "host/testdata/bufreq.wasm"), withHTTPWasm(HandlerConfig{Isolates: 1}, httpwasm.Config{Upstream: up.URL}))
 	base := startPlain(t, h)
 	url, client := startTLS(t, h)
 	big := strings.Repeat("0123456789", 5000)
@@ -256,7 +257,7 @@ func TestTrailers(t *testing.T) {
 
 func TestRequestTrailersReachTheUpstream(t *testing.T) {
 	up := origin(t)
-	h := newTestHandler(t, readFile(t, "host/testdata/next.wasm"), HandlerConfig{Isolates: 1, Upstream: up.URL})
+	h := newTestHandler(t, readFile(t, "host/testdata/next.wasm"), withHTTPWasm(HandlerConfig{Isolates: 1}, httpwasm.Config{Upstream: up.URL}))
 	req := mustRequest(t, "POST", startPlain(t, h)+"/", &slowBody{chunks: []string{"a", "b"}})
 	req.ContentLength = -1
 	req.Trailer = http.Header{"X-Sum": {"7"}}
@@ -271,10 +272,10 @@ func TestRequestTrailersReachTheUpstream(t *testing.T) {
 
 func TestGuestConfigAndLog(t *testing.T) {
 	var logs testguest.SyncBuffer
-	h := newTestHandler(t, readFile(t, "host/testdata/configlog.wasm"), HandlerConfig{
-		Isolates: 1, GuestConfig: []byte(`{"greeting":"hi"}`),
-		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
-	})
+	h := newTestHandler(t, readFile(t, "host/testdata/configlog.wasm"), withHTTPWasm(HandlerConfig{
+		Isolates: 1,
+		Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
+	}, httpwasm.Config{GuestConfig: []byte(`{"greeting":"hi"}`)}))
 	resp, body := do(t, http.DefaultClient, mustRequest(t, "GET", startPlain(t, h)+"/", nil))
 	if resp.StatusCode != 200 || body != `{"greeting":"hi"}` {
 		t.Errorf("got %d %q", resp.StatusCode, body)
@@ -289,10 +290,10 @@ func TestGuestConfigAndLog(t *testing.T) {
 // isolate is bound.
 func TestGuestConfigAndLogInStart(t *testing.T) {
 	var logs testguest.SyncBuffer
-	h := newTestHandler(t, readFile(t, "host/testdata/startconfig.wasm"), HandlerConfig{
-		Isolates: 1, GuestConfig: []byte(`started-with-config`),
-		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
-	})
+	h := newTestHandler(t, readFile(t, "host/testdata/startconfig.wasm"), withHTTPWasm(HandlerConfig{
+		Isolates: 1,
+		Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
+	}, httpwasm.Config{GuestConfig: []byte(`started-with-config`)}))
 	resp, body := do(t, http.DefaultClient, mustRequest(t, "GET", startPlain(t, h)+"/", nil))
 	if resp.StatusCode != 200 || body != "started-with-config" {
 		t.Errorf("got %d %q", resp.StatusCode, body)
@@ -351,10 +352,16 @@ func TestHTTP2Upstream(t *testing.T) {
 	up.EnableHTTP2 = true
 	up.StartTLS()
 	t.Cleanup(up.Close)
-	h := newTestHandler(t, readFile(t, "host/testdata/middleware.wasm"), HandlerConfig{Isolates: 1, Upstream: up.URL})
-	// Trust the test origin's certificate.
-	rp := h.execs[httpWasmKind.name].(*httpWasm).host.Next.(*httputil.ReverseProxy)
-	rp.Transport.(tracingTransport).rt.(*http.Transport).TLSClientConfig = up.Client().Transport.(*http.Transport).TLSClientConfig
+	// Trust the test origin's certificate: the proxy's transport is a
+	// clone of http.DefaultTransport, made with the handler, so the
+	// default transport trusts it for that long (no parallel test runs
+	// meanwhile).
+	h := func() *Handler {
+		dt := http.DefaultTransport.(*http.Transport)
+		defer func(saved *tls.Config) { dt.TLSClientConfig = saved }(dt.TLSClientConfig)
+		dt.TLSClientConfig = up.Client().Transport.(*http.Transport).TLSClientConfig
+		return newTestHandler(t, readFile(t, "host/testdata/middleware.wasm"), withHTTPWasm(HandlerConfig{Isolates: 1}, httpwasm.Config{Upstream: up.URL}))
+	}()
 	resp, body := do(t, http.DefaultClient, mustRequest(t, "POST", startPlain(t, h)+"/", strings.NewReader("streamed")))
 	if got := resp.Header.Get("X-Got-Proto"); got != "HTTP/2.0" || body != "streamed" {
 		t.Errorf("origin saw %q and answered %q, want HTTP/2.0 and the body", got, body)
@@ -384,7 +391,7 @@ func TestUpgradeThroughMiddleware(t *testing.T) {
 		rw.Flush()
 	}))
 	t.Cleanup(up.Close)
-	h := newTestHandler(t, readFile(t, "host/testdata/middleware.wasm"), HandlerConfig{Isolates: 1, Upstream: up.URL})
+	h := newTestHandler(t, readFile(t, "host/testdata/middleware.wasm"), withHTTPWasm(HandlerConfig{Isolates: 1}, httpwasm.Config{Upstream: up.URL}))
 	base := startPlain(t, h)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
 	if err != nil {

@@ -20,6 +20,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/wasmserve/wasmserve/host/observe"
+	"github.com/wasmserve/wasmserve/host/server"
 	"github.com/wasmserve/wasmserve/internal/testguest"
 )
 
@@ -31,7 +33,7 @@ func TestDefaultAndServerHeaders(t *testing.T) {
 		case "/own":
 			w.Header().Set("X-Frame-Options", "SAMEORIGIN")
 			w.Header().Set("Server", "guest/1.0")
-			w.Header().Set(HeaderRequestID, "guest-id")
+			w.Header().Set(server.HeaderRequestID, "guest-id")
 		case "/silent":
 			return // nothing written: the server's empty 200
 		}
@@ -45,14 +47,14 @@ func TestDefaultAndServerHeaders(t *testing.T) {
 		wantFrame, wantServer    string
 		wantID                   string // "" = any non-empty
 	}{
-		{"defaults", "/", DefaultServerHeader, "DENY", "wasmserve", ""},
-		{"nothing written", "/silent", DefaultServerHeader, "DENY", "wasmserve", ""},
-		{"handler's own win", "/own", DefaultServerHeader, "SAMEORIGIN", "guest/1.0", "guest-id"},
+		{"defaults", "/", server.DefaultServerHeader, "DENY", "wasmserve", ""},
+		{"nothing written", "/silent", server.DefaultServerHeader, "DENY", "wasmserve", ""},
+		{"handler's own win", "/own", server.DefaultServerHeader, "SAMEORIGIN", "guest/1.0", "guest-id"},
 		{"no Server header", "/", "", "DENY", "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, base := startServer(t, Config{Headers: hdr, ServerHeader: c.serverHeader}, handler)
+			_, base := startServer(t, server.Config{Headers: hdr, ServerHeader: c.serverHeader}, handler)
 			resp, err := http.Get(base + c.path)
 			if err != nil {
 				t.Fatal(err)
@@ -67,7 +69,7 @@ func TestDefaultAndServerHeaders(t *testing.T) {
 			if resp.Header.Get("Strict-Transport-Security") != "max-age=63072000" {
 				t.Errorf("Strict-Transport-Security %q", resp.Header.Get("Strict-Transport-Security"))
 			}
-			id := resp.Header.Get(HeaderRequestID)
+			id := resp.Header.Get(server.HeaderRequestID)
 			if id == "" || c.wantID != "" && id != c.wantID {
 				t.Errorf("X-Request-Id %q, want %q", id, c.wantID)
 			}
@@ -80,9 +82,9 @@ func TestDefaultAndServerHeaders(t *testing.T) {
 func TestRequestID(t *testing.T) {
 	var mu sync.Mutex
 	var seen string
-	_, base := startServer(t, Config{}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, base := startServer(t, server.Config{}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		seen = r.Header.Get(HeaderRequestID)
+		seen = r.Header.Get(server.HeaderRequestID)
 		mu.Unlock()
 	}))
 	cases := []struct {
@@ -102,14 +104,14 @@ func TestRequestID(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			req, _ := http.NewRequest("GET", base+"/", nil)
 			if c.id != "" {
-				req.Header.Set(HeaderRequestID, c.id)
+				req.Header.Set(server.HeaderRequestID, c.id)
 			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			resp.Body.Close()
-			got := resp.Header.Get(HeaderRequestID)
+			got := resp.Header.Get(server.HeaderRequestID)
 			mu.Lock()
 			defer mu.Unlock()
 			if got != seen {
@@ -132,13 +134,13 @@ func TestRequestID(t *testing.T) {
 func TestGuestErrorCarriesTheRequestID(t *testing.T) {
 	h := newTestHandler(t, readFile(t, "host/testdata/faults.wasm"), HandlerConfig{Isolates: 1})
 	var logBuf testguest.SyncBuffer
-	_, base := startServer(t, Config{
+	_, base := startServer(t, server.Config{
 		Headers:      http.Header{"X-Edge": {"1"}},
-		ServerHeader: DefaultServerHeader,
+		ServerHeader: server.DefaultServerHeader,
 		AccessLog:    slog.New(slog.NewJSONHandler(&logBuf, nil)),
 	}, h)
 	req, _ := http.NewRequest("GET", base+"/trap", nil)
-	req.Header.Set(HeaderRequestID, "client-7")
+	req.Header.Set(server.HeaderRequestID, "client-7")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +150,7 @@ func TestGuestErrorCarriesTheRequestID(t *testing.T) {
 	if resp.StatusCode != 500 || !strings.Contains(string(body), "request id client-7") {
 		t.Errorf("got %d %q, want 500 naming request id client-7", resp.StatusCode, body)
 	}
-	if resp.Header.Get(HeaderRequestID) != "client-7" || resp.Header.Get("X-Edge") != "1" || resp.Header.Get("Server") != "wasmserve" {
+	if resp.Header.Get(server.HeaderRequestID) != "client-7" || resp.Header.Get("X-Edge") != "1" || resp.Header.Get("Server") != "wasmserve" {
 		t.Errorf("headers %v", resp.Header)
 	}
 	line := accessLines(t, logBuf.String())[0]
@@ -175,7 +177,7 @@ func accessLines(t *testing.T, out string) []map[string]any {
 func TestAccessLogFields(t *testing.T) {
 	h := newTestHandler(t, readFile(t, "host/testdata/faults.wasm"), HandlerConfig{Isolates: 1})
 	var logBuf testguest.SyncBuffer
-	_, base := startServer(t, Config{AccessLog: slog.New(slog.NewJSONHandler(&logBuf, nil))}, h)
+	_, base := startServer(t, server.Config{AccessLog: slog.New(slog.NewJSONHandler(&logBuf, nil))}, h)
 	for _, path := range []string{"/ok/one", "/ok/two?q=1"} {
 		resp, err := http.Post(base+path, "text/plain", strings.NewReader("body"))
 		if err != nil {
@@ -216,7 +218,7 @@ func TestAccessLogFields(t *testing.T) {
 // TestIdleTimeout: a keep-alive connection left idle is closed by the
 // server after IdleTimeout.
 func TestIdleTimeout(t *testing.T) {
-	srv, _ := startServer(t, Config{IdleTimeout: 200 * time.Millisecond}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, _ := startServer(t, server.Config{IdleTimeout: 200 * time.Millisecond}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "hi")
 	}))
 	c, err := net.Dial("tcp", srv.Addr().String())
@@ -246,9 +248,9 @@ func TestIdleTimeout(t *testing.T) {
 }
 
 // adminFor starts an admin listener for srv and h.
-func adminFor(t *testing.T, srv *Server, h *Handler, m *Metrics) string {
+func adminFor(t *testing.T, srv *server.Server, h *Handler, m *observe.Metrics) string {
 	t.Helper()
-	a, err := NewAdmin(AdminConfig{Address: "127.0.0.1:0", Server: srv, Handler: h, Metrics: m})
+	a, err := observe.NewAdmin(observe.AdminConfig{Address: "127.0.0.1:0", Server: srv, Handler: h, Metrics: m})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,12 +321,12 @@ func TestMetricsAcrossReload(t *testing.T) {
 	faults := readFile(t, "host/testdata/faults.wasm")
 	h := newTestHandler(t, faults, HandlerConfig{Isolates: 1, HandlerTimeout: 300 * time.Millisecond,
 		QueueTimeout: time.Millisecond})
-	m := NewMetrics()
+	m := observe.NewMetrics()
 	m.Collect(h)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/missing", http.NotFound)
 	mux.Handle("/", h)
-	srv, base := startServer(t, Config{Metrics: m}, mux)
+	srv, base := startServer(t, server.Config{Metrics: m}, mux)
 	admin := adminFor(t, srv, h, m)
 
 	get := func(path string, want int) {
@@ -424,7 +426,7 @@ func TestAdminEndpoints(t *testing.T) {
 		io.WriteString(w, "released")
 	})
 	mux.Handle("/", h)
-	srv, base := startServer(t, Config{}, mux)
+	srv, base := startServer(t, server.Config{}, mux)
 	admin := adminFor(t, srv, h, nil)
 	status := func(path string) (int, string) {
 		t.Helper()
@@ -479,8 +481,8 @@ func TestAdminEndpoints(t *testing.T) {
 	}()
 	<-entered
 	var got struct {
-		ConnectionsInfo
-		Open []ConnInfo `json:"open"`
+		server.ConnectionsInfo
+		Open []server.ConnInfo `json:"open"`
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -542,8 +544,8 @@ func TestAdminEndpoints(t *testing.T) {
 // that fails its handshake as a failure.
 func TestTLSHandshakeMetrics(t *testing.T) {
 	h := newTestHandler(t, readFile(t, "guest-examples/hello-wat/hello.wasm"), HandlerConfig{Isolates: 1})
-	m := NewMetrics()
-	srv, _ := startServer(t, Config{Metrics: m, TLS: committedTLS()}, h)
+	m := observe.NewMetrics()
+	srv, _ := startServer(t, server.Config{Metrics: m, TLS: committedTLS()}, h)
 	url := "https://" + srv.Addr().String()
 	client := httpsClient(t, &tls.Config{}, true)
 	admin := adminFor(t, srv, h, m)

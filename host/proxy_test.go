@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wasmserve/wasmserve/host/executor/httpwasm"
 )
 
 // TestUpstreamConnectionReuse: with more requests in flight than net/http's
@@ -41,7 +43,7 @@ func TestUpstreamConnectionReuse(t *testing.T) {
 			up.Start()
 			t.Cleanup(up.Close)
 			h := newTestHandler(t, readFile(t, "host/testdata/next.wasm"),
-				HandlerConfig{Isolates: 8, Upstream: up.URL, UpstreamMaxIdle: c.maxIdle})
+				withHTTPWasm(HandlerConfig{Isolates: 8}, httpwasm.Config{Upstream: up.URL, UpstreamMaxIdle: c.maxIdle}))
 			base := startPlain(t, h)
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}, Timeout: 10 * time.Second}
 			var wg sync.WaitGroup
@@ -86,7 +88,7 @@ func TestUpstreamTimeout(t *testing.T) {
 		}
 	}()
 	h := newTestHandler(t, readFile(t, "host/testdata/next.wasm"),
-		HandlerConfig{Isolates: 1, Upstream: "http://" + ln.Addr().String(), UpstreamTimeout: 200 * time.Millisecond})
+		withHTTPWasm(HandlerConfig{Isolates: 1}, httpwasm.Config{Upstream: "http://" + ln.Addr().String(), UpstreamTimeout: 200 * time.Millisecond}))
 	start := time.Now()
 	resp, _ := do(t, http.DefaultClient, mustRequest(t, "GET", startPlain(t, h)+"/", nil))
 	took := time.Since(start)
@@ -103,7 +105,7 @@ func TestUpstreamTimeout(t *testing.T) {
 // copy buffers (proxyBuffers) never mix one response into another.
 func TestProxyBuffersAreNotShared(t *testing.T) {
 	up := origin(t)
-	h := newTestHandler(t, readFile(t, "host/testdata/next.wasm"), HandlerConfig{Isolates: 8, Upstream: up.URL})
+	h := newTestHandler(t, readFile(t, "host/testdata/next.wasm"), withHTTPWasm(HandlerConfig{Isolates: 8}, httpwasm.Config{Upstream: up.URL}))
 	base := startPlain(t, h)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}, Timeout: 20 * time.Second}
 	var wg sync.WaitGroup
@@ -125,7 +127,7 @@ func TestProxyBuffersAreNotShared(t *testing.T) {
 }
 
 // TestDefaultIsolatesInMiddlewareMode: --isolates 0 is one isolate per CPU,
-// and UpstreamIsolatesPerCPU per CPU with an upstream, where a guest holds
+// and httpwasm.UpstreamIsolatesPerCPU per CPU with an upstream, where a guest holds
 // its isolate while the upstream answers; an explicit count stays as set.
 func TestDefaultIsolatesInMiddlewareMode(t *testing.T) {
 	up := origin(t)
@@ -136,8 +138,8 @@ func TestDefaultIsolatesInMiddlewareMode(t *testing.T) {
 		isolates int
 	}{
 		{"no upstream", HandlerConfig{}, runtime.NumCPU()},
-		{"upstream", HandlerConfig{Upstream: up.URL}, UpstreamIsolatesPerCPU * runtime.NumCPU()},
-		{"upstream, explicit", HandlerConfig{Upstream: up.URL, Isolates: 3}, 3},
+		{"upstream", withHTTPWasm(HandlerConfig{}, httpwasm.Config{Upstream: up.URL}), httpwasm.UpstreamIsolatesPerCPU * runtime.NumCPU()},
+		{"upstream, explicit", withHTTPWasm(HandlerConfig{Isolates: 3}, httpwasm.Config{Upstream: up.URL}), 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := newTestHandler(t, next, tc.cfg).Pool().Size(); got != tc.isolates {

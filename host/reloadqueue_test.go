@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/wasmserve/wasmserve/host/server"
 	"github.com/wasmserve/wasmserve/internal/testguest"
 )
 
@@ -29,7 +30,7 @@ func TestReloadServesQueuedRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base, h, logs := startConfig(t, hello, HandlerConfig{Isolates: 2}, Config{})
+	base, h, logs := startConfig(t, hello, HandlerConfig{Isolates: 2}, server.Config{})
 	const workers = 12 // six callers queued for each isolate
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
 	defer client.CloseIdleConnections()

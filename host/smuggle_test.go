@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmserve/wasmserve/host/observe"
+	"github.com/wasmserve/wasmserve/host/server"
 	"github.com/wasmserve/wasmserve/internal/testguest"
 )
 
@@ -85,7 +87,7 @@ func TestChunkedWithContentLengthClosesConnection(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			h := new(pathsHandler)
-			srv, _ := startServer(t, Config{}, h)
+			srv, _ := startServer(t, server.Config{}, h)
 			conn, err := net.Dial("tcp", srv.Addr().String())
 			if err != nil {
 				t.Fatal(err)
@@ -123,7 +125,7 @@ func TestChunkedWithContentLengthClosesConnection(t *testing.T) {
 func TestChunkedKeepsConnection(t *testing.T) {
 	t.Parallel()
 	h := new(pathsHandler)
-	srv, _ := startServer(t, Config{}, h)
+	srv, _ := startServer(t, server.Config{}, h)
 	conn, err := net.Dial("tcp", srv.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -147,84 +149,6 @@ func TestChunkedKeepsConnection(t *testing.T) {
 	}
 }
 
-// TestLengthScan: a Content-Length line is counted once wherever the reads
-// split it, in any case; look-alikes are not counted.
-func TestLengthScan(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		name string
-		in   string
-		want int64
-	}{
-		{"one", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", 1},
-		{"mixed case", "POST / HTTP/1.1\r\ncOnTeNt-LeNgTh: 5\r\n\r\nhello", 1},
-		{"two requests", "POST / HTTP/1.1\r\nContent-Length: 1\r\n\r\nxPOST / HTTP/1.1\r\nContent-Length: 1\r\n\r\nx", 2},
-		{"bare line feeds", "POST / HTTP/1.1\nContent-Length: 1\n\nx", 1},
-		{"not at a line start", "GET / HTTP/1.1\r\nX-Content-Length: 5\r\n\r\n", 0},
-		{"prefix only", "GET / HTTP/1.1\r\nContent-Lengthy: 5\r\nContent-Type: x\r\n\r\n", 0},
-		{"carriage return for the dash", "GET / HTTP/1.1\r\ncontent\rlength: 5\r\n\r\n", 0},
-		{"request line", "content-length: 5\r\n\r\n", 0},
-		{"line feed inside a match", "GET / HTTP/1.1\r\nconten\ncontent-length: 5\r\n\r\n", 1},
-		{"at the very end", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length:", 1},
-		{"a typical head", typicalHead, 1},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			for split := range len(c.in) + 1 {
-				for _, step := range []int{len(c.in) + 1, 1} {
-					sc := new(lengthScanConn)
-					in := []byte(c.in)
-					sc.scan(in[:split])
-					for rest := in[split:]; len(rest) > 0; rest = rest[min(step, len(rest)):] {
-						sc.scan(rest[:min(step, len(rest))])
-					}
-					if got := sc.lengths.Load(); got != c.want {
-						t.Fatalf("split at %d, then %d bytes a read: %d lines counted, want %d", split, step, got, c.want)
-					}
-				}
-			}
-		})
-	}
-}
-
-// typicalHead is a request head as browsers and HTTP clients send them.
-const typicalHead = "POST /api/items?page=2 HTTP/1.1\r\nHost: app.example.com\r\n" +
-	"User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n" +
-	"Accept: application/json\r\nAccept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br, zstd\r\n" +
-	"Content-Type: application/json\r\nContent-Length: 27\r\nOrigin: https://app.example.com\r\n" +
-	"Connection: keep-alive\r\nCookie: session=0123456789abcdef0123456789abcdef\r\n\r\n{\"name\":\"item\",\"count\":12}"
-
-// BenchmarkLengthScan is the scan's cost for one request of about 500
-// bytes read at once, and the per-request lookup of mustClose for a
-// request with Content-Length.
-func BenchmarkLengthScan(b *testing.B) {
-	b.Run("scan", func(b *testing.B) {
-		sc := new(lengthScanConn)
-		head := []byte(typicalHead)
-		b.SetBytes(int64(len(head)))
-		for b.Loop() {
-			sc.scan(head)
-		}
-	})
-	b.Run("mustClose", func(b *testing.B) {
-		sc := new(lengthScanConn)
-		ctx := context.WithValue(context.Background(), http.ServerContextKey, &http.Server{})
-		ctx = withLengthScan(ctx, sc)
-		ctx = context.WithValue(ctx, http.LocalAddrContextKey, &net.TCPAddr{})
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		ctx, cancel2 := context.WithCancel(ctx)
-		defer cancel2()
-		r, _ := http.NewRequestWithContext(ctx, "POST", "/", nil)
-		r.Header.Set("Content-Length", "27")
-		for b.Loop() {
-			if mustClose(r) {
-				b.Fatal("closed")
-			}
-		}
-	})
-}
-
 // TestConnectRefused: CONNECT is answered 405 with the methods served, in
 // front of the guest, and logged and counted like any answer.
 func TestConnectRefused(t *testing.T) {
@@ -232,8 +156,8 @@ func TestConnectRefused(t *testing.T) {
 	h := newTestHandler(t, faultsWasm(t), HandlerConfig{Isolates: 1})
 	var called atomic.Int32
 	var logBuf testguest.SyncBuffer
-	m := NewMetrics()
-	srv, base := startServer(t, Config{AccessLog: slog.New(slog.NewJSONHandler(&logBuf, nil)), Metrics: m},
+	m := observe.NewMetrics()
+	srv, base := startServer(t, server.Config{AccessLog: slog.New(slog.NewJSONHandler(&logBuf, nil)), Metrics: m},
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			called.Add(1)
 			h.ServeHTTP(w, r)
@@ -247,8 +171,8 @@ func TestConnectRefused(t *testing.T) {
 	if got := resp.Header.Get("Allow"); got != "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS" {
 		t.Errorf("Allow %q", got)
 	}
-	if resp.Header.Get(HeaderRequestID) == "" {
-		t.Errorf("no %s", HeaderRequestID)
+	if resp.Header.Get(server.HeaderRequestID) == "" {
+		t.Errorf("no %s", server.HeaderRequestID)
 	}
 	if n := called.Load(); n != 0 {
 		t.Errorf("the guest was called %d times", n)
@@ -270,19 +194,19 @@ func TestPortFileRemoved(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name    string
-		stop    func(*Server) error
+		stop    func(*server.Server) error
 		rewrite bool
 	}{
-		{"shutdown", func(s *Server) error { return s.Shutdown(context.Background()) }, false},
-		{"close", (*Server).Close, false},
-		{"shutdown then close", func(s *Server) error { s.Shutdown(context.Background()); return s.Close() }, false},
-		{"rewritten by another process", func(s *Server) error { return s.Shutdown(context.Background()) }, true},
+		{"shutdown", func(s *server.Server) error { return s.Shutdown(context.Background()) }, false},
+		{"close", (*server.Server).Close, false},
+		{"shutdown then close", func(s *server.Server) error { s.Shutdown(context.Background()); return s.Close() }, false},
+		{"rewritten by another process", func(s *server.Server) error { return s.Shutdown(context.Background()) }, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			pf := filepath.Join(t.TempDir(), "port")
-			srv := NewServer(Config{Address: "127.0.0.1", PortFile: pf}, http.NotFoundHandler())
+			srv := server.NewServer(server.Config{Address: "127.0.0.1", PortFile: pf}, http.NotFoundHandler())
 			if err := srv.Listen(context.Background()); err != nil {
 				t.Fatal(err)
 			}

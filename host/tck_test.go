@@ -11,6 +11,8 @@ import (
 
 	"github.com/http-wasm/http-wasm-host-go/tck"
 
+	"github.com/wasmserve/wasmserve/host/executor/httpwasm"
+	"github.com/wasmserve/wasmserve/host/server"
 	"github.com/wasmserve/wasmserve/internal/testguest"
 )
 
@@ -36,7 +38,7 @@ func newTestHandler(t *testing.T, wasm []byte, cfg HandlerConfig) *Handler {
 // over cleartext.
 func startPlain(t *testing.T, h http.Handler) string {
 	t.Helper()
-	srv := NewServer(Config{Address: "127.0.0.1"}, h)
+	srv := server.NewServer(server.Config{Address: "127.0.0.1"}, h)
 	if err := srv.Listen(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +69,7 @@ func startTLS(t *testing.T, h http.Handler) (string, *http.Client) {
 func TestTCK(t *testing.T) {
 	backend := httptest.NewServer(tck.BackendHandler())
 	t.Cleanup(backend.Close)
-	h := newTestHandler(t, tck.GuestWASM, HandlerConfig{Isolates: 4, Upstream: backend.URL})
+	h := newTestHandler(t, tck.GuestWASM, withHTTPWasm(HandlerConfig{Isolates: 4}, httpwasm.Config{Upstream: backend.URL}))
 
 	t.Run("HTTP/1.1", func(t *testing.T) {
 		url := startPlain(t, h)

@@ -4,33 +4,21 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/ecdsa"
-	"crypto/pbkdf2"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wasmserve/wasmserve/host/server"
 	"github.com/wasmserve/wasmserve/internal/devcert"
 	"github.com/wasmserve/wasmserve/internal/testguest"
 )
@@ -40,7 +28,7 @@ var committed = devcert.Files(testguest.Path("certs"))
 
 // serveCfg serves wasm with cfg (Address defaulting to 127.0.0.1) and
 // returns the listening server; the server's log goes to the returned buffer.
-func serveCfg(t *testing.T, cfg Config, wasm []byte) (*Server, *testguest.SyncBuffer) {
+func serveCfg(t *testing.T, cfg server.Config, wasm []byte) (*server.Server, *testguest.SyncBuffer) {
 	t.Helper()
 	srv, logs, err := tryServe(t, cfg, wasm)
 	if err != nil {
@@ -50,7 +38,7 @@ func serveCfg(t *testing.T, cfg Config, wasm []byte) (*Server, *testguest.SyncBu
 }
 
 // tryServe is serveCfg returning the Listen error.
-func tryServe(t *testing.T, cfg Config, wasm []byte) (*Server, *testguest.SyncBuffer, error) {
+func tryServe(t *testing.T, cfg server.Config, wasm []byte) (*server.Server, *testguest.SyncBuffer, error) {
 	t.Helper()
 	if wasm == nil {
 		wasm = readFile(t, "guest-examples/hello-wat/hello.wasm")
@@ -65,7 +53,7 @@ func tryServe(t *testing.T, cfg Config, wasm []byte) (*Server, *testguest.SyncBu
 		cfg.Address = "127.0.0.1"
 	}
 	cfg.Logger = logger
-	srv := NewServer(cfg, h)
+	srv := server.NewServer(cfg, h)
 	if err := srv.Listen(context.Background()); err != nil {
 		h.Close(context.Background())
 		return nil, logs, err
@@ -98,8 +86,8 @@ func readAll(t *testing.T, path string) []byte {
 	return b
 }
 
-func committedTLS() *TLSConfig {
-	return &TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key}
+func committedTLS() *server.TLSConfig {
+	return &server.TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key}
 }
 
 // httpsClient trusts the committed CA and speaks the protocols of tc.
@@ -145,7 +133,7 @@ func TestTLSVersions(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			tc := committedTLS()
 			tc.MinVersion = c.min
-			srv, _ := serveCfg(t, Config{TLS: tc}, nil)
+			srv, _ := serveCfg(t, server.Config{TLS: tc}, nil)
 			conn, err := tls.Dial("tcp", srv.Addr().String(), &tls.Config{RootCAs: caPool(t), ServerName: "localhost", MaxVersion: c.clientMax, MinVersion: tls.VersionTLS10})
 			if c.want == 0 {
 				if err == nil {
@@ -168,194 +156,9 @@ func TestTLSVersions(t *testing.T) {
 			}
 		})
 	}
-	srv, _ := serveCfg(t, Config{TLS: committedTLS()}, nil)
+	srv, _ := serveCfg(t, server.Config{TLS: committedTLS()}, nil)
 	if u := srv.URLs(); len(u) == 0 || !strings.HasPrefix(u[0], "https://127.0.0.1:") {
 		t.Errorf("URLs %v, want https://", u)
-	}
-}
-
-// keyCase is one way of writing a private key to a file.
-type keyCase struct {
-	name     string
-	rsa      bool   // the certificate's key is RSA (else ECDSA)
-	password string // passed to the loader
-	encode   func(t *testing.T, key crypto.Signer, dir string) []byte
-	wantErr  string // "" = loads
-}
-
-func pemOf(typ string, der []byte) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
-}
-
-func pkcs8DER(t *testing.T, key crypto.Signer) []byte {
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return der
-}
-
-// legacyPEM encrypts a key the way "openssl rsa -aes256" used to.
-func legacyPEM(password string) func(*testing.T, crypto.Signer, string) []byte {
-	return func(t *testing.T, key crypto.Signer, _ string) []byte {
-		var typ string
-		var der []byte
-		switch k := key.(type) {
-		case *rsa.PrivateKey:
-			typ, der = "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(k)
-		default:
-			var err error
-			typ = "EC PRIVATE KEY"
-			if der, err = x509.MarshalECPrivateKey(key.(*ecdsa.PrivateKey)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		//nolint:staticcheck // legacy PEM encryption is what this case tests.
-		b, err := x509.EncryptPEMBlock(rand.Reader, typ, der, []byte(password), x509.PEMCipherAES256)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pem.EncodeToMemory(b)
-	}
-}
-
-// pbes2PEM encrypts a key as PKCS#8 PBES2 with PBKDF2-HMAC-SHA256 and
-// AES-256-CBC, written here from RFC 8018 independently of the loader.
-func pbes2PEM(password string) func(*testing.T, crypto.Signer, string) []byte {
-	return func(t *testing.T, key crypto.Signer, _ string) []byte {
-		plain := pkcs8DER(t, key)
-		salt, iv := make([]byte, 16), make([]byte, 16)
-		rand.Read(salt)
-		rand.Read(iv)
-		k, err := pbkdf2.Key(sha256.New, password, salt, 2048, 32)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pad := 16 - len(plain)%16
-		plain = append(plain, bytes.Repeat([]byte{byte(pad)}, pad)...)
-		block, _ := aes.NewCipher(k)
-		ct := make([]byte, len(plain))
-		cipher.NewCBCEncrypter(block, iv).CryptBlocks(ct, plain)
-		must := func(b []byte, err error) []byte {
-			if err != nil {
-				t.Fatal(err)
-			}
-			return b
-		}
-		kdf := must(asn1.Marshal(pbkdf2Params{Salt: salt, IterationCount: 2048, KeyLength: 32,
-			PRF: pkix.AlgorithmIdentifier{Algorithm: oidHMACSHA256, Parameters: asn1.NullRawValue}}))
-		ivDER := must(asn1.Marshal(iv))
-		params := must(asn1.Marshal(pbes2Params{
-			KeyDerivationFunc: pkix.AlgorithmIdentifier{Algorithm: oidPBKDF2, Parameters: asn1.RawValue{FullBytes: kdf}},
-			EncryptionScheme:  pkix.AlgorithmIdentifier{Algorithm: oidAES256CBC, Parameters: asn1.RawValue{FullBytes: ivDER}},
-		}))
-		info := must(asn1.Marshal(encryptedPrivateKeyInfo{
-			Algorithm:     pkix.AlgorithmIdentifier{Algorithm: oidPBES2, Parameters: asn1.RawValue{FullBytes: params}},
-			EncryptedData: ct,
-		}))
-		return pemOf("ENCRYPTED PRIVATE KEY", info)
-	}
-}
-
-// opensslPKCS8 has openssl encrypt the key with extra pkcs8 arguments.
-func opensslPKCS8(args ...string) func(*testing.T, crypto.Signer, string) []byte {
-	return func(t *testing.T, key crypto.Signer, dir string) []byte {
-		if _, err := exec.LookPath("openssl"); err != nil {
-			t.Skip("openssl is not installed")
-		}
-		in := filepath.Join(dir, "plain.pem")
-		out := filepath.Join(dir, "enc.pem")
-		if err := os.WriteFile(in, pemOf("PRIVATE KEY", pkcs8DER(t, key)), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command("openssl", append([]string{"pkcs8", "-topk8", "-in", in, "-out", out, "-passout", "pass:s3cret"}, args...)...)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Skipf("openssl %v: %v\n%s", args, err, b)
-		}
-		return readAll(t, out)
-	}
-}
-
-func TestKeyFormats(t *testing.T) {
-	cases := []keyCase{
-		{name: "PKCS#1 RSA", rsa: true, encode: func(t *testing.T, k crypto.Signer, _ string) []byte {
-			return pemOf("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(k.(*rsa.PrivateKey)))
-		}},
-		{name: "SEC 1 EC", encode: func(t *testing.T, k crypto.Signer, _ string) []byte {
-			der, err := x509.MarshalECPrivateKey(k.(*ecdsa.PrivateKey))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return pemOf("EC PRIVATE KEY", der)
-		}},
-		{name: "PKCS#8 EC", encode: func(t *testing.T, k crypto.Signer, _ string) []byte { return pemOf("PRIVATE KEY", pkcs8DER(t, k)) }},
-		{name: "PKCS#8 RSA", rsa: true, encode: func(t *testing.T, k crypto.Signer, _ string) []byte { return pemOf("PRIVATE KEY", pkcs8DER(t, k)) }},
-		{name: "legacy encrypted RSA", rsa: true, password: "s3cret", encode: legacyPEM("s3cret")},
-		{name: "legacy encrypted EC", password: "s3cret", encode: legacyPEM("s3cret")},
-		{name: "legacy encrypted, wrong password", password: "guess", encode: legacyPEM("s3cret"), wantErr: "wrong password"},
-		{name: "legacy encrypted, no password", encode: legacyPEM("s3cret"), wantErr: "the key is encrypted: give --tls-key-password"},
-		{name: "PBES2 AES-256 SHA-256", password: "s3cret", encode: pbes2PEM("s3cret")},
-		{name: "PBES2, wrong password", password: "guess", encode: pbes2PEM("s3cret"), wantErr: "wrong password"},
-		{name: "PBES2, no password", encode: pbes2PEM("s3cret"), wantErr: "the key is encrypted"},
-		{name: "openssl pkcs8 default", password: "s3cret", encode: opensslPKCS8()},
-		{name: "openssl pkcs8 aes-128 sha1", password: "s3cret", encode: opensslPKCS8("-v2", "aes-128-cbc", "-v2prf", "hmacWithSHA1")},
-		{name: "openssl pkcs8 aes-192 sha512", password: "s3cret", encode: opensslPKCS8("-v2", "aes-192-cbc", "-v2prf", "hmacWithSHA512")},
-		{name: "openssl pkcs8 3des", password: "s3cret", encode: opensslPKCS8("-v2", "des3")},
-		{name: "openssl pkcs8, wrong password", password: "nope", encode: opensslPKCS8(), wantErr: "wrong password"},
-		{name: "openssl pkcs8 PBES1 refused", password: "s3cret", encode: opensslPKCS8("-v1", "PBE-SHA1-3DES"), wantErr: "only PBES2"},
-		{name: "no key in file", encode: func(*testing.T, crypto.Signer, string) []byte { return []byte("hello\n") }, wantErr: "no PEM private key found"},
-	}
-	ca := testCA(t)
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			var key crypto.Signer
-			if c.rsa {
-				k, err := rsa.GenerateKey(rand.Reader, 2048)
-				if err != nil {
-					t.Fatal(err)
-				}
-				key = k
-			} else {
-				k, err := devcert.NewKey()
-				if err != nil {
-					t.Fatal(err)
-				}
-				key = k
-			}
-			cert, _, err := ca.Issue(devcert.Leaf{CommonName: "localhost", Hosts: []string{"localhost", "127.0.0.1"}, Key: key})
-			if err != nil {
-				t.Fatal(err)
-			}
-			certFile, keyFile := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
-			os.WriteFile(certFile, devcert.CertPEM(cert, ca.Cert), 0o644)
-			os.WriteFile(keyFile, c.encode(t, key, dir), 0o600)
-			pair, err := loadKeyPair(certFile, keyFile, []byte(c.password))
-			if c.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-					t.Fatalf("error %v, want %q", err, c.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(pair.Certificate) != 2 {
-				t.Errorf("chain of %d certificates, want 2", len(pair.Certificate))
-			}
-			if !strings.Contains(c.name, "encrypted") && !strings.Contains(c.name, "PBES2") {
-				return
-			}
-			// An encrypted key really serves: a full handshake signs with it.
-			srv, _ := serveCfg(t, Config{TLS: &TLSConfig{CertFile: certFile, KeyFile: keyFile, KeyPassword: []byte(c.password)}}, nil)
-			pool := x509.NewCertPool()
-			pool.AddCert(ca.Cert)
-			conn, err := tls.Dial("tcp", srv.Addr().String(), &tls.Config{RootCAs: pool, ServerName: "localhost"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			conn.Close()
-		})
 	}
 }
 
@@ -402,26 +205,26 @@ func TestTLSConfigErrors(t *testing.T) {
 	os.WriteFile(notPEM, []byte("not a certificate\n"), 0o644)
 	cases := []struct {
 		name string
-		tls  TLSConfig
+		tls  server.TLSConfig
 		h2c  bool
 		want string
 	}{
-		{"missing cert file", TLSConfig{CertFile: filepath.Join(dir, "nope.pem"), KeyFile: committed.Key}, false, "--tls-cert " + filepath.Join(dir, "nope.pem") + ": no such file"},
-		{"missing key file", TLSConfig{CertFile: committed.Cert, KeyFile: filepath.Join(dir, "nope.pem")}, false, "--tls-key " + filepath.Join(dir, "nope.pem") + ": no such file"},
-		{"cert file without a certificate", TLSConfig{CertFile: notPEM, KeyFile: committed.Key}, false, "holds no PEM \"CERTIFICATE\" block"},
-		{"key that does not match", TLSConfig{CertFile: certA, KeyFile: keyB}, false, "does not match certificate " + certA},
-		{"no key", TLSConfig{CertFile: committed.Cert}, false, "TLS needs both --tls-cert and --tls-key"},
-		{"require without CA", TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key, ClientCert: ClientCertRequire}, false, "need --client-ca"},
-		{"CA without mode", TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key, ClientCAFile: committed.CA}, false, "--client-cert is none"},
-		{"CA file missing", TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key, ClientCert: ClientCertRequest, ClientCAFile: filepath.Join(dir, "ca.pem")}, false, "--client-ca " + filepath.Join(dir, "ca.pem") + ": no such file"},
-		{"CA file without certificates", TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key, ClientCert: ClientCertRequest, ClientCAFile: notPEM}, false, "holds no PEM certificate"},
-		{"unknown ALPN", TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key, ALPN: []string{"spdy/3"}}, false, `ALPN protocol "spdy/3" is not served`},
-		{"h2c with TLS", TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key}, true, "--h2c is cleartext HTTP/2 and cannot be combined with TLS"},
+		{"missing cert file", server.TLSConfig{CertFile: filepath.Join(dir, "nope.pem"), KeyFile: committed.Key}, false, "--tls-cert " + filepath.Join(dir, "nope.pem") + ": no such file"},
+		{"missing key file", server.TLSConfig{CertFile: committed.Cert, KeyFile: filepath.Join(dir, "nope.pem")}, false, "--tls-key " + filepath.Join(dir, "nope.pem") + ": no such file"},
+		{"cert file without a certificate", server.TLSConfig{CertFile: notPEM, KeyFile: committed.Key}, false, "holds no PEM \"CERTIFICATE\" block"},
+		{"key that does not match", server.TLSConfig{CertFile: certA, KeyFile: keyB}, false, "does not match certificate " + certA},
+		{"no key", server.TLSConfig{CertFile: committed.Cert}, false, "TLS needs both --tls-cert and --tls-key"},
+		{"require without CA", server.TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key, ClientCert: server.ClientCertRequire}, false, "need --client-ca"},
+		{"CA without mode", server.TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key, ClientCAFile: committed.CA}, false, "--client-cert is none"},
+		{"CA file missing", server.TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key, ClientCert: server.ClientCertRequest, ClientCAFile: filepath.Join(dir, "ca.pem")}, false, "--client-ca " + filepath.Join(dir, "ca.pem") + ": no such file"},
+		{"CA file without certificates", server.TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key, ClientCert: server.ClientCertRequest, ClientCAFile: notPEM}, false, "holds no PEM certificate"},
+		{"unknown ALPN", server.TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key, ALPN: []string{"spdy/3"}}, false, `ALPN protocol "spdy/3" is not served`},
+		{"h2c with TLS", server.TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key}, true, "--h2c is cleartext HTTP/2 and cannot be combined with TLS"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			tc := c.tls
-			_, _, err := tryServe(t, Config{TLS: &tc, H2C: c.h2c}, nil)
+			_, _, err := tryServe(t, server.Config{TLS: &tc, H2C: c.h2c}, nil)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v, want %q", err, c.want)
 			}
@@ -435,7 +238,7 @@ func TestExpiredCertificateWarns(t *testing.T) {
 	ca := testCA(t)
 	cf, kf := writeLeaf(t, ca, t.TempDir(), "old", devcert.Leaf{CommonName: "old",
 		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour)})
-	srv, logs := serveCfg(t, Config{TLS: &TLSConfig{CertFile: cf, KeyFile: kf}}, nil)
+	srv, logs := serveCfg(t, server.Config{TLS: &server.TLSConfig{CertFile: cf, KeyFile: kf}}, nil)
 	if !strings.Contains(logs.String(), "TLS certificate has expired") {
 		t.Errorf("log lacks the expiry warning:\n%s", logs)
 	}
@@ -466,28 +269,28 @@ func TestClientCertModes(t *testing.T) {
 	forged := http.Header{"X-Client-Cert-Subject": {"CN=admin"}, "X-Client-Cert": {"forged"}}
 	cases := []struct {
 		name     string
-		mode     ClientCertMode
+		mode     server.ClientCertMode
 		cert     *tls.Certificate
 		wantOK   bool
 		wantSubj string // "" = no client certificate headers
 	}{
-		{"none without cert", ClientCertNone, nil, true, ""},
-		{"none with cert", ClientCertNone, &clientPair, true, ""},
-		{"request without cert", ClientCertRequest, nil, true, ""},
-		{"request with cert", ClientCertRequest, &clientPair, true, "CN=wasmserve client,O=wasmserve development"},
-		{"request with untrusted cert", ClientCertRequest, &strangerPair, false, ""},
-		{"require without cert", ClientCertRequire, nil, false, ""},
-		{"require with cert", ClientCertRequire, &clientPair, true, "CN=wasmserve client,O=wasmserve development"},
-		{"require with untrusted cert", ClientCertRequire, &strangerPair, false, ""},
+		{"none without cert", server.ClientCertNone, nil, true, ""},
+		{"none with cert", server.ClientCertNone, &clientPair, true, ""},
+		{"request without cert", server.ClientCertRequest, nil, true, ""},
+		{"request with cert", server.ClientCertRequest, &clientPair, true, "CN=wasmserve client,O=wasmserve development"},
+		{"request with untrusted cert", server.ClientCertRequest, &strangerPair, false, ""},
+		{"require without cert", server.ClientCertRequire, nil, false, ""},
+		{"require with cert", server.ClientCertRequire, &clientPair, true, "CN=wasmserve client,O=wasmserve development"},
+		{"require with untrusted cert", server.ClientCertRequire, &strangerPair, false, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			tc := committedTLS()
 			tc.ClientCert = c.mode
-			if c.mode != ClientCertNone {
+			if c.mode != server.ClientCertNone {
 				tc.ClientCAFile = committed.CA
 			}
-			srv, _ := serveCfg(t, Config{TLS: tc}, echoWasm)
+			srv, _ := serveCfg(t, server.Config{TLS: tc}, echoWasm)
 			var advertised [][]byte
 			asked := false
 			client := httpsClient(t, &tls.Config{GetClientCertificate: func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
@@ -511,7 +314,7 @@ func TestClientCertModes(t *testing.T) {
 				t.Fatal(err)
 			}
 			e := decodeEcho(t, resp)
-			if asked != (c.mode != ClientCertNone) {
+			if asked != (c.mode != server.ClientCertNone) {
 				t.Errorf("server asked for a client certificate: %v, mode %d", asked, c.mode)
 			}
 			if asked && (len(advertised) != 1 || !bytes.Contains(advertised[0], []byte("wasmserve development CA"))) {
@@ -544,22 +347,9 @@ func TestClientCertModes(t *testing.T) {
 
 // dialLocal keeps the URL's host name "localhost" (for verification) but
 // makes sure the connection goes to the server's own 127.0.0.1 port.
-func dialLocal(req *http.Request, srv *Server) *http.Request {
+func dialLocal(req *http.Request, srv *server.Server) *http.Request {
 	req.URL.Host = "localhost:" + fmt.Sprint(srv.Port())
 	return req
-}
-
-func TestPercentEncodeRoundTrips(t *testing.T) {
-	in := string(readAll(t, committed.ClientCert)) + " +/=%~"
-	enc := percentEncode([]byte(in))
-	if strings.ContainsAny(enc, " \n+/=") {
-		t.Errorf("encoded value holds reserved bytes: %q", enc)
-	}
-	for name, unescape := range map[string]func(string) (string, error){"query": url.QueryUnescape, "path": url.PathUnescape} {
-		if got, err := unescape(enc); err != nil || got != in {
-			t.Errorf("%s unescape: %q, %v", name, got, err)
-		}
-	}
 }
 
 func TestALPN(t *testing.T) {
@@ -580,7 +370,7 @@ func TestALPN(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			tc := committedTLS()
 			tc.ALPN = c.alpn
-			srv, _ := serveCfg(t, Config{TLS: tc}, nil)
+			srv, _ := serveCfg(t, server.Config{TLS: tc}, nil)
 			conn, err := tls.Dial("tcp", srv.Addr().String(), &tls.Config{RootCAs: caPool(t), ServerName: "localhost", NextProtos: c.offer})
 			if c.want == "" {
 				if err == nil {
@@ -610,7 +400,7 @@ func TestALPN(t *testing.T) {
 }
 
 func TestH2C(t *testing.T) {
-	srv, _ := serveCfg(t, Config{H2C: true}, nil)
+	srv, _ := serveCfg(t, server.Config{H2C: true}, nil)
 	base := "http://" + srv.Addr().String()
 
 	t.Run("prior knowledge", func(t *testing.T) {
@@ -646,7 +436,7 @@ func TestH2C(t *testing.T) {
 		}
 	})
 	t.Run("off by default", func(t *testing.T) {
-		plain, _ := serveCfg(t, Config{}, nil)
+		plain, _ := serveCfg(t, server.Config{}, nil)
 		var p http.Protocols
 		p.SetUnencryptedHTTP2(true)
 		tr := &http.Transport{Protocols: &p}
@@ -664,7 +454,7 @@ func TestReloadTLS(t *testing.T) {
 	dir := t.TempDir()
 	ca := testCA(t)
 	cf, kf := writeLeaf(t, ca, dir, "live", devcert.Leaf{CommonName: "first"})
-	srv, _ := serveCfg(t, Config{TLS: &TLSConfig{CertFile: cf, KeyFile: kf}}, nil)
+	srv, _ := serveCfg(t, server.Config{TLS: &server.TLSConfig{CertFile: cf, KeyFile: kf}}, nil)
 	pool := x509.NewCertPool()
 	pool.AddCert(ca.Cert)
 	handshake := func() (*tls.Conn, string) {
@@ -724,50 +514,5 @@ func TestReloadTLS(t *testing.T) {
 	}
 	if srv.Certificate().Subject.CommonName != "second" {
 		t.Errorf("Certificate() = %q", srv.Certificate().Subject.CommonName)
-	}
-}
-
-// TestClientCertHeadersStripped: without TLS, forged client certificate
-// headers are removed however the client spells their names, since
-// net/http hands them over canonical; the names themselves must be
-// canonical for the plain delete that removes them.
-func TestClientCertHeadersStripped(t *testing.T) {
-	for _, name := range []string{HeaderClientCertSubject, HeaderClientCert} {
-		if c := http.CanonicalHeaderKey(name); c != name {
-			t.Fatalf("header name %q is not canonical (%q): a plain delete would miss it", name, c)
-		}
-	}
-	seen := make(chan http.Header, 1)
-	srv := httptest.NewServer(clientCertHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		seen <- r.Header.Clone()
-	})))
-	defer srv.Close()
-	cases := []struct{ name, subject, cert string }{
-		{"canonical", "X-Client-Cert-Subject", "X-Client-Cert"},
-		{"lower case", "x-client-cert-subject", "x-client-cert"},
-		{"upper case", "X-CLIENT-CERT-SUBJECT", "X-CLIENT-CERT"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			req, _ := http.NewRequest("GET", srv.URL, nil)
-			// Raw keys: the client sends them spelt as they are.
-			req.Header[c.subject] = []string{"CN=admin"}
-			req.Header[c.cert] = []string{"forged"}
-			req.Header["X-Other"] = []string{"kept"}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			h := <-seen
-			for k := range h {
-				if strings.EqualFold(k, HeaderClientCertSubject) || strings.EqualFold(k, HeaderClientCert) {
-					t.Errorf("forged header %q reached the handler", k)
-				}
-			}
-			if h.Get("X-Other") != "kept" {
-				t.Errorf("another header was removed too: %v", h)
-			}
-		})
 	}
 }

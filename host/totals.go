@@ -3,6 +3,8 @@ package host
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/wasmserve/wasmserve/host/observe"
 )
 
 // handlerTotals are a Handler's counters that outlive its generations:
@@ -60,4 +62,17 @@ func (h *Handler) countReload(err error) {
 		h.counts.reloads.Add(1)
 	}
 	h.counts.lastReloadFailed.Store(err != nil)
+}
+
+// HandlerStats is the handler's state now, for the metrics
+// (observe.Metrics.Collect).
+func (h *Handler) HandlerStats() observe.HandlerStats {
+	pool := h.Pool()
+	t := h.totals()
+	return observe.HandlerStats{
+		Idle: pool.Idle(), Busy: pool.Busy(), Size: pool.Size(), Waiting: pool.Waiting(),
+		Healthy: pool.Healthy(), CompileTime: pool.Stats().CompileTime, Generation: h.Generation(),
+		Broken: t.broken, Retired: t.retired, Resets: t.resets,
+		Reloads: t.reloads, ReloadFailures: t.reloadFailures, LastReloadFailed: t.lastReloadFailed,
+	}
 }

@@ -13,6 +13,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
+	"github.com/wasmserve/wasmserve/host/executor/httpwasm"
+	"github.com/wasmserve/wasmserve/host/server"
 	"github.com/wasmserve/wasmserve/internal/testguest"
 )
 
@@ -37,8 +39,8 @@ func TestTracing(t *testing.T) {
 		io.WriteString(w, "origin")
 	}))
 	defer origin.Close()
-	h := newTestHandler(t, readFile(t, "host/testdata/middleware.wasm"), HandlerConfig{Isolates: 1, Upstream: origin.URL})
-	_, base := startServer(t, Config{Tracer: tp}, h)
+	h := newTestHandler(t, readFile(t, "host/testdata/middleware.wasm"), withHTTPWasm(HandlerConfig{Isolates: 1}, httpwasm.Config{Upstream: origin.URL}))
+	_, base := startServer(t, server.Config{Tracer: tp}, h)
 
 	const traceID, callerSpan = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
 	req, _ := http.NewRequest("GET", base+"/users", nil)
@@ -108,8 +110,8 @@ func TestNoTracingWithoutTracer(t *testing.T) {
 		got = r.Header.Values("Traceparent")
 	}))
 	defer origin.Close()
-	h := newTestHandler(t, readFile(t, "host/testdata/middleware.wasm"), HandlerConfig{Isolates: 1, Upstream: origin.URL})
-	_, base := startServer(t, Config{}, h)
+	h := newTestHandler(t, readFile(t, "host/testdata/middleware.wasm"), withHTTPWasm(HandlerConfig{Isolates: 1}, httpwasm.Config{Upstream: origin.URL}))
+	_, base := startServer(t, server.Config{}, h)
 	resp, err := http.Get(base + "/")
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmserve/wasmserve/host/server"
 	"github.com/wasmserve/wasmserve/internal/testguest"
 )
 
@@ -66,7 +67,7 @@ func untilOK(t *testing.T, url string, within time.Duration) time.Duration {
 // and their connections are closed, and the isolates are kept.
 func TestStalledBodyReadersDoNotHoldIsolates(t *testing.T) {
 	base, h, logs := startConfig(t, hostileWasm(t), HandlerConfig{Isolates: 2, HandlerTimeout: 2 * time.Second,
-		QueueTimeout: 200 * time.Millisecond}, Config{})
+		QueueTimeout: 200 * time.Millisecond}, server.Config{})
 	var conns []net.Conn
 	for range 2 {
 		conns = append(conns, dialRaw(t, base, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nx"))
@@ -102,7 +103,7 @@ func TestStalledBodyReadersDoNotHoldIsolates(t *testing.T) {
 // not, are still answered in full.
 func TestDeadlinesEndWithTheirRequest(t *testing.T) {
 	base, _, _ := startConfig(t, hostileWasm(t), HandlerConfig{Isolates: 1, HandlerTimeout: 5 * time.Second,
-		ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond}, Config{})
+		ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond}, server.Config{})
 	c := dialRaw(t, base, "")
 	br := bufio.NewReader(c)
 	for i, tc := range []struct{ req, want string }{
@@ -136,7 +137,7 @@ func TestDeadlinesEndWithTheirRequest(t *testing.T) {
 // response is cut short.
 func TestStalledResponseReaderIsCut(t *testing.T) {
 	base, h, _ := startConfig(t, hostileWasm(t), HandlerConfig{Isolates: 1, HandlerTimeout: 2 * time.Second,
-		QueueTimeout: 200 * time.Millisecond}, Config{})
+		QueueTimeout: 200 * time.Millisecond}, server.Config{})
 	c := dialRaw(t, base, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
 	c.(*net.TCPConn).SetReadBuffer(4096)
 	testguest.WaitFor(t, "the isolate busy", func() bool { return h.Pool().Idle() == 0 })
@@ -155,7 +156,7 @@ func TestStalledResponseReaderIsCut(t *testing.T) {
 // TestSleepEndsAtHandlerTimeout: a guest sleeping 20 s in WASI poll_oneoff
 // is answered 504 at the handler timeout (2 s), not after its sleep.
 func TestSleepEndsAtHandlerTimeout(t *testing.T) {
-	base, _, _ := startConfig(t, hostileWasm(t), HandlerConfig{Isolates: 1, HandlerTimeout: 2 * time.Second}, Config{})
+	base, _, _ := startConfig(t, hostileWasm(t), HandlerConfig{Isolates: 1, HandlerTimeout: 2 * time.Second}, server.Config{})
 	client := &http.Client{Timeout: 15 * time.Second} // under the 20 s sleep
 	resp, err := client.Get(base + "/sleep")
 	if err != nil {
@@ -172,7 +173,7 @@ func TestSleepEndsAtHandlerTimeout(t *testing.T) {
 // 10 000 headers within a 2 s handler timeout (it took 3 s and more when
 // each get_header_values scanned every header).
 func TestManyRequestHeadersGoGuest(t *testing.T) {
-	base, _, _ := startConfig(t, testguest.Read(t, "hello"), HandlerConfig{Isolates: 1, HandlerTimeout: 2 * time.Second}, Config{})
+	base, _, _ := startConfig(t, testguest.Read(t, "hello"), HandlerConfig{Isolates: 1, HandlerTimeout: 2 * time.Second}, server.Config{})
 	req, _ := http.NewRequest("GET", base+"/many", nil)
 	for i := range 10000 {
 		req.Header[fmt.Sprintf("X-H%05d", i)] = []string{"v"}
@@ -193,7 +194,7 @@ func TestManyRequestHeadersGoGuest(t *testing.T) {
 // handler (1 GiB tried, bounded by MaxBody), response headers (2000 × 64 KiB
 // tried, bounded by 1 MiB); and the host's heap stays small.
 func TestGuestBuffersBounded(t *testing.T) {
-	base, _, logs := startConfig(t, hostileWasm(t), HandlerConfig{Isolates: 1, MaxBody: 1 << 20}, Config{})
+	base, _, logs := startConfig(t, hostileWasm(t), HandlerConfig{Isolates: 1, MaxBody: 1 << 20}, server.Config{})
 	cases := []struct{ path, want string }{
 		{"/request", "write_body: the request body written for the next handler exceeds 1048576 bytes"},
 		{"/headers", "add_header_value: the response headers and trailers the guest set exceed 1048576 bytes"},
@@ -250,7 +251,7 @@ func TestGuestLogSafe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close(context.Background())
-	srv := NewServer(Config{Address: "127.0.0.1"}, h)
+	srv := server.NewServer(server.Config{Address: "127.0.0.1"}, h)
 	if err := srv.Listen(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +281,7 @@ func TestGuestLogSafe(t *testing.T) {
 // in the middle of its body, is the client's fault: 400 (when the client is
 // still there), the isolate kept, a debug line, no guest failure logged.
 func TestMalformedClientBody(t *testing.T) {
-	base, h, logs := startConfig(t, hostileWasm(t), HandlerConfig{Isolates: 1}, Config{})
+	base, h, logs := startConfig(t, hostileWasm(t), HandlerConfig{Isolates: 1}, server.Config{})
 	c := dialRaw(t, base, "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n")
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
@@ -368,7 +369,7 @@ func TestTableGrowIsBounded(t *testing.T) {
 		{"handler timeout", HandlerConfig{Isolates: 1, HandlerTimeout: 5 * time.Second}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			base, _, _ := startConfig(t, readFile(t, "host/testdata/growtable.wasm"), tc.cfg, Config{})
+			base, _, _ := startConfig(t, readFile(t, "host/testdata/growtable.wasm"), tc.cfg, server.Config{})
 			for i := range 3 {
 				resp, body := do(t, http.DefaultClient, mustRequest(t, "GET", base+"/", nil))
 				if resp.StatusCode != 200 || body != "refused" {

@@ -34,7 +34,8 @@ import (
 )
 
 // Installer defines host modules in the runtime before the guest module is
-// compiled. abi.Host.Install has this shape.
+// compiled. httpwasm.Host.Install (package host/executor/httpwasm) has this
+// shape.
 type Installer func(context.Context, wazero.Runtime) error
 
 // Config configures a [Pool]. The zero value is valid: one isolate per CPU,

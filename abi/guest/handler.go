@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+
+	"github.com/wasmserve/wasmserve/abi"
 )
 
 // handler serves every request. It is set by Handle, normally from an init
@@ -40,13 +42,10 @@ func HandleFunc(f func(http.ResponseWriter, *http.Request)) {
 //go:wasmexport handle_request
 func handleRequest() uint64 {
 	if middleware {
-		if serveMiddleware() {
-			return 1
-		}
-		return 0
+		return abi.EncodeHandleRequest(0, serveMiddleware())
 	}
 	serve(nil)
-	return 0
+	return abi.EncodeHandleRequest(0, false)
 }
 
 // handleResponse is called by the host after the next handler answered

@@ -2,34 +2,36 @@
 
 package guest
 
-// LogLevel is a log level of the host's log function.
-type LogLevel int32
+import "github.com/wasmserve/wasmserve/abi"
+
+// LogLevel is a log level of the host's log function, the ABI's.
+type LogLevel = abi.LogLevel
 
 // Log levels understood by the host.
 const (
 	// LogLevelDebug is for verbose diagnostics.
-	LogLevelDebug LogLevel = -1
+	LogLevelDebug = abi.LogLevelDebug
 	// LogLevelInfo is for informational messages.
-	LogLevelInfo LogLevel = 0
+	LogLevelInfo = abi.LogLevelInfo
 	// LogLevelWarn is for conditions that deserve attention.
-	LogLevelWarn LogLevel = 1
+	LogLevelWarn = abi.LogLevelWarn
 	// LogLevelError is for errors, such as a recovered handler panic.
-	LogLevelError LogLevel = 2
+	LogLevelError = abi.LogLevelError
 	// LogLevelNone disables logging; LogEnabled(LogLevelNone) is false.
-	LogLevelNone LogLevel = 3
+	LogLevelNone = abi.LogLevelNone
 )
 
 // Log sends msg to the host's logger at the given level. The host may drop
 // messages below its configured level; use LogEnabled to skip building
 // expensive messages.
 func Log(level LogLevel, msg string) {
-	hostLog(int32(level), msg)
+	hostLog(level, msg)
 }
 
 // LogEnabled reports whether the host would record a message logged at
 // level.
 func LogEnabled(level LogLevel) bool {
-	return logEnabled(int32(level)) != 0
+	return logEnabled(level) != 0
 }
 
 // Config returns the guest configuration the host was started with (for

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/wasmserve/wasmserve/abi"
 )
 
 // ErrNextFailed is returned by Next, with the response the host made of the
@@ -33,7 +35,7 @@ var middleware bool
 func HandleMiddleware(h http.Handler) {
 	Handle(h)
 	middleware = true
-	enableFeatures(featureBufferRequest | featureBufferResponse | featureTrailers)
+	enableFeatures(abi.FeatureBufferRequest | abi.FeatureBufferResponse | abi.FeatureTrailers)
 }
 
 // exchange is the request in flight in middleware mode: its handler runs on
@@ -125,8 +127,8 @@ func Next(w http.ResponseWriter, r *http.Request) (*http.Response, error) {
 	resp := &http.Response{
 		StatusCode: int(getStatusCode()),
 		Proto:      r.Proto, ProtoMajor: r.ProtoMajor, ProtoMinor: r.ProtoMinor,
-		Header:        readHeaders(kindResponse),
-		Trailer:       readHeaders(kindResponseTrailers),
+		Header:        readHeaders(abi.HeaderKindResponse),
+		Trailer:       readHeaders(abi.HeaderKindResponseTrailers),
 		Body:          &responseBody{},
 		ContentLength: -1,
 		Request:       r,
@@ -171,9 +173,9 @@ func pushRequest(ex *exchange, r *http.Request) error {
 		setURI(t)
 	}
 	if r.Host != ex.host {
-		setHeaderValue(kindRequest, "host", r.Host)
+		setHeaderValue(abi.HeaderKindRequest, "host", r.Host)
 	}
-	names := readHeaderNames(kindRequest)
+	names := readHeaderNames(abi.HeaderKindRequest)
 	for len(names) > 0 {
 		i := indexNUL(names)
 		if i < 0 {
@@ -185,7 +187,7 @@ func pushRequest(ex *exchange, r *http.Request) error {
 			continue
 		}
 		if _, ok := r.Header[canonicalKey([]byte(name))]; !ok {
-			removeHeader(kindRequest, name)
+			removeHeader(abi.HeaderKindRequest, name)
 		}
 	}
 	for k, vs := range r.Header {
@@ -193,12 +195,12 @@ func pushRequest(ex *exchange, r *http.Request) error {
 			continue
 		}
 		if len(vs) == 0 {
-			removeHeader(kindRequest, k)
+			removeHeader(abi.HeaderKindRequest, k)
 			continue
 		}
-		setHeaderValue(kindRequest, k, vs[0])
+		setHeaderValue(abi.HeaderKindRequest, k, vs[0])
 		for _, v := range vs[1:] {
-			addHeaderValue(kindRequest, k, v)
+			addHeaderValue(abi.HeaderKindRequest, k, v)
 		}
 	}
 	if r.Body != ex.body && r.Body != nil {
@@ -207,9 +209,9 @@ func pushRequest(ex *exchange, r *http.Request) error {
 			return errors.New("guest: Next: reading the replaced request body: " + err.Error())
 		}
 		if len(b) == 0 {
-			writeBody(kindRequest, nil, 0)
+			writeBody(abi.BodyKindRequest, nil, 0)
 		} else {
-			writeBody(kindRequest, &b[0], uint32(len(b)))
+			writeBody(abi.BodyKindRequest, &b[0], uint32(len(b)))
 		}
 	}
 	return nil
@@ -227,12 +229,12 @@ func (b *responseBody) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	limit := uint32(min(len(p), 1<<30))
-	r := readBody(kindResponse, &p[0], limit)
-	n := int(uint32(r))
+	eof, n32 := abi.DecodeEOFLen(readBody(abi.BodyKindResponse, &p[0], limit))
+	n := int(n32)
 	if n > len(p) {
 		return 0, errors.New("guest: host read_body overran the buffer")
 	}
-	if r>>32 != 0 {
+	if eof {
 		b.eof = true
 		if n == 0 {
 			return 0, io.EOF

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"unsafe"
+
+	"github.com/wasmserve/wasmserve/abi"
 )
 
 // slot is what an instance reuses from one request to the next, as it
@@ -140,7 +142,7 @@ func proto(b []byte) (string, bool) {
 // The values of all headers are read into one buffer first, so that the
 // whole header costs one string and one []string, not two allocations per
 // field: allocation is what a request costs most in a wasm guest.
-func readHeaders(kind uint32) http.Header {
+func readHeaders(kind abi.HeaderKind) http.Header {
 	vb, fields, total := appendHeaders(valuesBuf[:0], fieldsBuf[:0], kind)
 	h := make(http.Header, len(fields))
 	fillHeaders(h, string(vb), fields, total, nil)
@@ -160,7 +162,7 @@ func readHeaders(kind uint32) http.Header {
 func readRequestStrings(r *http.Request, h http.Header) (cl []string, hasTE bool) {
 	vb := appendHostValue(valuesBuf[:0], getURI)
 	uriEnd := len(vb)
-	vb, fields, total := appendHeaders(vb, fieldsBuf[:0], kindRequest)
+	vb, fields, total := appendHeaders(vb, fieldsBuf[:0], abi.HeaderKindRequest)
 	valsEnd := len(vb)
 	vb = appendHostValue(vb, getSourceAddr)
 	all := reuseString(vb)
@@ -207,7 +209,7 @@ func appendHostValue(vb []byte, fn func(*byte, uint32) uint32) []byte {
 // appendHeaders appends to vb the NUL-terminated values of every header of
 // kind and to fields each header's canonical name and value count; total
 // is the count of all values.
-func appendHeaders(vb []byte, fields []field, kind uint32) (_ []byte, _ []field, total int) {
+func appendHeaders(vb []byte, fields []field, kind abi.HeaderKind) (_ []byte, _ []field, total int) {
 	names := readHeaderNames(kind)
 	for len(names) > 0 {
 		i := indexNUL(names)
@@ -295,10 +297,9 @@ var (
 
 // readHeaderNames returns the NUL-terminated header names of kind. The
 // result aliases namesBuf.
-func readHeaderNames(kind uint32) []byte {
+func readHeaderNames(kind abi.HeaderKind) []byte {
 	for {
-		r := getHeaderNames(kind, &namesBuf[0], uint32(len(namesBuf)))
-		n := uint32(r)
+		_, n := abi.DecodeCountLen(getHeaderNames(kind, &namesBuf[0], uint32(len(namesBuf))))
 		if n <= uint32(len(namesBuf)) {
 			return namesBuf[:n]
 		}
@@ -308,14 +309,14 @@ func readHeaderNames(kind uint32) []byte {
 
 // appendHeaderValues appends the NUL-terminated values of header name of
 // kind to vb and returns it with their count.
-func appendHeaderValues(vb []byte, kind uint32, name string) ([]byte, int) {
+func appendHeaderValues(vb []byte, kind abi.HeaderKind, name string) ([]byte, int) {
 	for {
 		if cap(vb)-len(vb) < 64 {
 			vb = slices.Grow(vb, cap(vb))
 		}
 		free := vb[len(vb):cap(vb)]
-		r := getHeaderValues(kind, name, &free[0], uint32(len(free)))
-		count, n := int(r>>32), int(uint32(r))
+		c, l := abi.DecodeCountLen(getHeaderValues(kind, name, &free[0], uint32(len(free))))
+		count, n := int(c), int(l)
 		if n <= len(free) {
 			return vb[:len(vb)+n], count
 		}
@@ -441,12 +442,12 @@ func (b *requestBody) Read(p []byte) (int, error) {
 		limit = 1 << 30
 	}
 	for range maxEmptyReads {
-		r := readBody(kindRequest, &p[0], limit)
-		n := int(uint32(r))
+		eof, n32 := abi.DecodeEOFLen(readBody(abi.BodyKindRequest, &p[0], limit))
+		n := int(n32)
 		if n > len(p) {
 			return 0, errors.New("guest: host read_body overran the buffer")
 		}
-		if r>>32 != 0 {
+		if eof {
 			b.eof = true
 			b.readTrailers()
 			if n == 0 {
@@ -471,8 +472,8 @@ func (b *requestBody) readTrailers() {
 		// carry trailers, and asking costs two host calls and a map.
 		return
 	}
-	enableFeatures(featureTrailers)
-	if t := readHeaders(kindRequestTrailers); len(t) > 0 && b.req != nil {
+	enableFeatures(abi.FeatureTrailers)
+	if t := readHeaders(abi.HeaderKindRequestTrailers); len(t) > 0 && b.req != nil {
 		b.req.Trailer = t
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"unsafe"
+
+	"github.com/wasmserve/wasmserve/abi"
 )
 
 // errHandlerDone is returned by writes through a ResponseWriter whose
@@ -90,9 +92,9 @@ func (w *responseWriter) sendHeader(code int) {
 			w.declareTrailers(vs)
 			continue
 		}
-		setHeaderValue(kindResponse, k, vs[0])
+		setHeaderValue(abi.HeaderKindResponse, k, vs[0])
 		for _, v := range vs[1:] {
-			addHeaderValue(kindResponse, k, v)
+			addHeaderValue(abi.HeaderKindResponse, k, v)
 		}
 	}
 	w.needSniff = w.bodyAllowed && !haveType && !chunked
@@ -121,7 +123,7 @@ func (w *responseWriter) sniff(p *byte, n int) {
 	if n > 512 {
 		n = 512
 	}
-	setHeaderValue(kindResponse, "Content-Type", http.DetectContentType(unsafe.Slice(p, n)))
+	setHeaderValue(abi.HeaderKindResponse, "Content-Type", http.DetectContentType(unsafe.Slice(p, n)))
 }
 
 func (w *responseWriter) write(p *byte, n int) (int, error) {
@@ -145,7 +147,7 @@ func (w *responseWriter) write(p *byte, n int) (int, error) {
 		if chunk > 1<<30 {
 			chunk = 1 << 30
 		}
-		writeBody(kindResponse, (*byte)(unsafe.Add(unsafe.Pointer(p), off)), uint32(chunk))
+		writeBody(abi.BodyKindResponse, (*byte)(unsafe.Add(unsafe.Pointer(p), off)), uint32(chunk))
 		off += chunk
 	}
 	return n, nil
@@ -220,12 +222,12 @@ func (w *responseWriter) sendTrailers() {
 			continue
 		}
 		if !on {
-			enableFeatures(featureTrailers)
+			enableFeatures(abi.FeatureTrailers)
 			on = true
 		}
-		setHeaderValue(kindResponseTrailers, name, vs[0])
+		setHeaderValue(abi.HeaderKindResponseTrailers, name, vs[0])
 		for _, v := range vs[1:] {
-			addHeaderValue(kindResponseTrailers, name, v)
+			addHeaderValue(abi.HeaderKindResponseTrailers, name, v)
 		}
 	}
 }
@@ -235,7 +237,7 @@ func (w *responseWriter) sendTrailers() {
 func (w *responseWriter) syncHeader() {
 	for k := range w.next {
 		if _, ok := w.header[k]; !ok {
-			removeHeader(kindResponse, k)
+			removeHeader(abi.HeaderKindResponse, k)
 		}
 	}
 	for k, vs := range w.header {
@@ -243,12 +245,12 @@ func (w *responseWriter) syncHeader() {
 			continue
 		}
 		if len(vs) == 0 {
-			removeHeader(kindResponse, k)
+			removeHeader(abi.HeaderKindResponse, k)
 			continue
 		}
-		setHeaderValue(kindResponse, k, vs[0])
+		setHeaderValue(abi.HeaderKindResponse, k, vs[0])
 		for _, v := range vs[1:] {
-			addHeaderValue(kindResponse, k, v)
+			addHeaderValue(abi.HeaderKindResponse, k, v)
 		}
 	}
 	w.next = w.header.Clone()

@@ -96,7 +96,7 @@ func (h *logHandler) Handle(ctx context.Context, r slog.Record) error {
 		return err
 	}
 	msg := bytes.TrimRight(b.Bytes(), " \n")
-	hostLog(int32(hostLevel(r.Level)), unsafe.String(unsafe.SliceData(msg), len(msg)))
+	hostLog(hostLevel(r.Level), unsafe.String(unsafe.SliceData(msg), len(msg)))
 	return nil
 }
 

@@ -1,29 +1,30 @@
-// Package outbound is wasmserve's host extension for outbound HTTP: the
-// names, error codes and encodings of the "wasmserve_http" import module, and
-// its host-side implementation over guest memory. docs/outbound.md is its
-// specification.
+// Package outbound is the contract of wasmserve_http, wasmserve's import
+// module for a guest's outbound HTTP calls: its names, request flags and
+// error codes, and the table of its host functions with their signatures
+// ([Functions]). docs/outbound.md is its specification.
 //
-// A guest opens a call with request, adds headers, streams a body with
-// write_body, and gets the response head with send; it then reads the
-// response headers and streams the response body, and closes the handle.
-// The package does no networking itself: every call goes through
-// [Host.Send], where the server applies its policy (package host). Like
-// package abi it depends only on the standard library and wazero.
+// Its packed results are those of http_handler: get_headers returns
+// [abi.EncodeCountLen] and read_body [abi.EncodeEOFLen]. Any other failure
+// is a negative [Code], sign-extended in an i64 result.
+//
+// Like package abi it depends only on the standard library, so that the
+// host side (host/ext/outbound) and the Go SDK (abi/guest/outbound) share it.
+// It is a package of its own, beside abi, because wasmserve_http is
+// wasmserve's extension, not part of the http-wasm ABI, and two of its
+// function names (read_body, write_body) are http_handler's too.
 package outbound
 
 import (
-	"context"
-	"errors"
-	"os"
 	"strconv"
 
-	"github.com/tetratelabs/wazero/api"
+	"github.com/wasmserve/wasmserve/abi"
 )
 
 // ModuleName is the import module of the outbound host functions.
 const ModuleName = "wasmserve_http"
 
-// Names of the host functions in [ModuleName].
+// Names of the host functions in [ModuleName], in the order of
+// [Functions], which gives their signatures.
 const (
 	FuncRequest    = "request"
 	FuncAddHeader  = "add_header"
@@ -35,30 +36,27 @@ const (
 	FuncGetError   = "get_error"
 )
 
-// Signature is the parameter and result types of a host function.
-type Signature struct {
-	Params, Results []api.ValueType
+// Functions is the wasmserve_http import module: every host function of
+// [ModuleName] with its signature. A host defines exactly these; a guest
+// may import any of them.
+var Functions = abi.Table{
+	{Name: FuncRequest, Signature: abi.Signature{Params: types{i32, i32, i32, i32, i32}, Results: types{i32}}},
+	{Name: FuncAddHeader, Signature: abi.Signature{Params: types{i32, i32, i32, i32, i32}, Results: types{i32}}},
+	{Name: FuncWriteBody, Signature: abi.Signature{Params: types{i32, i32, i32}, Results: types{i32}}},
+	{Name: FuncSend, Signature: abi.Signature{Params: types{i32}, Results: types{i32}}},
+	{Name: FuncGetHeaders, Signature: abi.Signature{Params: types{i32, i32, i32}, Results: types{i64}}},
+	{Name: FuncReadBody, Signature: abi.Signature{Params: types{i32, i32, i32}, Results: types{i64}}},
+	{Name: FuncClose, Signature: abi.Signature{Params: types{i32}}},
+	{Name: FuncGetError, Signature: abi.Signature{Params: types{i32, i32}, Results: types{i32}}},
 }
+
+// types and the two value types shorten the table.
+type types = []abi.ValueType
 
 const (
-	i32 = api.ValueTypeI32
-	i64 = api.ValueTypeI64
+	i32 = abi.I32
+	i64 = abi.I64
 )
-
-func sig(t ...api.ValueType) []api.ValueType { return t }
-
-// Signatures lists every host function of [ModuleName], for checking a
-// module's imports before it is run.
-var Signatures = map[string]Signature{
-	FuncRequest:    {sig(i32, i32, i32, i32, i32), sig(i32)},
-	FuncAddHeader:  {sig(i32, i32, i32, i32, i32), sig(i32)},
-	FuncWriteBody:  {sig(i32, i32, i32), sig(i32)},
-	FuncSend:       {sig(i32), sig(i32)},
-	FuncGetHeaders: {sig(i32, i32, i32), sig(i64)},
-	FuncReadBody:   {sig(i32, i32, i32), sig(i64)},
-	FuncClose:      {sig(i32), nil},
-	FuncGetError:   {sig(i32, i32), sig(i32)},
-}
 
 // Flags are the options of request.
 type Flags uint32
@@ -106,7 +104,8 @@ const (
 	CodeCanceled Code = -9
 )
 
-// String names the code ("refused").
+// String names the code as docs/outbound.md does ("refused", "too big"),
+// or "code(-12)" for a code this version does not know.
 func (c Code) String() string {
 	switch c {
 	case CodeRefused:
@@ -130,44 +129,3 @@ func (c Code) String() string {
 	}
 	return "code(" + strconv.Itoa(int(c)) + ")"
 }
-
-// Errors a [Host.Send] returns, wrapped, for the codes that are not plain
-// network failures.
-var (
-	// ErrRefused is a call the policy refused: CodeRefused.
-	ErrRefused = errors.New("refused by the outbound policy")
-	// ErrTooBig is a response body over the limit: CodeTooBig.
-	ErrTooBig = errors.New("response body too large")
-)
-
-// CodeOf maps an error of a call to its code.
-func CodeOf(err error) Code {
-	switch {
-	case errors.Is(err, ErrRefused):
-		return CodeRefused
-	case errors.Is(err, ErrTooBig):
-		return CodeTooBig
-	case errors.Is(err, context.Canceled):
-		return CodeCanceled
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
-		return CodeTimeout
-	}
-	var te interface{ Timeout() bool }
-	if errors.As(err, &te) && te.Timeout() {
-		return CodeTimeout
-	}
-	return CodeNetwork
-}
-
-// EncodeEOFLen is read_body's result: eof in bit 32, the byte count below.
-func EncodeEOFLen(eof bool, n uint32) uint64 {
-	v := uint64(n)
-	if eof {
-		v |= 1 << 32
-	}
-	return v
-}
-
-// EncodeCountLen is get_headers's result: the count of header values in the
-// upper 32 bits, the byte length of their encoding in the lower.
-func EncodeCountLen(count, n uint32) uint64 { return uint64(count)<<32 | uint64(n) }

@@ -1,50 +1,35 @@
 package outbound
 
-import (
-	"context"
-	"errors"
-	"fmt"
-	"net"
-	"os"
-	"testing"
-)
+import "testing"
 
-func TestCodeOf(t *testing.T) {
-	cases := []struct {
-		name string
-		err  error
-		want Code
-	}{
-		{"refused", fmt.Errorf("GET x: %w: no pattern", ErrRefused), CodeRefused},
-		{"refused in a dial error", &net.OpError{Op: "dial", Err: fmt.Errorf("%w: blocked", ErrRefused)}, CodeRefused},
-		{"too big", fmt.Errorf("x: %w", ErrTooBig), CodeTooBig},
-		{"deadline", fmt.Errorf("x: %w", context.DeadlineExceeded), CodeTimeout},
-		{"socket deadline", os.ErrDeadlineExceeded, CodeTimeout},
-		{"canceled", context.Canceled, CodeCanceled},
-		{"refused connection", errors.New("connect: connection refused"), CodeNetwork},
-		{"dns", &net.DNSError{Err: "no such host", Name: "x", IsNotFound: true}, CodeNetwork},
+// TestCodeString: every code has the name docs/outbound.md gives it, and an
+// unknown one is spelled with its number.
+func TestCodeString(t *testing.T) {
+	want := map[Code]string{
+		CodeRefused: "refused", CodeLimit: "limit", CodeInvalid: "invalid", CodeHandle: "handle",
+		CodeTimeout: "timeout", CodeNetwork: "network", CodeTooBig: "too big",
+		CodeNoRequest: "no request", CodeCanceled: "canceled", -12: "code(-12)",
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if got := CodeOf(c.err); got != c.want {
-				t.Errorf("CodeOf(%v) = %s, want %s", c.err, got, c.want)
-			}
-		})
+	for c, s := range want {
+		if got := c.String(); got != s {
+			t.Errorf("Code(%d).String() = %q, want %q", int32(c), got, s)
+		}
 	}
 }
 
-func TestEncodings(t *testing.T) {
-	if v := EncodeEOFLen(true, 7); v != 1<<32|7 {
-		t.Errorf("EncodeEOFLen(true, 7) = %#x", v)
+// TestFunctions: every function is listed once, and Lookup finds it.
+func TestFunctions(t *testing.T) {
+	seen := map[string]bool{}
+	for _, f := range Functions {
+		if seen[f.Name] {
+			t.Errorf("%s is listed twice", f.Name)
+		}
+		seen[f.Name] = true
+		if _, ok := Functions.Lookup(f.Name); !ok {
+			t.Errorf("Lookup(%q) found nothing", f.Name)
+		}
 	}
-	if v := EncodeCountLen(3, 40); v != 3<<32|40 {
-		t.Errorf("EncodeCountLen(3, 40) = %#x", v)
-	}
-	// A code as an i32 result, and sign-extended as an i64 one.
-	if r := CodeRefused.result(); int32(uint32(r)) != -1 {
-		t.Errorf("CodeRefused.result() = %#x", r)
-	}
-	if r := failWide(CodeTooBig.result()); int64(r) != -7 {
-		t.Errorf("failWide(CodeTooBig) = %d", int64(r))
+	if len(Functions) != 8 {
+		t.Errorf("Functions lists %d functions, docs/outbound.md 8", len(Functions))
 	}
 }

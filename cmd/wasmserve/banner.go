@@ -15,6 +15,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/wasmserve/wasmserve/host"
+	"github.com/wasmserve/wasmserve/host/observe"
+	"github.com/wasmserve/wasmserve/host/server"
 )
 
 // bannerFacts is what the start-up banner tells.
@@ -23,8 +25,8 @@ type bannerFacts struct {
 	wasm  []byte
 	hc    host.HandlerConfig
 	h     *host.Handler
-	srv   *host.Server
-	admin *host.Admin // nil without --admin
+	srv   *server.Server
+	admin *observe.Admin // nil without --admin
 }
 
 // isTerminal reports whether w is a terminal.

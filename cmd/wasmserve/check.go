@@ -38,8 +38,14 @@ func check(c *cli.Context) error {
 	}
 	// The start function is bounded by serve's default handler timeout,
 	// as serve would bound it: an endless start is a problem, not a hang.
-	hc := host.HandlerConfig{HandlerTimeout: checkStartTimeout}
-	if err := abiConfig(c, &hc); err != nil {
+	// The executors and extensions are serve's, with their defaults: an
+	// import of wasmserve_http fits whatever the outbound policy.
+	mc := moduleConfig{hc: host.HandlerConfig{HandlerTimeout: checkStartTimeout}}
+	if err := abiConfig(c, &mc.hc); err != nil {
+		return err
+	}
+	hc, _, err := mc.handler(nil)
+	if err != nil {
 		return err
 	}
 	rep, err := host.Inspect(context.Background(), wasm, hc)

@@ -8,6 +8,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/wasmserve/wasmserve/host"
+	"github.com/wasmserve/wasmserve/host/executor/httpwasm"
+	"github.com/wasmserve/wasmserve/host/server"
 )
 
 // env returns the environment variable that also sets flag name:
@@ -91,7 +93,7 @@ func listenFlags() []cli.Flag {
 			Usage: "smallest response --compress compresses (a body of unknown length is compressed once it reaches this size)"},
 		&cli.GenericFlag{Name: "header", Value: &repeated{}, EnvVars: env("header"),
 			Usage: "add 'Name: value' to every response unless the guest set Name (repeatable)"},
-		&cli.StringFlag{Name: "server-header", Value: host.DefaultServerHeader, EnvVars: env("server-header"),
+		&cli.StringFlag{Name: "server-header", Value: server.DefaultServerHeader, EnvVars: env("server-header"),
 			Usage: "the Server header of every response unless the guest set one; empty = none"},
 	}
 }
@@ -201,9 +203,9 @@ func middlewareFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "upstream", EnvVars: env("upstream"),
 			Usage: "http(s) URL the request is proxied to when the guest calls next; unset answers 404"},
-		&cli.IntFlag{Name: "upstream-max-idle", Value: host.DefaultUpstreamMaxIdle, EnvVars: env("upstream-max-idle"),
+		&cli.IntFlag{Name: "upstream-max-idle", Value: httpwasm.DefaultUpstreamMaxIdle, EnvVars: env("upstream-max-idle"),
 			Usage: "idle connections kept to --upstream for reuse; keep it at least --isolates"},
-		&cli.DurationFlag{Name: "upstream-timeout", Value: host.DefaultUpstreamTimeout, EnvVars: env("upstream-timeout"),
+		&cli.DurationFlag{Name: "upstream-timeout", Value: httpwasm.DefaultUpstreamTimeout, EnvVars: env("upstream-timeout"),
 			Usage: "bound on connecting to --upstream, and then on waiting for its response headers"},
 	}
 }

@@ -10,14 +10,14 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/wasmserve/wasmserve/host"
+	"github.com/wasmserve/wasmserve/host/ext/outbound"
 )
 
 // outboundFlags configure guests' outbound HTTP calls (docs/outbound.md):
 // denied unless a pattern allows them.
 func outboundFlags() []cli.Flag {
 	var nets []string
-	for _, p := range host.DefaultBlockedNetworks {
+	for _, p := range outbound.DefaultBlockedNetworks {
 		nets = append(nets, p.String())
 	}
 	return []cli.Flag{
@@ -25,9 +25,9 @@ func outboundFlags() []cli.Flag {
 			Usage: "let guests call origins matching PATTERN: https://api.example.com, https://*.example.com:8443, http://127.0.0.1:9000, * for any (repeatable; none = no outbound calls)"},
 		&cli.StringFlag{Name: "block-networks", Value: strings.Join(nets, ","), EnvVars: env("block-networks"),
 			Usage: "comma-separated CIDRs a call may not connect to after DNS resolution, unless an --allow-outbound pattern names the address; none = block nothing"},
-		&cli.IntFlag{Name: "max-outbound-per-request", Value: host.DefaultMaxOutboundPerRequest, EnvVars: env("max-outbound-per-request"),
+		&cli.IntFlag{Name: "max-outbound-per-request", Value: outbound.DefaultMaxPerRequest, EnvVars: env("max-outbound-per-request"),
 			Usage: "outbound calls one request may make; 0 = no bound"},
-		&cli.IntFlag{Name: "max-outbound-in-flight", Value: host.DefaultMaxOutboundInFlight, EnvVars: env("max-outbound-in-flight"),
+		&cli.IntFlag{Name: "max-outbound-in-flight", Value: outbound.DefaultMaxInFlight, EnvVars: env("max-outbound-in-flight"),
 			Usage: "outbound calls in flight across the server; more wait; 0 = no bound"},
 		&cli.StringFlag{Name: "max-outbound-body", Value: "10MiB", EnvVars: env("max-outbound-body"),
 			Usage: "largest outbound response body; 0 = no limit"},
@@ -39,10 +39,9 @@ func outboundFlags() []cli.Flag {
 }
 
 // outboundConfig reads the outbound flags.
-func outboundConfig(c *cli.Context, hc *host.HandlerConfig) error {
-	oc := &hc.Outbound
+func outboundConfig(c *cli.Context, oc *outbound.Config) error {
 	for _, p := range *c.Generic("allow-outbound").(*repeated) {
-		if err := host.ParseOutboundPattern(p); err != nil {
+		if err := outbound.ParsePattern(p); err != nil {
 			return fmt.Errorf("--allow-outbound: %w", err)
 		}
 		oc.Allow = append(oc.Allow, p)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -19,6 +20,13 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/wasmserve/wasmserve/host"
+	"github.com/wasmserve/wasmserve/host/executor"
+	"github.com/wasmserve/wasmserve/host/executor/cgi"
+	"github.com/wasmserve/wasmserve/host/executor/httpwasm"
+	"github.com/wasmserve/wasmserve/host/ext"
+	"github.com/wasmserve/wasmserve/host/ext/outbound"
+	"github.com/wasmserve/wasmserve/host/observe"
+	"github.com/wasmserve/wasmserve/host/server"
 	"github.com/wasmserve/wasmserve/internal/accesslog"
 	"github.com/wasmserve/wasmserve/internal/atomicfile"
 	"github.com/wasmserve/wasmserve/internal/prefault"
@@ -75,52 +83,77 @@ func warmStart(path string, isolates int, upstream bool) (done func()) {
 		return func() {}
 	}
 	if isolates == 0 {
-		isolates = host.DefaultIsolates(upstream)
+		isolates = httpwasm.DefaultIsolates(upstream)
 	}
 	return prefault.WarmHeap(int(min(st.Size()*5+int64(isolates)<<19, warmHeapCap)))
 }
 
+// moduleConfig is what the flags say of the module and how it is run: the
+// handler's own configuration, and the configurations of the executors and
+// extensions the command registers.
+type moduleConfig struct {
+	hc host.HandlerConfig
+	hw httpwasm.Config
+	oc outbound.Config
+}
+
+// handler returns the handler's configuration with the executors and
+// extensions registered, logging to logger, and the outbound extension for
+// its metrics.
+func (m *moduleConfig) handler(logger *slog.Logger) (host.HandlerConfig, *outbound.Extension, error) {
+	hc := m.hc
+	hc.Logger = logger
+	ob, err := outbound.New(m.oc, logger)
+	if err != nil {
+		return hc, nil, err
+	}
+	hc.Executors = []executor.Kind{httpwasm.Kind(m.hw), cgi.Kind}
+	hc.Extensions = []ext.Extension{ob}
+	return hc, ob, nil
+}
+
 // handlerConfig reads and validates the pool, module and limit flags.
-func handlerConfig(c *cli.Context) (host.HandlerConfig, error) {
-	var hc host.HandlerConfig
+func handlerConfig(c *cli.Context) (moduleConfig, error) {
+	var mc moduleConfig
+	hc := &mc.hc
 	if n := c.Int("isolates"); n < 0 {
-		return hc, fmt.Errorf("--isolates must be 0 (one per CPU) or more, got %d", n)
+		return mc, fmt.Errorf("--isolates must be 0 (one per CPU) or more, got %d", n)
 	}
 	memLimit, err := parseSize(c.String("memory-limit"))
 	if err != nil {
-		return hc, fmt.Errorf("--memory-limit: %w", err)
+		return mc, fmt.Errorf("--memory-limit: %w", err)
 	}
 	if memLimit < 1<<16 {
-		return hc, fmt.Errorf("--memory-limit %s is below one 64 KiB WebAssembly page", c.String("memory-limit"))
+		return mc, fmt.Errorf("--memory-limit %s is below one 64 KiB WebAssembly page", c.String("memory-limit"))
 	}
 	if memLimit > 1<<32 {
-		return hc, fmt.Errorf("--memory-limit %s is above the 4 GiB a 32-bit WebAssembly memory can address", c.String("memory-limit"))
+		return mc, fmt.Errorf("--memory-limit %s is above the 4 GiB a 32-bit WebAssembly memory can address", c.String("memory-limit"))
 	}
 	maxBody, err := parseSize(c.String("max-body"))
 	if err != nil {
-		return hc, fmt.Errorf("--max-body: %w", err)
+		return mc, fmt.Errorf("--max-body: %w", err)
 	}
 	for _, name := range []string{"handler-timeout", "queue-timeout", "read-timeout", "write-timeout"} {
 		if d := c.Duration(name); d < 0 {
-			return hc, fmt.Errorf("--%s must be 0 or more, got %s", name, d)
+			return mc, fmt.Errorf("--%s must be 0 or more, got %s", name, d)
 		}
 	}
 	for _, name := range []string{"max-queue", "max-requests-per-isolate"} {
 		if n := c.Int(name); n < 0 {
-			return hc, fmt.Errorf("--%s must be 0 or more, got %d", name, n)
+			return mc, fmt.Errorf("--%s must be 0 or more, got %d", name, n)
 		}
 	}
 	for _, s := range *c.Generic("dir").(*repeated) {
 		d, err := host.ParseDir(s)
 		if err != nil {
-			return hc, fmt.Errorf("--dir: %w", err)
+			return mc, fmt.Errorf("--dir: %w", err)
 		}
 		hc.Dirs = append(hc.Dirs, d)
 	}
 	for _, s := range *c.Generic("env").(*repeated) {
 		kv, err := host.ParseEnv(s)
 		if err != nil {
-			return hc, fmt.Errorf("--env: %w", err)
+			return mc, fmt.Errorf("--env: %w", err)
 		}
 		hc.Env = append(hc.Env, kv)
 	}
@@ -140,27 +173,28 @@ func handlerConfig(c *cli.Context) (host.HandlerConfig, error) {
 	if !c.Bool("no-cache") {
 		hc.CacheDir = c.String("cache-dir")
 	}
-	if err := guestConfig(c, &hc); err != nil {
-		return hc, err
+	if err := guestConfig(c, &mc); err != nil {
+		return mc, err
 	}
 	hc.GuestProfiler = c.Bool("guest-profiling") || c.String("guest-profile") != ""
-	if err := outboundConfig(c, &hc); err != nil {
-		return hc, err
+	if err := outboundConfig(c, &mc.oc); err != nil {
+		return mc, err
 	}
-	return hc, nil
+	return mc, nil
 }
 
 // guestConfig reads --abi, --upstream, --guest-config and
 // --guest-config-string.
-func guestConfig(c *cli.Context, hc *host.HandlerConfig) error {
-	if err := abiConfig(c, hc); err != nil {
+func guestConfig(c *cli.Context, mc *moduleConfig) error {
+	if err := abiConfig(c, &mc.hc); err != nil {
 		return err
 	}
+	hw := &mc.hw
 	if u := c.String("upstream"); u != "" {
-		if _, err := host.ParseUpstream(u); err != nil {
+		if _, err := httpwasm.ParseUpstream(u); err != nil {
 			return fmt.Errorf("--upstream: %w", err)
 		}
-		hc.Upstream = u
+		hw.Upstream = u
 	}
 	if n := c.Int("upstream-max-idle"); n < 1 {
 		return fmt.Errorf("--upstream-max-idle must be 1 or more, got %d", n)
@@ -168,7 +202,7 @@ func guestConfig(c *cli.Context, hc *host.HandlerConfig) error {
 	if d := c.Duration("upstream-timeout"); d <= 0 {
 		return fmt.Errorf("--upstream-timeout must be above 0, got %s", d)
 	}
-	hc.UpstreamMaxIdle, hc.UpstreamTimeout = c.Int("upstream-max-idle"), c.Duration("upstream-timeout")
+	hw.UpstreamMaxIdle, hw.UpstreamTimeout = c.Int("upstream-max-idle"), c.Duration("upstream-timeout")
 	file, str := c.String("guest-config"), c.String("guest-config-string")
 	switch {
 	case c.IsSet("guest-config") && c.IsSet("guest-config-string"):
@@ -178,9 +212,9 @@ func guestConfig(c *cli.Context, hc *host.HandlerConfig) error {
 		if err != nil {
 			return fmt.Errorf("--guest-config: %w", err)
 		}
-		hc.GuestConfig = b
+		hw.GuestConfig = b
 	case str != "":
-		hc.GuestConfig = []byte(str)
+		hw.GuestConfig = []byte(str)
 	}
 	return nil
 }
@@ -196,7 +230,7 @@ func abiConfig(c *cli.Context, hc *host.HandlerConfig) error {
 }
 
 // serverLimits reads the flags that bound what a client may send.
-func serverLimits(c *cli.Context, lc *host.Config) error {
+func serverLimits(c *cli.Context, lc *server.Config) error {
 	n, err := parseSize(c.String("max-header-bytes"))
 	if err != nil {
 		return fmt.Errorf("--max-header-bytes: %w", err)
@@ -213,7 +247,7 @@ func serverLimits(c *cli.Context, lc *host.Config) error {
 }
 
 // responseConfig reads the flags that shape every response and keep-alive.
-func responseConfig(c *cli.Context, lc *host.Config) error {
+func responseConfig(c *cli.Context, lc *server.Config) error {
 	switch d := c.Duration("idle-timeout"); {
 	case d < 0:
 		return fmt.Errorf("--idle-timeout must be 0 (net/http's default) or more, got %s", d)
@@ -223,7 +257,7 @@ func responseConfig(c *cli.Context, lc *host.Config) error {
 		lc.IdleTimeout = d
 	}
 	for _, s := range *c.Generic("header").(*repeated) {
-		name, value, err := host.ParseHeader(s)
+		name, value, err := server.ParseHeader(s)
 		if err != nil {
 			return fmt.Errorf("--header: %w", err)
 		}
@@ -244,14 +278,14 @@ func responseConfig(c *cli.Context, lc *host.Config) error {
 		if n > 1<<30 {
 			return fmt.Errorf("--compress-min-size %s is above 1 GiB", c.String("compress-min-size"))
 		}
-		lc.Compress = &host.CompressConfig{MinSize: max(int(n), 1)}
+		lc.Compress = &server.CompressConfig{MinSize: max(int(n), 1)}
 	}
 	return nil
 }
 
 // listenConfig reads the listener flags.
-func listenConfig(c *cli.Context) (host.Config, error) {
-	cfg := host.Config{
+func listenConfig(c *cli.Context) (server.Config, error) {
+	cfg := server.Config{
 		Address:  c.String("address"),
 		Port:     c.Int("port"),
 		PortFile: c.String("port-file"),
@@ -265,7 +299,7 @@ func listenConfig(c *cli.Context) (host.Config, error) {
 		return cfg, fmt.Errorf("--backlog must be 0 (the system default) or more, got %d", cfg.Backlog)
 	}
 	if !c.IsSet("listen-fd") {
-		fd, ok, err := host.SystemdListenFD(os.Getenv, os.Getpid())
+		fd, ok, err := server.SystemdListenFD(os.Getenv, os.Getpid())
 		if err != nil {
 			return cfg, err
 		}
@@ -285,7 +319,7 @@ func serve(c *cli.Context) error {
 		return fmt.Errorf("serve takes one module file, got %d arguments (usage: wasmserve serve [flags] MODULE.wasm)", c.NArg())
 	}
 	path := c.Args().First()
-	hc, err := handlerConfig(c)
+	mc, err := handlerConfig(c)
 	if err != nil {
 		return err
 	}
@@ -303,7 +337,11 @@ func serve(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	hc.Logger, lc.Logger = logger, logger
+	lc.Logger = logger
+	hc, ob, err := mc.handler(logger)
+	if err != nil {
+		return err
+	}
 	if c.Bool("access-log") {
 		var flush func()
 		// Always at info level: --log-level quiets the server's
@@ -312,7 +350,7 @@ func serve(c *cli.Context) error {
 		defer flush()
 	}
 	if c.String("admin") != "" {
-		lc.Metrics = host.NewMetrics()
+		lc.Metrics = observe.NewMetrics()
 	}
 	tp, stopTracing, err := tracerProvider(c)
 	if err != nil {
@@ -322,7 +360,7 @@ func serve(c *cli.Context) error {
 	if tp != nil {
 		lc.Tracer = tp
 	}
-	warm := warmStart(path, hc.Isolates, hc.Upstream != "")
+	warm := warmStart(path, hc.Isolates, mc.hw.Upstream != "")
 	defer warm()
 	wasm, err := readModule(path)
 	if err != nil {
@@ -351,9 +389,10 @@ func serve(c *cli.Context) error {
 		defer writeGuestProfile(charm, handler, file)()
 	}
 
-	srv := host.NewServer(lc, handler)
+	srv := server.NewServer(lc, handler)
 	if lc.Metrics != nil {
 		lc.Metrics.Collect(handler)
+		lc.Metrics.Registry().MustRegister(ob.Collector())
 	}
 	// SIGHUP re-reads what can change under a running server, in order;
 	// it is caught from here on so that it never kills the process.
@@ -380,9 +419,9 @@ func serve(c *cli.Context) error {
 	if err := srv.Listen(ctx); err != nil {
 		return err
 	}
-	var admin *host.Admin
+	var admin *observe.Admin
 	if addr := c.String("admin"); addr != "" {
-		admin, err = host.NewAdmin(host.AdminConfig{Address: addr, Server: srv, Handler: handler,
+		admin, err = observe.NewAdmin(observe.AdminConfig{Address: addr, Server: srv, Handler: handler,
 			Metrics: lc.Metrics, Logger: logger})
 		if err != nil {
 			srv.Close()
@@ -456,7 +495,7 @@ func firstLine(s string) string {
 // interrupts the guests still running and exits 1. Guests are interruptible
 // only with a --handler-timeout; without one a running guest is ended by the
 // process exiting.
-func shutdown(charm *log.Logger, srv *host.Server, handler *host.Handler, grace time.Duration) error {
+func shutdown(charm *log.Logger, srv *server.Server, handler *host.Handler, grace time.Duration) error {
 	force := make(chan os.Signal, 1)
 	signal.Notify(force, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(force)

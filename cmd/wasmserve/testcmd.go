@@ -168,7 +168,7 @@ func runTests(c *cli.Context) error {
 // logger writing to memory: each case's log lines are checked and shown
 // from there.
 func testHandler(ctx context.Context, c *cli.Context, path string) (*host.Handler, *syncBuffer, error) {
-	hc, err := handlerConfig(c)
+	mc, err := handlerConfig(c)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -177,7 +177,10 @@ func testHandler(ctx context.Context, c *cli.Context, path string) (*host.Handle
 	if err != nil {
 		return nil, nil, err
 	}
-	hc.Logger = logger
+	hc, _, err := mc.handler(logger)
+	if err != nil {
+		return nil, nil, err
+	}
 	wasm, err := readModule(path)
 	if err != nil {
 		return nil, nil, err

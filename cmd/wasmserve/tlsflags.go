@@ -8,11 +8,11 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/wasmserve/wasmserve/host"
+	"github.com/wasmserve/wasmserve/host/server"
 )
 
 // tlsConfig reads the TLS flags; nil without --tls-cert and --tls-key.
-func tlsConfig(c *cli.Context) (*host.TLSConfig, error) {
+func tlsConfig(c *cli.Context) (*server.TLSConfig, error) {
 	if c.String("tls-cert") == "" && c.String("tls-key") == "" {
 		for _, name := range []string{"tls-key-password", "tls-key-password-file", "client-cert", "client-ca", "alpn", "tls-min-version"} {
 			if c.IsSet(name) {
@@ -24,11 +24,11 @@ func tlsConfig(c *cli.Context) (*host.TLSConfig, error) {
 	if c.String("tls-cert") == "" || c.String("tls-key") == "" {
 		return nil, errors.New("TLS needs both --tls-cert and --tls-key")
 	}
-	mode, err := host.ParseClientCertMode(c.String("client-cert"))
+	mode, err := server.ParseClientCertMode(c.String("client-cert"))
 	if err != nil {
 		return nil, fmt.Errorf("--client-cert: %w", err)
 	}
-	minVersion, err := host.ParseTLSVersion(c.String("tls-min-version"))
+	minVersion, err := server.ParseTLSVersion(c.String("tls-min-version"))
 	if err != nil {
 		return nil, fmt.Errorf("--tls-min-version: %w", err)
 	}
@@ -52,7 +52,7 @@ func tlsConfig(c *cli.Context) (*host.TLSConfig, error) {
 		}
 		password = []byte(strings.TrimRight(strings.SplitN(string(b), "\n", 2)[0], "\r"))
 	}
-	return &host.TLSConfig{
+	return &server.TLSConfig{
 		CertFile:     c.String("tls-cert"),
 		KeyFile:      c.String("tls-key"),
 		KeyPassword:  password,

@@ -32,7 +32,6 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
-	"github.com/wasmserve/wasmserve/abi"
 	"github.com/wasmserve/wasmserve/runtimepool"
 )
 
@@ -48,7 +47,7 @@ type Kind struct {
 	// Inspect reports how a compiled module fits the executor, listing
 	// every problem, for `check`. exts are the import modules of the
 	// handler's extensions, which every executor's guests may import.
-	Inspect func(cm wazero.CompiledModule, exts []ImportChecker) *abi.Report
+	Inspect func(cm wazero.CompiledModule, exts []ImportChecker) *Report
 	// New makes the executor.
 	New func(Env) (Executor, error)
 }
@@ -76,6 +75,9 @@ type Env struct {
 	Env []string
 	// Dirs are the host directories granted to the guest.
 	Dirs []runtimepool.Dir
+	// Extensions are the import modules of the handler's extensions,
+	// which the executor's guests may import beside its own.
+	Extensions []ImportChecker
 }
 
 // Executor runs the modules of one kind for a handler.
@@ -107,6 +109,9 @@ type PoolSpec struct {
 	// OneRequestPerIsolate makes every isolate serve one request and then
 	// be reset or replaced, whatever the handler's configuration says.
 	OneRequestPerIsolate bool
+	// IsolatesPerCPU is the pool size per CPU when the handler's
+	// configuration leaves it to the executor; 0 means one.
+	IsolatesPerCPU int
 	// Stdio, when set, gives each use of an isolate its own standard
 	// streams, from its instance; guest output then does not go to the
 	// log through the core. A nil stdin reads as empty, a nil writer

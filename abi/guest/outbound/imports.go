@@ -2,11 +2,14 @@
 
 package outbound
 
-// Host functions of the wasmserve_http module (docs/outbound.md). Strings
-// are lowered to the (ptr i32, len i32) pairs of the module's signatures.
+import contract "github.com/wasmserve/wasmserve/abi/outbound"
+
+// Host functions of the wasmserve_http module (docs/outbound.md), whose
+// signatures the contract's table (package abi/outbound) gives. Strings are
+// lowered to the (ptr i32, len i32) pairs of those signatures.
 
 //go:wasmimport wasmserve_http request
-func request(method string, url string, flags uint32) int32
+func request(method string, url string, flags contract.Flags) int32
 
 //go:wasmimport wasmserve_http add_header
 func addHeader(h int32, name string, value string) int32

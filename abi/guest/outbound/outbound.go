@@ -33,6 +33,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/wasmserve/wasmserve/abi"
+	contract "github.com/wasmserve/wasmserve/abi/outbound"
 )
 
 func init() { http.DefaultTransport = Transport{} }
@@ -44,55 +47,37 @@ type Transport struct{}
 // Error is a failed host call.
 type Error struct {
 	// Code says why, one of the Code constants.
-	Code int32
+	Code Code
 	// Message is the host's detail.
 	Message string
 }
 
+// Error spells the failure as "wasmserve_http: refused: " and the host's
+// message.
 func (e *Error) Error() string {
-	return "wasmserve_http: " + codeName(e.Code) + ": " + e.Message
+	return "wasmserve_http: " + e.Code.String() + ": " + e.Message
 }
+
+// Code is why a host call failed: the contract's code, whose String is the
+// name docs/outbound.md gives it.
+type Code = contract.Code
 
 // The error codes of the host module (docs/outbound.md).
 const (
-	CodeRefused   int32 = -1 // the outbound policy refused the call
-	CodeLimit     int32 = -2 // the request made as many calls as it may
-	CodeInvalid   int32 = -3 // invalid method, URL or header
-	CodeHandle    int32 = -4 // unknown handle, or a call in the wrong state
-	CodeTimeout   int32 = -5 // the call's deadline passed
-	CodeNetwork   int32 = -6 // the origin could not be reached or failed
-	CodeTooBig    int32 = -7 // the response body is over the host's limit
-	CodeNoRequest int32 = -8 // no request in flight (package init, for one)
-	CodeCanceled  int32 = -9 // the client's request ended
+	CodeRefused   = contract.CodeRefused   // the outbound policy refused the call
+	CodeLimit     = contract.CodeLimit     // the request made as many calls as it may
+	CodeInvalid   = contract.CodeInvalid   // invalid method, URL or header
+	CodeHandle    = contract.CodeHandle    // unknown handle, or a call in the wrong state
+	CodeTimeout   = contract.CodeTimeout   // the call's deadline passed
+	CodeNetwork   = contract.CodeNetwork   // the origin could not be reached or failed
+	CodeTooBig    = contract.CodeTooBig    // the response body is over the host's limit
+	CodeNoRequest = contract.CodeNoRequest // no request in flight (package init, for one)
+	CodeCanceled  = contract.CodeCanceled  // the client's request ended
 )
-
-func codeName(c int32) string {
-	switch c {
-	case CodeRefused:
-		return "refused"
-	case CodeLimit:
-		return "limit"
-	case CodeInvalid:
-		return "invalid"
-	case CodeHandle:
-		return "handle"
-	case CodeTimeout:
-		return "timeout"
-	case CodeNetwork:
-		return "network"
-	case CodeTooBig:
-		return "too big"
-	case CodeNoRequest:
-		return "no request"
-	case CodeCanceled:
-		return "canceled"
-	}
-	return "code " + strconv.Itoa(int(c))
-}
 
 // hostError returns the error of a failed host call, with the host's
 // message.
-func hostError(code int32) error {
+func hostError(code Code) error {
 	buf := make([]byte, 256)
 	for {
 		n := getError(&buf[0], uint32(len(buf)))
@@ -106,9 +91,6 @@ func hostError(code int32) error {
 // Timeout reports whether the error is a timeout, for net.Error-style
 // checks.
 func (e *Error) Timeout() bool { return e.Code == CodeTimeout }
-
-// flagManualRedirect: the host returns 3xx responses as they are.
-const flagManualRedirect = 1
 
 // RoundTrip sends req through the host and returns its response, whose body
 // streams from the host. It follows net/http's RoundTripper contract: it
@@ -124,9 +106,9 @@ func (Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if method == "" {
 		method = http.MethodGet
 	}
-	h := request(method, req.URL.String(), flagManualRedirect)
+	h := request(method, req.URL.String(), contract.FlagManualRedirect)
 	if h < 0 {
-		return nil, hostError(h)
+		return nil, hostError(Code(h))
 	}
 	ok := false
 	defer func() {
@@ -137,18 +119,18 @@ func (Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	for name, vs := range req.Header {
 		for _, v := range vs {
 			if c := addHeader(h, name, v); c < 0 {
-				return nil, hostError(c)
+				return nil, hostError(Code(c))
 			}
 		}
 	}
 	if req.Host != "" && req.Host != req.URL.Host {
 		if c := addHeader(h, "Host", req.Host); c < 0 {
-			return nil, hostError(c)
+			return nil, hostError(Code(c))
 		}
 	}
 	if req.ContentLength > 0 {
 		if c := addHeader(h, "Content-Length", strconv.FormatInt(req.ContentLength, 10)); c < 0 {
-			return nil, hostError(c)
+			return nil, hostError(Code(c))
 		}
 	}
 	if req.Body != nil && req.Body != http.NoBody {
@@ -158,7 +140,7 @@ func (Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	status := send(h)
 	if status < 0 {
-		return nil, hostError(status)
+		return nil, hostError(Code(status))
 	}
 	header, err := responseHeader(h)
 	if err != nil {
@@ -195,7 +177,7 @@ func writeAll(h int32, r io.Reader) error {
 		n, err := r.Read(buf)
 		if n > 0 {
 			if c := writeBody(h, &buf[0], uint32(n)); c < 0 {
-				return hostError(c)
+				return hostError(Code(c))
 			}
 		}
 		switch {
@@ -214,9 +196,9 @@ func responseHeader(h int32) (http.Header, error) {
 	for {
 		v := getHeaders(h, &buf[0], uint32(len(buf)))
 		if v < 0 {
-			return nil, hostError(int32(v))
+			return nil, hostError(Code(v))
 		}
-		count, n := uint32(v>>32), uint32(v)
+		count, n := abi.DecodeCountLen(uint64(v))
 		if n > uint32(len(buf)) {
 			buf = make([]byte, n)
 			continue
@@ -256,10 +238,11 @@ func (b *body) Read(p []byte) (int, error) {
 	v := readBody(b.h, &p[0], uint32(len(p)))
 	if v < 0 {
 		b.eof = true
-		return 0, hostError(int32(v))
+		return 0, hostError(Code(v))
 	}
-	n := int(uint32(v))
-	if v>>32&1 == 1 {
+	eof, n32 := abi.DecodeEOFLen(uint64(v))
+	n := int(n32)
+	if eof {
 		b.eof = true
 		if n == 0 {
 			return 0, io.EOF

@@ -1,0 +1,253 @@
+package observe
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/wasmserve/wasmserve/host/reqinfo"
+)
+
+// Metrics is a Prometheus registry with wasmserve's series: the server
+// (host/server) records requests, bytes, durations, connections and TLS
+// handshakes into it, and [Metrics.Collect] adds a handler's isolates,
+// queue, module and reloads. The Go runtime and process collectors are
+// registered too. Serve it with an [Admin].
+type Metrics struct {
+	reg *prometheus.Registry
+
+	requests      *prometheus.CounterVec
+	duration      prometheus.Histogram
+	guest         prometheus.Histogram
+	queueWait     prometheus.Histogram
+	bytesIn       prometheus.Counter
+	bytesOut      prometheus.Counter
+	unavailable   prometheus.Counter
+	timeouts      prometheus.Counter
+	connsOpened   prometheus.Counter
+	tlsHandshakes *prometheus.CounterVec
+	tlsFailures   prometheus.Counter
+}
+
+// latencyBuckets span 100 µs to 30 s: a warm guest answers in tens of
+// microseconds, a handler timeout is seconds.
+var latencyBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+
+// NewMetrics returns a registry with the request-side series, the Go
+// runtime collector and the process collector.
+func NewMetrics() *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	f := func(c prometheus.Collector) prometheus.Collector { m.reg.MustRegister(c); return c }
+	m.requests = f(prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "wasmserve_http_requests_total",
+		Help: "HTTP requests answered, by status class (2xx...), method and protocol.",
+	}, []string{"code", "method", "proto"})).(*prometheus.CounterVec)
+	m.duration = f(prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "wasmserve_http_request_duration_seconds", Buckets: latencyBuckets,
+		Help: "Time from a request's headers to the end of its response.",
+	})).(prometheus.Histogram)
+	m.guest = f(prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "wasmserve_guest_call_duration_seconds", Buckets: latencyBuckets,
+		Help: "Time a request spent inside the guest (handle_request, next and handle_response).",
+	})).(prometheus.Histogram)
+	m.queueWait = f(prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "wasmserve_queue_wait_seconds", Buckets: latencyBuckets,
+		Help: "Time a request waited for a free isolate (0 when one was idle).",
+	})).(prometheus.Histogram)
+	m.bytesIn = f(prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "wasmserve_http_request_body_bytes_total",
+		Help: "Request body bytes read.",
+	})).(prometheus.Counter)
+	m.bytesOut = f(prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "wasmserve_http_response_body_bytes_total",
+		Help: "Response body bytes written, after compression.",
+	})).(prometheus.Counter)
+	m.unavailable = f(prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "wasmserve_http_unavailable_total",
+		Help: "503 answers: queue full or timed out, shutting down, or the guest's own.",
+	})).(prometheus.Counter)
+	m.timeouts = f(prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "wasmserve_http_gateway_timeouts_total",
+		Help: "504 answers: the handler timeout, or the guest's own.",
+	})).(prometheus.Counter)
+	m.connsOpened = f(prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "wasmserve_connections_opened_total",
+		Help: "Connections accepted.",
+	})).(prometheus.Counter)
+	m.tlsHandshakes = f(prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "wasmserve_tls_handshakes_total",
+		Help: "Completed TLS handshakes, by TLS version.",
+	}, []string{"version"})).(*prometheus.CounterVec)
+	m.tlsFailures = f(prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "wasmserve_tls_handshake_failures_total",
+		Help: "Connections closed before their TLS handshake completed.",
+	})).(prometheus.Counter)
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Registry returns the registry, to serve it or to register more series.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Collect adds the isolate, queue, module and reload series of h, read at
+// every scrape. Their counters belong to the handler, not to one module
+// generation, so they go on across reloads.
+func (m *Metrics) Collect(h HandlerStatser) { m.reg.MustRegister(handlerCollector{h}) }
+
+// CollectConnections adds the connection gauges, read from conns at every
+// scrape.
+func (m *Metrics) CollectConnections(conns func() (active, idle, closing int)) {
+	m.reg.MustRegister(connCollector(conns))
+}
+
+// HandlerStatser is a handler whose state the metrics report.
+type HandlerStatser interface {
+	HandlerStats() HandlerStats
+}
+
+// HandlerStats is a handler's state at one moment.
+type HandlerStats struct {
+	// Idle, Busy and Size are the isolates of the module now serving:
+	// waiting for work, serving, and kept in all.
+	Idle, Busy, Size int
+	// Waiting is the number of requests waiting for an isolate.
+	Waiting int
+	// Healthy is false while replacing isolates keeps failing.
+	Healthy bool
+	// CompileTime is how long the module now serving took to compile.
+	CompileTime time.Duration
+	// Generation counts the modules loaded.
+	Generation uint64
+	// Broken, Retired and Resets count isolates discarded after a fault,
+	// closed after their requests, and reset, since the handler started.
+	Broken, Retired, Resets uint64
+	// Reloads and ReloadFailures count module reloads by result;
+	// LastReloadFailed says the last one failed.
+	Reloads, ReloadFailures uint64
+	// LastReloadFailed: see Reloads.
+	LastReloadFailed bool
+}
+
+// ConnOpened counts a new connection.
+func (m *Metrics) ConnOpened() { m.connsOpened.Inc() }
+
+// TLSHandshake counts a completed TLS handshake of the given version.
+func (m *Metrics) TLSHandshake(version string) { m.tlsHandshakes.WithLabelValues(version).Inc() }
+
+// TLSFailure counts a connection closed before its TLS handshake completed.
+func (m *Metrics) TLSFailure() { m.tlsFailures.Inc() }
+
+// methods are the method label values; any other method is "other", so
+// that a client cannot grow the label set.
+var methods = map[string]string{"GET": "GET", "HEAD": "HEAD", "POST": "POST", "PUT": "PUT", "DELETE": "DELETE",
+	"PATCH": "PATCH", "OPTIONS": "OPTIONS", "CONNECT": "CONNECT", "TRACE": "TRACE"}
+
+var codeClasses = [...]string{"1xx", "1xx", "2xx", "3xx", "4xx", "5xx"}
+
+// ObserveRequest records one finished request.
+func (m *Metrics) ObserveRequest(r *http.Request, status int, bytesIn, bytesOut int64, d time.Duration, info *reqinfo.Info) {
+	method, ok := methods[r.Method]
+	if !ok {
+		method = "other"
+	}
+	class := "other"
+	if status >= 100 && status < 600 {
+		class = codeClasses[status/100]
+	}
+	m.requests.WithLabelValues(class, method, r.Proto).Inc()
+	m.duration.Observe(d.Seconds())
+	if info.Called {
+		m.guest.Observe(info.Guest.Seconds())
+	}
+	if info.Isolate != "" || info.Queued > 0 {
+		m.queueWait.Observe(info.Queued.Seconds())
+	}
+	m.bytesIn.Add(float64(bytesIn))
+	m.bytesOut.Add(float64(bytesOut))
+	switch status {
+	case http.StatusServiceUnavailable:
+		m.unavailable.Inc()
+	case http.StatusGatewayTimeout:
+		m.timeouts.Inc()
+	}
+}
+
+var (
+	descConnections = prometheus.NewDesc("wasmserve_connections",
+		"Open connections by state (active: serving a request; idle: keep-alive; closing: new, in its TLS handshake, or hijacked).",
+		[]string{"state"}, nil)
+	descIsolates = prometheus.NewDesc("wasmserve_isolates",
+		"Isolates of the module now serving, by state.", []string{"state"}, nil)
+	descIsolatesSize = prometheus.NewDesc("wasmserve_isolates_configured",
+		"Isolates the pool keeps.", nil, nil)
+	descBroken = prometheus.NewDesc("wasmserve_isolates_broken_total",
+		"Isolates discarded after a trap, a timeout or an exit, and replaced in the background.", nil, nil)
+	descRetired = prometheus.NewDesc("wasmserve_isolates_retired_total",
+		"Isolates closed after --max-requests-per-isolate requests and replaced by a new instance.", nil, nil)
+	descResets = prometheus.NewDesc("wasmserve_isolates_resets_total",
+		"Isolates renewed by resetting memory and globals to their state after start.", nil, nil)
+	descQueue = prometheus.NewDesc("wasmserve_queue_length",
+		"Requests waiting for a free isolate now.", nil, nil)
+	descHealthy = prometheus.NewDesc("wasmserve_pool_healthy",
+		"1 while the pool keeps itself at full size, 0 while replacing isolates keeps failing.", nil, nil)
+	descCompile = prometheus.NewDesc("wasmserve_module_compile_seconds",
+		"How long the module now serving took to compile (or to load from the cache).", nil, nil)
+	descGeneration = prometheus.NewDesc("wasmserve_module_generation",
+		"Modules loaded: 1, and one more for each successful reload.", nil, nil)
+	descReloads = prometheus.NewDesc("wasmserve_reloads_total",
+		"Module reloads, by result (success or failure).", []string{"result"}, nil)
+	descLastReload = prometheus.NewDesc("wasmserve_config_last_reload_successful",
+		"1 when the last reload succeeded (or none was tried), 0 when it failed.", nil, nil)
+)
+
+type connCollector func() (active, idle, closing int)
+
+func (c connCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descConnections }
+
+func (c connCollector) Collect(ch chan<- prometheus.Metric) {
+	active, idle, closing := c()
+	for state, n := range map[string]int{"active": active, "idle": idle, "closing": closing} {
+		ch <- prometheus.MustNewConstMetric(descConnections, prometheus.GaugeValue, float64(n), state)
+	}
+}
+
+type handlerCollector struct{ h HandlerStatser }
+
+func (c handlerCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descIsolates, descIsolatesSize, descBroken, descRetired, descResets,
+		descQueue, descHealthy, descCompile, descGeneration, descReloads, descLastReload} {
+		ch <- d
+	}
+}
+
+func (c handlerCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.h.HandlerStats()
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	gauge(descIsolates, float64(st.Idle), "idle")
+	gauge(descIsolates, float64(st.Busy), "busy")
+	gauge(descIsolatesSize, float64(st.Size))
+	gauge(descQueue, float64(st.Waiting))
+	gauge(descHealthy, b2f(st.Healthy))
+	gauge(descCompile, st.CompileTime.Seconds())
+	gauge(descGeneration, float64(st.Generation))
+	counter(descBroken, st.Broken)
+	counter(descRetired, st.Retired)
+	counter(descResets, st.Resets)
+	counter(descReloads, st.Reloads, "success")
+	counter(descReloads, st.ReloadFailures, "failure")
+	gauge(descLastReload, b2f(!st.LastReloadFailed))
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
