@@ -8,7 +8,7 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
-	"github.com/wasmserve/wasmserve/runtimepool"
+	"github.com/wasmserve/wasmserve/internal/wasmprep"
 )
 
 // BenchmarkCallFloor is what wazero itself costs a WAT hello request: one
@@ -22,7 +22,7 @@ func BenchmarkCallFloor(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rewritten, err := runtimepool.RewriteInterruptible(wasm)
+	rewritten, err := wasmprep.RewriteInterruptible(wasm)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/wasmserve/wasmserve/host/executor"
 	"github.com/wasmserve/wasmserve/internal/wasmbin"
-	"github.com/wasmserve/wasmserve/runtimepool"
+	"github.com/wasmserve/wasmserve/internal/wasmprep"
 )
 
 // CheckModule is the structural pre-check every module passes before
@@ -37,10 +37,11 @@ func Inspect(ctx context.Context, wasm []byte, cfg HandlerConfig) (*executor.Rep
 	if err := checkFormat(wasm); err != nil {
 		return nil, err
 	}
-	shape, err := runtimepool.ReadShape(wasm)
+	mod, err := wasmprep.Parse(wasm)
 	if err != nil {
 		return nil, err
 	}
+	shape := mod.Shape()
 	kinds := cfg.Executors
 	if kinds == nil {
 		kinds = DefaultExecutors()

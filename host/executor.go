@@ -9,6 +9,7 @@ import (
 	"github.com/wasmserve/wasmserve/host/executor/cgi"
 	"github.com/wasmserve/wasmserve/host/executor/httpwasm"
 	"github.com/wasmserve/wasmserve/internal/wasmbin"
+	"github.com/wasmserve/wasmserve/internal/wasmprep"
 	"github.com/wasmserve/wasmserve/runtimepool"
 )
 
@@ -51,18 +52,19 @@ func checkFormat(wasm []byte) error {
 	return nil
 }
 
-// readShape reads the binary's format (checkFormat), then a core module's
-// imports and exports (runtimepool.ReadShape, which runs its structural
-// check), with the error saying what was read.
-func readShape(wasm []byte) (runtimepool.Shape, error) {
+// parseModule reads the binary's format (checkFormat), then parses a core
+// module once (wasmprep.Parse: the structural check, the sections, the
+// imports and exports) for every later question and pass, with the error
+// saying what was read.
+func parseModule(wasm []byte) (*wasmprep.Module, error) {
 	if err := checkFormat(wasm); err != nil {
-		return runtimepool.Shape{}, err
+		return nil, err
 	}
-	shape, err := runtimepool.ReadShape(wasm)
+	mod, err := wasmprep.Parse(wasm)
 	if err != nil {
-		return shape, fmt.Errorf("reading the module's imports and exports: %w", err)
+		return nil, fmt.Errorf("reading the module's imports and exports: %w", err)
 	}
-	return shape, nil
+	return mod, nil
 }
 
 // pickExecutor picks the executor kind for a module of the given shape:

@@ -28,10 +28,10 @@ func TestChooseExecutor(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			shape, err := readShape(readFile(t, c.file))
+			mod, err := parseModule(readFile(t, c.file))
 			kind, why := executor.Kind{}, ""
 			if err == nil {
-				kind, why, err = pickExecutor(DefaultExecutors(), c.abi, shape)
+				kind, why, err = pickExecutor(DefaultExecutors(), c.abi, mod.Shape())
 			}
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) {

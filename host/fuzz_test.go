@@ -23,7 +23,7 @@ import (
 	"github.com/wasmserve/wasmserve/host/ext/outbound"
 	"github.com/wasmserve/wasmserve/internal/testguest"
 	"github.com/wasmserve/wasmserve/internal/wasmbin"
-	"github.com/wasmserve/wasmserve/runtimepool"
+	"github.com/wasmserve/wasmserve/internal/wasmprep"
 )
 
 // fuzzChildEnv, set, makes the test binary FuzzServePath's child: it reads
@@ -47,7 +47,7 @@ func servePath(ctx context.Context, rt wazero.Runtime, wasm []byte) error {
 	if err := CheckModule(wasm); err != nil {
 		return err
 	}
-	code, err := runtimepool.RewriteInterruptible(wasm)
+	code, err := wasmprep.RewriteInterruptible(wasm)
 	var fe *wasmbin.FormatError
 	switch {
 	case errors.As(err, &fe):
@@ -203,7 +203,7 @@ func FuzzServePath(f *testing.F) {
 		// their coverage (they allocate nothing per declared count);
 		// the child runs the whole path, wazero included.
 		if CheckModule(wasm) == nil {
-			runtimepool.RewriteInterruptible(wasm)
+			wasmprep.RewriteInterruptible(wasm)
 		}
 		if err := fuzzProc.run(wasm); err != nil {
 			t.Fatal(err)

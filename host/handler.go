@@ -230,13 +230,14 @@ func (h *Handler) env() executor.Env {
 // runtime and fills its pool. The caller holds h.reload, or is NewHandler.
 func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, error) {
 	cfg := h.cfg
-	// The one structural check of these bytes (wasmbin.Check, inside
-	// ReadShape): each pass over a Go module costs milliseconds of a
-	// start or reload, and the shape answers every later question.
-	shape, err := readShape(wasm)
+	// The one parse of these bytes: each pass over a Go module costs
+	// milliseconds of a start or reload, and the parsed module answers
+	// every later question and feeds every pass of the pool.
+	mod, err := parseModule(wasm)
 	if err != nil {
 		return nil, err
 	}
+	shape := mod.Shape()
 	kind, why, err := pickExecutor(h.kinds, cfg.ABI, shape)
 	if err != nil {
 		return nil, err
@@ -251,7 +252,6 @@ func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, 
 	spec := exec.Pool()
 	pc := runtimepool.Config[*isolateState]{
 		Isolates:              cfg.Isolates,
-		Prechecked:            true,
 		CacheDir:              cfg.CacheDir,
 		Cache:                 h.cache,
 		MemoryLimitPages:      uint32(min(cfg.MemoryLimit>>16, 65536)),
@@ -337,7 +337,7 @@ func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, 
 		return nil
 	}
 
-	p, err := runtimepool.New(ctx, wasm, pc)
+	p, err := runtimepool.NewParsed(ctx, mod, pc)
 	if err != nil {
 		return nil, err
 	}

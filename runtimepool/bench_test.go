@@ -83,10 +83,12 @@ func BenchmarkStart(b *testing.B) {
 			b.Run(sub, func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					if _, err := ReadShape(wasm); err != nil {
+					mod, err := wasmprep.Parse(wasm)
+					if err != nil {
 						b.Fatal(err)
 					}
-					p, err := New(ctx, wasm, Config[any]{Isolates: 1, Prechecked: true, Interruptible: true, Cache: cache, CacheDir: dir,
+					mod.Shape()
+					p, err := NewParsed(ctx, mod, Config[any]{Isolates: 1, Interruptible: true, Cache: cache, CacheDir: dir,
 						Installers: []Installer{stubHandler}})
 					if err != nil {
 						b.Fatal(err)
@@ -110,23 +112,18 @@ func stubHandler(ctx context.Context, r wazero.Runtime) error {
 
 // BenchmarkPrepare measures only what a start does with the module's bytes
 // before wazero sees them: the shape, the pre-check, the table limits, the
-// interruptible rewrite and the memory check. "host" goes as a caller with
-// bytes does (ReadShape, then New with Config.Prechecked), "parsed" as one
-// that keeps the parsed module for NewParsed.
+// interruptible rewrite and the memory check, from one parse as the host
+// makes it.
 func BenchmarkPrepare(b *testing.B) {
 	wasm := testguest.Read(b, "hello")
-	for _, name := range []string{"host", "parsed"} {
+	for _, name := range []string{"parsed"} {
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(int64(len(wasm)))
 			b.ReportAllocs()
 			for b.Loop() {
 				var mod *wasmprep.Module
 				var err error
-				if name == "host" {
-					if _, err = ReadShape(wasm); err == nil {
-						mod, err = wasmprep.Reparse(wasm)
-					}
-				} else if mod, err = wasmprep.Parse(wasm); err == nil {
+				if mod, err = wasmprep.Parse(wasm); err == nil {
 					mod.Shape()
 				}
 				if err == nil {

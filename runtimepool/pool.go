@@ -45,12 +45,6 @@ type Config[V any] struct {
 	// Isolates is the number of pooled instances. 0 means one per CPU;
 	// a negative number is an error.
 	Isolates int
-	// Prechecked says that these very bytes passed wasmprep.Parse before
-	// (ReadShape parses them), so New splits them into sections again
-	// (wasmprep.Reparse) without repeating the structural pre-check. The
-	// zero value checks. NewParsed, given the parsed module, needs
-	// neither.
-	Prechecked bool
 	// CacheDir holds compiled code, and the modules rewritten for
 	// Interruptible, between runs. Empty disables the on-disk cache.
 	CacheDir string
@@ -258,14 +252,10 @@ type Pool[V any] struct {
 }
 
 // New parses wasm (wasmprep.Parse: the structural pre-check, whose
-// *wasmbin.FormatError it returns; wasmprep.Reparse with Config.Prechecked)
-// and makes a pool of it with NewParsed.
+// *wasmbin.FormatError it returns) and makes a pool of it with NewParsed. A
+// caller that has parsed the module already calls NewParsed itself.
 func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], error) {
-	parse := wasmprep.Parse
-	if cfg.Prechecked {
-		parse = wasmprep.Reparse
-	}
-	mod, err := parse(wasm)
+	mod, err := wasmprep.Parse(wasm)
 	if err != nil {
 		return nil, err
 	}

@@ -43,19 +43,6 @@ func Parse(wasm []byte) (*Module, error) {
 	return decode(wasm, secs)
 }
 
-// Reparse is Parse of bytes that passed Parse before, for a caller that
-// kept the bytes but not the Module: it splits the sections and decodes the
-// imports and exports again, without the structural check's walk of every
-// entry. Bytes that did not pass Parse must not be given to it: what it
-// returns would be read as if they had.
-func Reparse(wasm []byte) (*Module, error) {
-	secs, err := wasmbin.Sections(wasm)
-	if err != nil {
-		return nil, err
-	}
-	return decode(wasm, secs)
-}
-
 // decode makes the Module of wasm, split into secs.
 func decode(wasm []byte, secs []wasmbin.Section) (*Module, error) {
 	var err error

@@ -60,7 +60,7 @@ func TestLimitTables(t *testing.T) {
 				t.Errorf("got % x\nwant % x", got, want)
 			}
 			// The sections LimitTables kept are where a parse finds them.
-			again, err := Reparse(limited.Bytes())
+			again, err := Parse(limited.Bytes())
 			if err != nil {
 				t.Fatal(err)
 			}
