@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/http-wasm/http-wasm-host-go/tck"
 
@@ -38,17 +37,8 @@ func newTestHandler(t *testing.T, wasm []byte, cfg HandlerConfig) *Handler {
 // over cleartext.
 func startPlain(t *testing.T, h http.Handler) string {
 	t.Helper()
-	srv := server.NewServer(server.Config{Address: "127.0.0.1"}, h)
-	if err := srv.Listen(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	return "http://" + srv.Addr().String()
+	_, base := startServer(t, server.Config{}, h)
+	return base
 }
 
 // startTLS serves h over TLS on 127.0.0.1 with ALPN h2 and http/1.1 (the

@@ -57,3 +57,27 @@ func Define(ctx context.Context, r wazero.Runtime, module string, table abi.Tabl
 	}
 	return nil
 }
+
+// Verify reports an error unless the module named module, instantiated in
+// r, defines exactly the functions of table, each with the table's
+// signature: what a host's tests assert of its installation.
+func Verify(r wazero.Runtime, module string, table abi.Table) error {
+	m := r.Module(module)
+	if m == nil {
+		return fmt.Errorf("host module %s is not instantiated", module)
+	}
+	defs := m.ExportedFunctionDefinitions()
+	if len(defs) != len(table) {
+		return fmt.Errorf("host module %s defines %d functions, its table lists %d", module, len(defs), len(table))
+	}
+	for _, f := range table {
+		d, ok := defs[f.Name]
+		if !ok {
+			return fmt.Errorf("host module %s does not define %s", module, f.Name)
+		}
+		if !f.Match(d.ParamTypes(), d.ResultTypes()) {
+			return fmt.Errorf("host module %s defines %s with another signature than %s", module, f.Name, f.Signature)
+		}
+	}
+	return nil
+}

@@ -25,19 +25,8 @@ func TestFunctionsMatchTable(t *testing.T) {
 	if err := (&Host{}).Install(ctx, rt); err != nil {
 		t.Fatal(err)
 	}
-	defs := rt.Module(abi.ModuleName).ExportedFunctionDefinitions()
-	if len(defs) != len(abi.Functions) {
-		t.Errorf("the host module defines %d functions, the table lists %d", len(defs), len(abi.Functions))
-	}
-	for _, f := range abi.Functions {
-		d, ok := defs[f.Name]
-		if !ok {
-			t.Errorf("%s is not defined", f.Name)
-			continue
-		}
-		if !f.Match(d.ParamTypes(), d.ResultTypes()) {
-			t.Errorf("%s is defined with another signature than %s", f.Name, f.Signature)
-		}
+	if err := hostmodule.Verify(rt, abi.ModuleName, abi.Functions); err != nil {
+		t.Error(err)
 	}
 }
 
