@@ -124,7 +124,7 @@ func TestAddressErrors(t *testing.T) {
 func TestAddressInUseAndShared(t *testing.T) {
 	first, _ := serveCfg(t, server.Config{}, nil)
 	_, _, err := tryServe(t, server.Config{Port: first.Port()}, nil)
-	if err == nil || !strings.Contains(err.Error(), "is already in use") || !strings.Contains(err.Error(), "--shared") {
+	if err == nil || !strings.Contains(err.Error(), "is already in use") || !strings.Contains(err.Error(), "Config.Shared") {
 		t.Errorf("second bind: %v", err)
 	}
 	a, _ := serveCfg(t, server.Config{Shared: true}, nil)

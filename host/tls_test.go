@@ -209,17 +209,17 @@ func TestTLSConfigErrors(t *testing.T) {
 		h2c  bool
 		want string
 	}{
-		{"missing cert file", server.TLSConfig{CertFile: filepath.Join(dir, "nope.pem"), KeyFile: committed.Key}, false, "--tls-cert " + filepath.Join(dir, "nope.pem") + ": no such file"},
-		{"missing key file", server.TLSConfig{CertFile: committed.Cert, KeyFile: filepath.Join(dir, "nope.pem")}, false, "--tls-key " + filepath.Join(dir, "nope.pem") + ": no such file"},
+		{"missing cert file", server.TLSConfig{CertFile: filepath.Join(dir, "nope.pem"), KeyFile: committed.Key}, false, "TLSConfig.CertFile " + filepath.Join(dir, "nope.pem") + ": no such file"},
+		{"missing key file", server.TLSConfig{CertFile: committed.Cert, KeyFile: filepath.Join(dir, "nope.pem")}, false, "TLSConfig.KeyFile " + filepath.Join(dir, "nope.pem") + ": no such file"},
 		{"cert file without a certificate", server.TLSConfig{CertFile: notPEM, KeyFile: committed.Key}, false, "holds no PEM \"CERTIFICATE\" block"},
 		{"key that does not match", server.TLSConfig{CertFile: certA, KeyFile: keyB}, false, "does not match certificate " + certA},
-		{"no key", server.TLSConfig{CertFile: committed.Cert}, false, "TLS needs both --tls-cert and --tls-key"},
-		{"require without CA", server.TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key, ClientCert: server.ClientCertRequire}, false, "need --client-ca"},
-		{"CA without mode", server.TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key, ClientCAFile: committed.CA}, false, "--client-cert is none"},
-		{"CA file missing", server.TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key, ClientCert: server.ClientCertRequest, ClientCAFile: filepath.Join(dir, "ca.pem")}, false, "--client-ca " + filepath.Join(dir, "ca.pem") + ": no such file"},
+		{"no key", server.TLSConfig{CertFile: committed.Cert}, false, "TLS needs both TLSConfig.CertFile and TLSConfig.KeyFile"},
+		{"require without CA", server.TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key, ClientCert: server.ClientCertRequire}, false, "need TLSConfig.ClientCAFile"},
+		{"CA without mode", server.TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key, ClientCAFile: committed.CA}, false, "TLSConfig.ClientCert is none"},
+		{"CA file missing", server.TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key, ClientCert: server.ClientCertRequest, ClientCAFile: filepath.Join(dir, "ca.pem")}, false, "TLSConfig.ClientCAFile " + filepath.Join(dir, "ca.pem") + ": no such file"},
 		{"CA file without certificates", server.TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key, ClientCert: server.ClientCertRequest, ClientCAFile: notPEM}, false, "holds no PEM certificate"},
 		{"unknown ALPN", server.TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key, ALPN: []string{"spdy/3"}}, false, `ALPN protocol "spdy/3" is not served`},
-		{"h2c with TLS", server.TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key}, true, "--h2c is cleartext HTTP/2 and cannot be combined with TLS"},
+		{"h2c with TLS", server.TLSConfig{CertFile: committed.Cert, KeyFile: committed.Key}, true, "Config.H2C is cleartext HTTP/2 and cannot be combined with TLS"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -576,7 +576,7 @@ func (p *Pool[V]) runStart(ctx context.Context, iso *Isolate[V], name string) er
 	if late.Load() {
 		// Even a start that ended as the timer fired: the interrupt
 		// flag may be set, and the isolate could not serve.
-		return fmt.Errorf("the start function ran past the start timeout of %s (an endless loop, or raise --handler-timeout)", p.cfg.StartTimeout)
+		return fmt.Errorf("the start function ran past the start timeout of %s (an endless loop, or raise the start timeout)", p.cfg.StartTimeout)
 	}
 	if se, ok := err.(*sys.ExitError); ok && se.ExitCode() == 0 {
 		return nil

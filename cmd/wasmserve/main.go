@@ -59,11 +59,31 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &ee) {
 		code = ee.code
 	}
-	if msg := err.Error(); msg != "" {
+	if msg := flagNames.Replace(err.Error()); msg != "" {
 		fmt.Fprintln(stderr, "wasmserve: "+msg)
 	}
 	return code
 }
+
+// flagNames names the flag of each configuration field the libraries'
+// errors name: the libraries speak Go, the command speaks flags. Longer
+// names come first, so that TLSConfig.ClientCAFile is not read as
+// TLSConfig.ClientCert.
+var flagNames = strings.NewReplacer(
+	"TLSConfig.ClientCAFile", "--client-ca",
+	"TLSConfig.ClientCert", "--client-cert",
+	"TLSConfig.CertFile", "--tls-cert",
+	"TLSConfig.KeyFile", "--tls-key",
+	"TLSConfig.KeyPassword", "--tls-key-password or --tls-key-password-file",
+	"TLSConfig.ALPN", "--alpn",
+	"Config.ListenFD", "--listen-fd",
+	"Config.Backlog", "--backlog",
+	"Config.V6Only", "--v6only",
+	"Config.Shared", "--shared",
+	"Config.Port", "--port",
+	"Config.H2C", "--h2c",
+	"raise the start timeout", "raise --handler-timeout",
+)
 
 func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{

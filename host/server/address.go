@@ -63,7 +63,7 @@ func Resolve(ctx context.Context, address string) (Resolved, error) {
 		return Resolved{Network: networkFor(ip), IP: ip}, nil
 	}
 	if strings.ContainsAny(address, "[]/ ") || strings.Count(address, ":") > 0 {
-		return Resolved{}, fmt.Errorf("address %q is neither an IP address nor a host name (a port goes in --port)", address)
+		return Resolved{}, fmt.Errorf("address %q is neither an IP address nor a host name (a port goes in Config.Port)", address)
 	}
 	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", address)
 	if err != nil {

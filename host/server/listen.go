@@ -48,9 +48,9 @@ func listen(ctx context.Context, res Resolved, port int, opts sockOptions) (net.
 func listenError(addr string, ip netip.Addr, err error) error {
 	switch {
 	case errors.Is(err, syscall.EADDRINUSE):
-		return fmt.Errorf("address %s is already in use: stop the other server, choose another --port, or share the port with --shared (on every process)", addr)
+		return fmt.Errorf("address %s is already in use: stop the other server, choose another Config.Port, or share the port with Config.Shared (on every process)", addr)
 	case errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM):
-		return fmt.Errorf("binding %s needs privileges: ports below 1024 need root or CAP_NET_BIND_SERVICE; use a --port of 1024 or more", addr)
+		return fmt.Errorf("binding %s needs privileges: ports below 1024 need root or CAP_NET_BIND_SERVICE; use a Config.Port of 1024 or more", addr)
 	case errors.Is(err, syscall.EADDRNOTAVAIL):
 		return fmt.Errorf("address %s is not an address of this machine: %w", ip, err)
 	case errors.Is(err, errUnsupported):

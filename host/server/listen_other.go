@@ -16,11 +16,11 @@ import (
 func listenSocket(ctx context.Context, res Resolved, port int, opts sockOptions) (net.Listener, error) {
 	switch {
 	case opts.backlog != 0:
-		return nil, fmt.Errorf("--backlog is %w (%s): wasmserve sets it on linux only", errUnsupported, runtime.GOOS)
+		return nil, fmt.Errorf("Config.Backlog is %w (%s): wasmserve sets it on linux only", errUnsupported, runtime.GOOS)
 	case opts.v6only:
-		return nil, fmt.Errorf("--v6only is %w (%s): wasmserve sets it on linux only; --address any6 binds IPv6 only", errUnsupported, runtime.GOOS)
+		return nil, fmt.Errorf("Config.V6Only is %w (%s): wasmserve sets it on linux only; the address any6 binds IPv6 only", errUnsupported, runtime.GOOS)
 	case opts.shared:
-		return nil, fmt.Errorf("--shared is %w (%s): wasmserve sets SO_REUSEPORT on linux only", errUnsupported, runtime.GOOS)
+		return nil, fmt.Errorf("Config.Shared is %w (%s): wasmserve sets SO_REUSEPORT on linux only", errUnsupported, runtime.GOOS)
 	}
 	var lc net.ListenConfig
 	return lc.Listen(ctx, res.Network, net.JoinHostPort(res.IP.String(), strconv.Itoa(port)))

@@ -20,7 +20,7 @@ func TestListenErrorMessages(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"in use", wrap(syscall.EADDRINUSE), "address 127.0.0.1:80 is already in use: stop the other server, choose another --port, or share the port with --shared"},
+		{"in use", wrap(syscall.EADDRINUSE), "address 127.0.0.1:80 is already in use: stop the other server, choose another Config.Port, or share the port with Config.Shared"},
 		{"privileged EACCES", wrap(syscall.EACCES), "binding 127.0.0.1:80 needs privileges: ports below 1024 need root or CAP_NET_BIND_SERVICE"},
 		{"privileged EPERM", wrap(syscall.EPERM), "ports below 1024 need root"},
 		{"not local", wrap(syscall.EADDRNOTAVAIL), "address 127.0.0.1 is not an address of this machine"},

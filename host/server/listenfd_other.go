@@ -10,5 +10,5 @@ import (
 
 // listenFD is unsupported off Unix: there are no inherited descriptors.
 func listenFD(fd int) (net.Listener, error) {
-	return nil, fmt.Errorf("--listen-fd %d is %w (%s): inherited sockets need a Unix system", fd, errUnsupported, runtime.GOOS)
+	return nil, fmt.Errorf("Config.ListenFD %d is %w (%s): inherited sockets need a Unix system", fd, errUnsupported, runtime.GOOS)
 }

@@ -115,11 +115,11 @@ func (s *certStore) get(*tls.ClientHelloInfo) (*tls.Certificate, error) { return
 // loadKeyPair reads a PEM certificate chain and its private key and checks
 // that they belong together.
 func loadKeyPair(certFile, keyFile string, password []byte) (*tls.Certificate, error) {
-	certPEM, err := readPEMFile("--tls-cert", certFile)
+	certPEM, err := readPEMFile("TLSConfig.CertFile", certFile)
 	if err != nil {
 		return nil, err
 	}
-	keyPEM, err := readPEMFile("--tls-key", keyFile)
+	keyPEM, err := readPEMFile("TLSConfig.KeyFile", keyFile)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +143,7 @@ func loadKeyPair(certFile, keyFile string, password []byte) (*tls.Certificate, e
 	key, err := parsePrivateKey(keyPEM, password)
 	switch {
 	case errors.Is(err, errWrongPassword):
-		return nil, fmt.Errorf("key %s: wrong password (check --tls-key-password or --tls-key-password-file)", keyFile)
+		return nil, fmt.Errorf("key %s: wrong password (check TLSConfig.KeyPassword)", keyFile)
 	case err != nil:
 		return nil, fmt.Errorf("key %s: %w", keyFile, err)
 	}
@@ -155,14 +155,15 @@ func loadKeyPair(certFile, keyFile string, password []byte) (*tls.Certificate, e
 	return &cert, nil
 }
 
-// readPEMFile reads a file named by flag, with a message for a missing one.
-func readPEMFile(flag, path string) ([]byte, error) {
+// readPEMFile reads the file of the configuration field named field, with
+// a message for a missing one.
+func readPEMFile(field, path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("%s %s: no such file", flag, path)
+		return nil, fmt.Errorf("%s %s: no such file", field, path)
 	case err != nil:
-		return nil, fmt.Errorf("%s %s: %w", flag, path, err)
+		return nil, fmt.Errorf("%s %s: %w", field, path, err)
 	}
 	return b, nil
 }
@@ -171,7 +172,7 @@ func readPEMFile(flag, path string) ([]byte, error) {
 // store that reload swaps.
 func newTLS(c *TLSConfig, logger *slog.Logger) (*tls.Config, *certStore, error) {
 	if c.CertFile == "" || c.KeyFile == "" {
-		return nil, nil, errors.New("TLS needs both --tls-cert and --tls-key")
+		return nil, nil, errors.New("TLS needs both TLSConfig.CertFile and TLSConfig.KeyFile")
 	}
 	store := &certStore{certFile: c.CertFile, keyFile: c.KeyFile, password: c.KeyPassword, logger: logger}
 	if err := store.load(); err != nil {
@@ -193,19 +194,19 @@ func newTLS(c *TLSConfig, logger *slog.Logger) (*tls.Config, *certStore, error) 
 	switch c.ClientCert {
 	case ClientCertNone:
 		if c.ClientCAFile != "" {
-			return nil, nil, errors.New("--client-ca is set but --client-cert is none: add --client-cert request or require")
+			return nil, nil, errors.New("TLSConfig.ClientCAFile is set but TLSConfig.ClientCert is none: set TLSConfig.ClientCert to request or require")
 		}
 	case ClientCertRequest, ClientCertRequire:
 		if c.ClientCAFile == "" {
-			return nil, nil, errors.New("--client-cert request and require need --client-ca FILE, the CAs client certificates must chain to")
+			return nil, nil, errors.New("TLSConfig.ClientCert request and require need TLSConfig.ClientCAFile, the CAs client certificates must chain to")
 		}
-		caPEM, err := readPEMFile("--client-ca", c.ClientCAFile)
+		caPEM, err := readPEMFile("TLSConfig.ClientCAFile", c.ClientCAFile)
 		if err != nil {
 			return nil, nil, err
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(caPEM) {
-			return nil, nil, fmt.Errorf("--client-ca %s holds no PEM certificate", c.ClientCAFile)
+			return nil, nil, fmt.Errorf("TLSConfig.ClientCAFile %s holds no PEM certificate", c.ClientCAFile)
 		}
 		tc.ClientCAs = pool
 		tc.ClientAuth = tls.VerifyClientCertIfGiven
@@ -327,7 +328,7 @@ func (s *Server) configureProtocols() error {
 		return nil
 	}
 	if s.cfg.H2C {
-		return errors.New("--h2c is cleartext HTTP/2 and cannot be combined with TLS (HTTP/2 over TLS is on by default through --alpn)")
+		return errors.New("Config.H2C is cleartext HTTP/2 and cannot be combined with TLS (HTTP/2 over TLS is on by default through TLSConfig.ALPN)")
 	}
 	logger := s.cfg.Logger
 	if logger == nil {

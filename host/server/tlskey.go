@@ -28,7 +28,7 @@ import (
 var errWrongPassword = errors.New("wrong password")
 
 // errNeedPassword is returned for an encrypted key without a password.
-var errNeedPassword = errors.New("the key is encrypted: give --tls-key-password or --tls-key-password-file")
+var errNeedPassword = errors.New("the key is encrypted: give its password (TLSConfig.KeyPassword)")
 
 // parsePrivateKey reads the first private key in PEM data: PKCS#1 ("RSA
 // PRIVATE KEY"), SEC 1 ("EC PRIVATE KEY"), PKCS#8 ("PRIVATE KEY"), any of

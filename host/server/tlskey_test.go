@@ -144,7 +144,7 @@ func TestKeyFormats(t *testing.T) {
 		{name: "legacy encrypted RSA", rsa: true, password: "s3cret", encode: legacyPEM("s3cret")},
 		{name: "legacy encrypted EC", password: "s3cret", encode: legacyPEM("s3cret")},
 		{name: "legacy encrypted, wrong password", password: "guess", encode: legacyPEM("s3cret"), wantErr: "wrong password"},
-		{name: "legacy encrypted, no password", encode: legacyPEM("s3cret"), wantErr: "the key is encrypted: give --tls-key-password"},
+		{name: "legacy encrypted, no password", encode: legacyPEM("s3cret"), wantErr: "the key is encrypted: give its password (TLSConfig.KeyPassword)"},
 		{name: "PBES2 AES-256 SHA-256", password: "s3cret", encode: pbes2PEM("s3cret")},
 		{name: "PBES2, wrong password", password: "guess", encode: pbes2PEM("s3cret"), wantErr: "wrong password"},
 		{name: "PBES2, no password", encode: pbes2PEM("s3cret"), wantErr: "the key is encrypted"},
