@@ -1,0 +1,5 @@
+//go:build !race
+
+package wasmprep
+
+const raceEnabled = false
