@@ -50,7 +50,16 @@ func Inspect(ctx context.Context, wasm []byte, cfg HandlerConfig) (*executor.Rep
 	if err != nil {
 		return nil, err
 	}
-	rt := wazero.NewRuntime(ctx)
+	rc := wazero.NewRuntimeConfig()
+	if cfg.CacheDir != "" {
+		// The isolate started below compiles through the same cache:
+		// a Go module is compiled once, not twice.
+		if c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir); err == nil {
+			defer c.Close(ctx)
+			rc = rc.WithCompilationCache(c)
+		}
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
 	defer rt.Close(ctx)
 	cm, err := rt.CompileModule(ctx, wasm)
 	if err != nil {

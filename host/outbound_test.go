@@ -510,6 +510,7 @@ func TestOutboundBadImports(t *testing.T) {
 		t.Errorf("NewHandler: %v, want an error naming the wasmserve_http import", err)
 	}
 	cfg, _ = withOutbound(t, HandlerConfig{}, outbound.Config{})
+	cfg.CacheDir = testguest.CacheDir(t)
 	rep, err := Inspect(context.Background(), wasm, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -611,6 +612,7 @@ func TestOutboundCGI(t *testing.T) {
 		t.Errorf("refused call: got %d %q, want 502 naming the refusal", code, body)
 	}
 	cfg, _ = withOutbound(t, HandlerConfig{}, outbound.Config{})
+	cfg.CacheDir = testguest.CacheDir(t)
 	rep, err := Inspect(context.Background(), wasm, cfg)
 	if err != nil {
 		t.Fatal(err)
