@@ -78,8 +78,8 @@ type HandlerConfig struct {
 	Env []string
 	// OutputRate bounds guest stdout/stderr lines logged per second,
 	// across all isolates, with bursts of twice as many; lines beyond are
-	// dropped and counted. 0 means executor.DefaultOutputRate; negative
-	// means no bound.
+	// dropped and counted. 0 means executor.DefaultOutputRate;
+	// NoOutputLimit (any negative rate) means no bound.
 	OutputRate float64
 
 	// GuestProfiler compiles the module with the guest profiler (see
@@ -100,6 +100,9 @@ type HandlerConfig struct {
 	// executor's imports and WASI.
 	Extensions []ext.Extension
 }
+
+// NoOutputLimit, as HandlerConfig.OutputRate, logs all guest output.
+const NoOutputLimit = -1
 
 // Handler serves HTTP requests by running each inside an isolate of the
 // module. It is an http.Handler. The module can be replaced while serving

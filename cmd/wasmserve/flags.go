@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/wasmserve/wasmserve/host"
+	"github.com/wasmserve/wasmserve/host/executor"
 	"github.com/wasmserve/wasmserve/host/executor/httpwasm"
 	"github.com/wasmserve/wasmserve/host/server"
 )
@@ -85,7 +86,7 @@ func listenFlags() []cli.Flag {
 			Usage: "serve on this inherited listening socket instead of binding (systemd LISTEN_FDS is used automatically)"},
 		&cli.BoolFlag{Name: "h2c", EnvVars: env("h2c"),
 			Usage: "serve cleartext HTTP/2 (prior knowledge and Upgrade: h2c) beside HTTP/1.1"},
-		&cli.DurationFlag{Name: "idle-timeout", Value: 120 * time.Second, EnvVars: env("idle-timeout"),
+		&cli.DurationFlag{Name: "idle-timeout", Value: server.DefaultIdleTimeout, EnvVars: env("idle-timeout"),
 			Usage: "close a keep-alive connection idle this long; 0 = net/http's default (the read timeout, else none)"},
 		&cli.BoolFlag{Name: "compress", EnvVars: env("compress"),
 			Usage: "compress compressible responses with zstd, br or gzip, as the client's Accept-Encoding prefers"},
@@ -219,7 +220,7 @@ func guestFlags() []cli.Flag {
 			Usage: "grant the guest a directory, HOST[:GUEST][:ro] (repeatable)"},
 		&cli.GenericFlag{Name: "env", Value: &repeated{}, EnvVars: env("env"),
 			Usage: "set a guest environment variable, K=V (repeatable)"},
-		&cli.Float64Flag{Name: "guest-output-rate", Value: 100, EnvVars: env("guest-output-rate"),
+		&cli.Float64Flag{Name: "guest-output-rate", Value: executor.DefaultOutputRate, EnvVars: env("guest-output-rate"),
 			Usage: "guest stdout/stderr lines logged per second (bursts of twice as many); 0 = no limit"},
 		&cli.StringFlag{Name: "guest-config", EnvVars: env("guest-config"), TakesFile: true,
 			Usage: "file whose bytes get_config returns to the guest"},

@@ -75,7 +75,7 @@ func outboundConfig(c *cli.Context, oc *outbound.Config) error {
 			return fmt.Errorf("--%s must be 0 (no bound) or more, got %d", name, v)
 		}
 		if *n = v; v == 0 {
-			*n = -1 // the library's 0 is the default
+			*n = outbound.Unbounded // the flag's 0; the library's 0 is the default
 		}
 	}
 	size, err := parseSize(c.String("max-outbound-body"))
@@ -83,7 +83,7 @@ func outboundConfig(c *cli.Context, oc *outbound.Config) error {
 		return fmt.Errorf("--max-outbound-body: %w", err)
 	}
 	if oc.MaxResponseBody = int64(size); size == 0 {
-		oc.MaxResponseBody = -1
+		oc.MaxResponseBody = outbound.Unbounded
 	}
 	if d := c.Duration("outbound-timeout"); d < 0 {
 		return fmt.Errorf("--outbound-timeout must be 0 or more, got %s", d)

@@ -168,7 +168,7 @@ func handlerConfig(c *cli.Context) (moduleConfig, error) {
 	hc.MaxRequestsPerIsolate = c.Int("max-requests-per-isolate")
 	hc.OutputRate = c.Float64("guest-output-rate")
 	if hc.OutputRate == 0 {
-		hc.OutputRate = -1 // the flag's 0 would mean the default
+		hc.OutputRate = host.NoOutputLimit // the flag's 0; the library's 0 is the default
 	}
 	if !c.Bool("no-cache") {
 		hc.CacheDir = c.String("cache-dir")
@@ -252,7 +252,7 @@ func responseConfig(c *cli.Context, lc *server.Config) error {
 	case d < 0:
 		return fmt.Errorf("--idle-timeout must be 0 (net/http's default) or more, got %s", d)
 	case d == 0:
-		lc.IdleTimeout = -1 // the library's 0 means 120 s
+		lc.IdleTimeout = server.NetHTTPIdleTimeout // the flag's 0; the library's 0 is the default
 	default:
 		lc.IdleTimeout = d
 	}

@@ -46,8 +46,8 @@ type Config struct {
 	// ReadHeaderTimeout bounds reading a request's headers; 0 means 10 s.
 	ReadHeaderTimeout time.Duration
 	// IdleTimeout closes keep-alive connections idle this long; 0 means
-	// 120 s, and negative means net/http's default (the read timeout,
-	// else none).
+	// DefaultIdleTimeout, and NetHTTPIdleTimeout (any negative value)
+	// net/http's default (the read timeout, else none).
 	IdleTimeout time.Duration
 	// MaxHeaderBytes bounds request headers; 0 means net/http's 1 MiB.
 	MaxHeaderBytes int
@@ -94,6 +94,13 @@ type Config struct {
 	Metrics *observe.Metrics
 }
 
+// DefaultIdleTimeout is the idle timeout of a zero Config.IdleTimeout.
+const DefaultIdleTimeout = 120 * time.Second
+
+// NetHTTPIdleTimeout, as Config.IdleTimeout, leaves idle connections to
+// net/http's default.
+const NetHTTPIdleTimeout = -1
+
 // Server is wasmserve's HTTP server on one listener.
 type Server struct {
 	cfg      Config
@@ -122,7 +129,7 @@ func NewServer(cfg Config, handler http.Handler) *Server {
 	}
 	switch {
 	case cfg.IdleTimeout == 0:
-		cfg.IdleTimeout = 120 * time.Second
+		cfg.IdleTimeout = DefaultIdleTimeout
 	case cfg.IdleTimeout < 0:
 		cfg.IdleTimeout = 0
 	}

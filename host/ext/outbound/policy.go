@@ -83,6 +83,10 @@ const (
 	DefaultMaxBody       = 10 << 20
 )
 
+// Unbounded, as MaxCallsPerRequest, MaxInFlight or MaxResponseBody, sets no
+// bound; their zero value is their default.
+const Unbounded = -1
+
 // originPattern is one parsed Config.Allow entry.
 type originPattern struct {
 	raw    string
