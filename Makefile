@@ -35,9 +35,14 @@ FORCE:
 run: build guests
 	$(BIN)/wasmserve serve --port $(PORT) $(BIN)/guests/hello.wasm
 
-## test: every test, with the race detector
+## test: every test, with the race detector. The test binaries share a new
+## directory of built guests and compiled modules, WASMSERVE_TEST_CACHE,
+## removed after the run
 test:
-	$(GO) test -race -count=1 -timeout 28m ./...
+	@dir=$$(mktemp -d "$${TMPDIR:-/tmp}/wasmserve-test-XXXXXX") || exit 1; \
+	trap 'rm -rf "$$dir"' EXIT; trap 'exit 130' INT; trap 'exit 143' TERM; \
+	echo "WASMSERVE_TEST_CACHE=$$dir $(GO) test -race -count=1 -timeout 28m ./..."; \
+	WASMSERVE_TEST_CACHE=$$dir $(GO) test -race -count=1 -timeout 28m ./...
 
 ## conformance: rebuild the guests whose toolchains are installed, run
 ## `wasmserve test` for every example of conformance/examples.tsv, then the
