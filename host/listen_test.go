@@ -108,7 +108,7 @@ func TestAddressErrors(t *testing.T) {
 	}{
 		{"no-such-host.invalid", `address "no-such-host.invalid" does not resolve: lookup no-such-host.invalid`},
 		{"192.0.2.1", "address 192.0.2.1 is not an address of this machine: bind: cannot assign requested address"},
-		{"127.0.0.1:80", `address "127.0.0.1:80" is neither an IP address nor a host name (a port goes in --port)`},
+		{"127.0.0.1:80", `address "127.0.0.1:80" is neither an IP address nor a host name (a port goes in Config.Port)`},
 		{"fe80::1%eth0", "zoned IPv6 addresses are not supported"},
 	}
 	for _, c := range cases {

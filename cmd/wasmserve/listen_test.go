@@ -307,7 +307,7 @@ func TestListenerBadInput(t *testing.T) {
 		{"v6only on IPv4", []string{"--v6only", "--address", "127.0.0.1"}, "v6only needs an IPv6 address", false},
 		{"not local", []string{"--address", "192.0.2.1"}, "address 192.0.2.1 is not an address of this machine", false},
 		{"listen-fd not a socket", []string{"--listen-fd", "2"}, "listen fd 2 is not a listening socket", false},
-		{"encrypted key without password", []string{"--tls-cert", certSet.Cert, "--tls-key", encKey}, "the key is encrypted: give --tls-key-password or --tls-key-password-file", true},
+		{"encrypted key without password", []string{"--tls-cert", certSet.Cert, "--tls-key", encKey}, "the key is encrypted: give its password (--tls-key-password or --tls-key-password-file)", true},
 		{"wrong password", []string{"--tls-cert", certSet.Cert, "--tls-key", encKey, "--tls-key-password-file", pwFile}, "key " + encKey + ": wrong password", true},
 		{"both passwords", []string{"--tls-cert", certSet.Cert, "--tls-key", encKey, "--tls-key-password-file", pwFile, "--tls-key-password", "x"}, "not both", true},
 	}
