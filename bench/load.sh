@@ -30,7 +30,7 @@ WAT=guest-examples/hello-wat/hello.wasm
 GOHELLO=bin/guests/hello.wasm
 GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o bin/guests/echo.wasm ./guest-examples/echo
 GOECHO=bin/guests/echo.wasm
-# The CGI hellos (issue 10): a WASI command run once per request.
+# The CGI hellos: a WASI command run once per request.
 GOOS=wasip1 GOARCH=wasm go build -o bin/guests/cgi-go.wasm ./guest-examples/cgi-go
 CGIC=guest-examples/cgi-c/hello.wasm
 CGIGO=bin/guests/cgi-go.wasm
@@ -141,7 +141,7 @@ done
 
 echo
 echo "# median over rounds, ratio to native"
-printf '%-22s %12s %8s %8s %10s %10s %8s  %s\n' config req/s p50_us p99_us rps_ratio p99_ratio cpu_us "target (issues 6, 10, 15)"
+printf '%-22s %12s %8s %8s %10s %10s %8s  %s\n' config req/s p50_us p99_us rps_ratio p99_ratio cpu_us "target"
 awk '
   { rps[$1] = rps[$1] " " $2; p50[$1] = p50[$1] " " $3; p99[$1] = p99[$1] " " $4; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 }
     cpu[$1] = cpu[$1] " " $5; round[$1]++; byround[$1, round[$1]] = $2 }
@@ -168,7 +168,7 @@ awk '
       pairs = ""
       for (k = 1; k <= round["wat"] && k <= round["wat-nolog"]; k++) pairs = pairs " " byround["wat", k] / byround["wat-nolog", k]
       loss = 1 - median(pairs)
-      printf "access log: the WAT hello loses %.1f%% req/s with it on (median of per-round wat/wat-nolog ratios; %.1f%% from the medians); target <= 5%% (issue 11): %s\n", 100 * loss, 100 * (1 - median(rps["wat"]) / median(rps["wat-nolog"])), loss <= 0.05 ? "met" : "NOT MET"
+      printf "access log: the WAT hello loses %.1f%% req/s with it on (median of per-round wat/wat-nolog ratios; %.1f%% from the medians); target <= 5%%: %s\n", 100 * loss, 100 * (1 - median(rps["wat"]) / median(rps["wat-nolog"])), loss <= 0.05 ? "met" : "NOT MET"
       printf "access log: server CPU per request %.2f us with it, %.2f us without: +%.1f%%\n", median(cpu["wat"]), median(cpu["wat-nolog"]), 100 * (median(cpu["wat"]) / median(cpu["wat-nolog"]) - 1)
     }
   }' "$OUT/results" | tee "$OUT/summary"
@@ -208,7 +208,7 @@ awk '
     q = median(p99["proxy-wasmserve"]) / median(p99["proxy-native"])
     printf "proxy-native %.0f req/s p99 %d us; proxy-wasmserve %.0f req/s p99 %d us: %.2fx req/s, %.2fx p99\n",
       median(rps["proxy-native"]), median(p99["proxy-native"]), median(rps["proxy-wasmserve"]), median(p99["proxy-wasmserve"]), r, q
-    printf "target (issue 15) req/s >= 0.95x: %s, p99 <= 1.5x: %s\n", (r >= 0.95 ? "met" : "NOT MET"), (q <= 1.5 ? "met" : "NOT MET")
+    printf "target req/s >= 0.95x: %s, p99 <= 1.5x: %s\n", (r >= 0.95 ? "met" : "NOT MET"), (q <= 1.5 ? "met" : "NOT MET")
   }' "$OUT/results-proxy" | tee "$OUT/summary-proxy"
 [ -z "${ONLY:-}" ] || exit 0
 
@@ -229,7 +229,7 @@ done
 # a reload in place (SIGHUP) of the Go hello to the Go echo, to its first 200.
 reload=$(bin/bench/startup -n 5 -reload "$GOECHO" -- bin/wasmserve serve --no-banner --no-url --address 127.0.0.1 --isolates 1 --cache-dir "$CACHE" "$GOHELLO")
 verdict=$(awk -v w="$reload" 'BEGIN { print (w <= 100) ? "met" : "NOT MET" }')
-printf '  go   reload in place (SIGHUP to the first 200 of the new module) %s ms; target <= 100 ms (issue 15): %s\n' "$reload" "$verdict"
+printf '  go   reload in place (SIGHUP to the first 200 of the new module) %s ms; target <= 100 ms: %s\n' "$reload" "$verdict"
 
 echo
 echo "# memory: resident set size over idle isolates (after one request each)"
