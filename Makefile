@@ -11,13 +11,18 @@ IMAGE    ?= wasmserve:dev
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 CONTAINER_ENGINE ?= $(shell command -v podman 2>/dev/null || command -v docker 2>/dev/null)
 
-.PHONY: all build guests run test test-short conformance check wat bench bench-go bench-targets bench-load clean certs image image-test fuzz
+.PHONY: all build install guests run test test-short conformance check wat bench bench-go bench-targets bench-load clean certs image image-test fuzz
 
 all: build guests
 
 ## build: the server binary, bin/wasmserve
 build:
 	$(GO) build -o $(BIN)/wasmserve ./cmd/wasmserve
+
+## install: wasmserve into $(go env GOPATH)/bin (put that on your PATH), with
+## this checkout's version
+install:
+	$(GO) install -ldflags "-X main.version=$(VERSION)" ./cmd/wasmserve
 
 ## guests: the Go example handlers, bin/guests/<name>.wasm
 guests: $(GUESTS:%=$(BIN)/guests/%.wasm) $(BIN)/guests/cgi-go.wasm

@@ -85,6 +85,13 @@ var flagNames = strings.NewReplacer(
 	"raise the start timeout", "raise --handler-timeout",
 )
 
+func init() {
+	// --version prints what the version command prints; no -v, which
+	// reads as "verbose".
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version of wasmserve and of its runtime"}
+	cli.VersionPrinter = func(c *cli.Context) { fmt.Fprintf(c.App.Writer, "wasmserve %s\n", c.App.Version) }
+}
+
 func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:                 "wasmserve",
@@ -93,7 +100,6 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Version:              versionString(),
 		Writer:               stdout,
 		ErrWriter:            stderr,
-		HideVersion:          true,
 		EnableBashCompletion: false,
 		ExitErrHandler:       func(*cli.Context, error) {},
 		OnUsageError:         usageError("wasmserve"),

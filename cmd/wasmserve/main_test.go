@@ -226,13 +226,23 @@ func TestDefaultCommandAndEnv(t *testing.T) {
 	}
 }
 
+// TestVersion: `wasmserve version` and `wasmserve --version` print the
+// same line, naming wasmserve's version, Go's and wazero's.
 func TestVersion(t *testing.T) {
-	out, err := exec.Command(binary, "version").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(string(out), "wasmserve ") || !strings.Contains(string(out), "wazero v1.") {
-		t.Errorf("version printed %q", out)
+	var first string
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		out, err := exec.Command(binary, args...).Output()
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if !strings.HasPrefix(string(out), "wasmserve ") || !strings.Contains(string(out), "wazero v1.") {
+			t.Errorf("%v printed %q", args, out)
+		}
+		if first == "" {
+			first = string(out)
+		} else if string(out) != first {
+			t.Errorf("%v printed %q, version printed %q", args, out, first)
+		}
 	}
 }
 
