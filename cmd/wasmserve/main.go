@@ -50,6 +50,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 2 && args[1] == "serve" {
 		args = append(args[:2:2], flagsFirst(args[2:], serveFlags())...)
 	}
+	if len(args) == 1 {
+		fmt.Fprint(stderr, shortUsage)
+		return 2
+	}
+	if a := args[1]; !strings.HasPrefix(a, "-") && app.Command(a) == nil {
+		fmt.Fprintln(stderr, "wasmserve: "+unknownCommand(app, a))
+		return 2
+	}
 	err := app.Run(args)
 	if err == nil {
 		return 0
@@ -110,14 +118,6 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			certsCommand(),
 			versionCommand(),
 		},
-	}
-}
-
-// usageError turns cli's "flag provided but not defined" and friends into one
-// line that says where to look.
-func usageError(name string) cli.OnUsageErrorFunc {
-	return func(_ *cli.Context, err error, _ bool) error {
-		return fmt.Errorf("%v (run '%s --help' for the flags)", err, name)
 	}
 }
 

@@ -64,7 +64,12 @@ func TestBadInput(t *testing.T) {
 		{"component", []string{"serve", td("component.wasm")}, nil, "this is a WebAssembly component (WASI 0.2); wasmserve serves core modules"},
 		{"component, check", []string{"check", td("component.wasm")}, nil, "this is a WebAssembly component (WASI 0.2); wasmserve serves core modules"},
 		{"start function traps", []string{"serve", "--no-cache", td("badstart.wasm")}, nil, "_initialize"},
-		{"unknown flag", []string{"serve", "--bogus", hello}, nil, "flag provided but not defined: -bogus"},
+		{"unknown flag", []string{"serve", "--bogus", hello}, nil, "--bogus is not a flag (run 'wasmserve serve --help' for the flags)"},
+		{"misspelt flag", []string{"serve", "--isolate", "2", hello}, nil, "--isolate is not a flag; did you mean --isolates?"},
+		{"duration without a unit", []string{"serve", "--handler-timeout", "5", hello}, nil, `--handler-timeout "5": not a duration: give a number with a unit, such as 5s`},
+		{"not a whole number", []string{"serve", "--isolates", "abc", hello}, nil, `--isolates "abc": not a whole number`},
+		{"not a whole number from env", []string{"serve", hello}, []string{"WASMSERVE_ISOLATES=abc"}, `WASMSERVE_ISOLATES "abc" (--isolates): not a whole number`},
+		{"size without a unit", []string{"serve", "--memory-limit", "64", hello}, nil, "(a size takes a unit: 64MiB, 1GiB)"},
 		{"negative isolates", []string{"serve", "--isolates", "-1", hello}, nil, "--isolates must be 0 (one per CPU) or more, got -1"},
 		{"negative isolates from env", []string{"serve", hello}, []string{"WASMSERVE_ISOLATES=-2"}, "--isolates must be 0 (one per CPU) or more, got -2"},
 		{"isolates not a number", []string{"serve", "--isolates", "many", hello}, nil, "isolates"},
@@ -109,6 +114,35 @@ func TestBadInput(t *testing.T) {
 			last := lines[len(lines)-1]
 			if !strings.HasPrefix(last, "wasmserve: ") || !strings.Contains(last, c.want) {
 				t.Errorf("the message is not one line starting with 'wasmserve: ':\n%s", out)
+			}
+		})
+	}
+}
+
+// TestUsage: no arguments print the usage on stderr and exit 2; a word that
+// is no command and no module says so, with the command meant where one is
+// near, and exits 2.
+func TestUsage(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no arguments", nil, "usage: wasmserve [serve] [flags] MODULE.wasm"},
+		{"not a command", []string{"handler"}, `wasmserve: "handler" is not a command (a module file ends in .wasm`},
+		{"misspelt command", []string{"chek", "x.wasm"}, `wasmserve: "chek" is not a command; did you mean "check"?`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command(binary, c.args...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+				t.Errorf("exit %v, want 2", err)
+			}
+			if !strings.Contains(stderr.String(), c.want) || stdout.Len() != 0 {
+				t.Errorf("stderr %q (stdout %q), want %q on stderr", stderr.String(), stdout.String(), c.want)
 			}
 		})
 	}

@@ -124,7 +124,7 @@ func handlerConfig(c *cli.Context) (moduleConfig, error) {
 		return mc, fmt.Errorf("--memory-limit: %w", err)
 	}
 	if memLimit < 1<<16 {
-		return mc, fmt.Errorf("--memory-limit %s is below one 64 KiB WebAssembly page", c.String("memory-limit"))
+		return mc, fmt.Errorf("--memory-limit %s is below one 64 KiB WebAssembly page (a size takes a unit: 64MiB, 1GiB)", c.String("memory-limit"))
 	}
 	if memLimit > 1<<32 {
 		return mc, fmt.Errorf("--memory-limit %s is above the 4 GiB a 32-bit WebAssembly memory can address", c.String("memory-limit"))
