@@ -28,6 +28,8 @@ func TestCheck(t *testing.T) {
 		{"_start ending in proc_exit(0)", "abi/testdata/procexit.wasm", 1, []string{"other imports:   wasi_snapshot_preview1.proc_exit", "proc_exit(0)"}},
 		{"CGI command", "guest-examples/cgi-c/hello.wasm", 0, []string{"abi:             CGI (WASI command) (it is a WASI command: it exports _start", "start:           _start", "result:          ok"}},
 		{"start function traps", "cmd/wasmserve/testdata/badstart.wasm", 1, []string{"starting an isolate", "unreachable"}},
+		{"built for GOOS=js", "cmd/wasmserve/testdata/gojs.wasm", 1, []string{"was built with GOOS=js (it imports gojs), which runs only under JavaScript: rebuild it with GOOS=wasip1 GOARCH=wasm"}},
+		{"each import once", "cmd/wasmserve/testdata/dupimport.wasm", 0, []string{"other imports:   wasi_snapshot_preview1.fd_write\n"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

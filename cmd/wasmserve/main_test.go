@@ -51,6 +51,7 @@ func TestBadInput(t *testing.T) {
 		{"missing file as default command", []string{"nope.wasm"}, nil, "module nope.wasm: no such file"},
 		{"not wasm", []string{"serve", td("notwasm.wasm")}, nil, "is not a WebAssembly binary"},
 		{"no handle_request", []string{"serve", td("nohandler.wasm")}, nil, `does not export "handle_request"`},
+		{"built for GOOS=js", []string{"serve", td("gojs.wasm")}, nil, "module was built with GOOS=js (it imports gojs), which runs only under JavaScript: rebuild it with GOOS=wasip1"},
 		{"no memory", []string{"serve", td("nomemory.wasm")}, nil, `does not export "memory"`},
 		{"unknown import", []string{"serve", td("badimport.wasm")}, nil, "http_handler.get_moon_phase"},
 		// 15 bytes declaring 2^32-1 imports: wazero alone runs out of memory.

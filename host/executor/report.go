@@ -1,6 +1,9 @@
 package executor
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Report describes how a compiled module fits an executor, for `wasmserve
 // check`. Problems lists every reason the module cannot run; an empty list
@@ -53,3 +56,22 @@ func LookupChecker(exts []ImportChecker, module string) (ImportChecker, bool) {
 	}
 	return nil, false
 }
+
+// Tidy sorts the report's lists and drops repeated entries: a module may
+// import one function more than once (Go's wasip1 port imports fd_write and
+// random_get twice).
+func (r *Report) Tidy() {
+	for _, l := range []*[]string{&r.Provided, &r.Unknown, &r.OtherImports} {
+		slices.Sort(*l)
+		*l = slices.Compact(*l)
+	}
+}
+
+// GoJSModule is the import module of Go's GOOS=js port, which runs only in
+// a JavaScript host.
+const GoJSModule = "gojs"
+
+// GoJSProblem is the problem of a module built for GOOS=js, said once in
+// place of one per import.
+const GoJSProblem = "was built with GOOS=js (it imports " + GoJSModule + "), which runs only under JavaScript: " +
+	"rebuild it with GOOS=wasip1 GOARCH=wasm (and -buildmode=c-shared for an http-wasm handler)"

@@ -12,7 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"sort"
 	"strings"
 
 	"github.com/tetratelabs/wazero"
@@ -60,9 +59,17 @@ func Inspect(cm wazero.CompiledModule, exts []executor.ImportChecker) *executor.
 			r.Problems = append(r.Problems, `exports "_start" with the wrong signature: want () -> ()`)
 		}
 	}
+	goJS := false
 	for _, f := range cm.ImportedFunctions() {
 		mod, name, _ := f.Import()
 		r.OtherImports = append(r.OtherImports, mod+"."+name)
+		if mod == executor.GoJSModule {
+			if !goJS {
+				goJS = true
+				r.Problem(executor.GoJSProblem)
+			}
+			continue
+		}
 		if e, ok := executor.LookupChecker(exts, mod); ok {
 			// wasmserve's extensions (outbound HTTP) are offered to
 			// every executor.
@@ -84,7 +91,7 @@ func Inspect(cm wazero.CompiledModule, exts []executor.ImportChecker) *executor.
 		r.MemoryMax, r.HasMemoryMax = mem.Max()
 		break
 	}
-	sort.Strings(r.OtherImports)
+	r.Tidy()
 	return r
 }
 

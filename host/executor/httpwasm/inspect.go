@@ -2,7 +2,6 @@ package httpwasm
 
 import (
 	"errors"
-	"sort"
 	"strings"
 
 	"github.com/tetratelabs/wazero"
@@ -25,10 +24,16 @@ func Inspect(cm wazero.CompiledModule, exts []executor.ImportChecker) *executor.
 			break
 		}
 	}
-	importsHandler := false
+	importsHandler, goJS := false, false
 	for _, f := range cm.ImportedFunctions() {
 		mod, name, _ := f.Import()
 		switch mod {
+		case executor.GoJSModule:
+			r.OtherImports = append(r.OtherImports, mod+"."+name)
+			if !goJS {
+				goJS = true
+				r.Problem(executor.GoJSProblem)
+			}
 		case abi.ModuleName:
 			importsHandler = true
 			want, ok := abi.Functions.Lookup(name)
@@ -83,9 +88,7 @@ func Inspect(cm wazero.CompiledModule, exts []executor.ImportChecker) *executor.
 		r.MissingExports = append(r.MissingExports, abi.ExportMemory)
 		r.Problem("does not export %q: an http-wasm guest must export its memory", abi.ExportMemory)
 	}
-	sort.Strings(r.Provided)
-	sort.Strings(r.Unknown)
-	sort.Strings(r.OtherImports)
+	r.Tidy()
 	return r
 }
 
