@@ -234,7 +234,7 @@ func TestOutboundPolicy(t *testing.T) {
 		{"wildcard does not match another domain", []string{"http://*.example.test:" + p, "http://127.0.0.1:" + p},
 			"http://other.test:" + p + "/echo", "refused", "matches no allow pattern"},
 		{"name resolving to loopback", []string{"http://internal.test:" + p},
-			"http://internal.test:" + p + "/echo", "refused", "internal.test resolves to 127.0.0.1, in blocked network 127.0.0.0/8"},
+			"http://internal.test:" + p + "/echo", "refused", "internal.test resolves to 127.0.0.1, in blocked network 127.0.0.0/8, and no allow pattern names that address (allow http://127.0.0.1:" + p + " to reach it)"},
 		{"name resolving to the metadata address", []string{"http://metadata.test:" + p},
 			"http://metadata.test:" + p + "/", "refused", "169.254.169.254, in blocked network 169.254.0.0/16"},
 		{"star still blocks private addresses", []string{"*"}, o.URL + "/echo", "refused", "address 127.0.0.1 is in blocked network"},

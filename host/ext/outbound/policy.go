@@ -281,12 +281,26 @@ func (c *client) checkAddr(host string, ip netip.Addr, port int) error {
 				return nil
 			}
 		}
+		// The fix, in the form that works: a pattern naming the address
+		// itself (a host name's pattern never lets a blocked network
+		// through, since DNS could point it anywhere).
+		fix := "allow " + allowForm(ip, port) + " to reach it"
 		if host == ip.String() {
-			return fmt.Errorf("%w: address %s is in blocked network %s, and no allow pattern names it", ErrRefused, ip, n)
+			return fmt.Errorf("%w: address %s is in blocked network %s, and no allow pattern names it (%s)", ErrRefused, ip, n, fix)
 		}
-		return fmt.Errorf("%w: %s resolves to %s, in blocked network %s, and no allow pattern names that address", ErrRefused, host, ip, n)
+		return fmt.Errorf("%w: %s resolves to %s, in blocked network %s, and no allow pattern names that address (%s)", ErrRefused, host, ip, n, fix)
 	}
 	return nil
+}
+
+// allowForm is the allow pattern that names ip and port, for the scheme
+// most calls to it use: "http://127.0.0.1:9000", "http://[::1]:8080".
+func allowForm(ip netip.Addr, port int) string {
+	scheme := "http"
+	if port == 443 {
+		scheme = "https"
+	}
+	return scheme + "://" + netip.AddrPortFrom(ip, uint16(port)).String()
 }
 
 // dial resolves addr itself and connects to the first address the policy
