@@ -5,10 +5,10 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/log"
 
-	"github.com/wasmserve/wasmserve/internal/accesslog"
 	"github.com/wasmserve/wasmserve/internal/logsafe"
 )
 
@@ -18,15 +18,20 @@ import (
 // library sees it: its text format prints messages raw, and its JSON and
 // logfmt formats let U+0085, U+2028, U+2029, C1 and bidirectional
 // controls through. The *log.Logger is for this command's own messages.
+//
+// Every format stamps its lines with an RFC 3339 time with its zone.
 func newLogger(w io.Writer, level, format string) (*log.Logger, *slog.Logger, error) {
 	lvl, err := log.ParseLevel(strings.ToLower(level))
 	if err != nil {
 		return nil, nil, fmt.Errorf("--log-level %q is not a level: use debug, info, warn or error", level)
 	}
 	var f log.Formatter
+	// RFC 3339 with the zone in every format, as the access log writes
+	// it; the text format to the millisecond, for a terminal.
+	timeFormat := time.RFC3339Nano
 	switch strings.ToLower(format) {
 	case "text", "":
-		f = log.TextFormatter
+		f, timeFormat = log.TextFormatter, textTimeFormat
 	case "json":
 		f = log.JSONFormatter
 	case "logfmt":
@@ -38,7 +43,11 @@ func newLogger(w io.Writer, level, format string) (*log.Logger, *slog.Logger, er
 		Level:           lvl,
 		Formatter:       f,
 		ReportTimestamp: true,
-		TimeFormat:      accesslog.TimeFormat,
+		TimeFormat:      timeFormat,
 	})
 	return l, slog.New(logsafe.NewHandler(l)), nil
 }
+
+// textTimeFormat is RFC 3339 to the millisecond, the time of the text
+// format's lines.
+const textTimeFormat = "2006-01-02T15:04:05.000Z07:00"

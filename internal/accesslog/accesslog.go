@@ -20,9 +20,6 @@ import (
 	"github.com/wasmserve/wasmserve/internal/logsafe"
 )
 
-// TimeFormat is the time of day the process log's text lines start with.
-const TimeFormat = "15:04:05.000"
-
 // levelName is a level in lower case, without allocating for the four
 // levels.
 func levelName(l slog.Level) string {
