@@ -135,9 +135,15 @@ func versionCommand() *cli.Command {
 // versionString is the version with the Go and wazero versions it was built
 // with.
 func versionString() string {
-	v := version
-	wazero := "unknown"
-	goVersion := "unknown"
+	v, goVersion, wazero := buildInfo()
+	return fmt.Sprintf("%s (%s, wazero %s)", v, goVersion, wazero)
+}
+
+// buildInfo returns wasmserve's version (set at build time, else the
+// module's version when installed with go install), Go's and wazero's.
+func buildInfo() (v, goVersion, wazero string) {
+	v = version
+	wazero, goVersion = "unknown", "unknown"
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		goVersion = bi.GoVersion
 		if v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
@@ -149,5 +155,5 @@ func versionString() string {
 			}
 		}
 	}
-	return fmt.Sprintf("%s (%s, wazero %s)", v, goVersion, wazero)
+	return v, goVersion, wazero
 }

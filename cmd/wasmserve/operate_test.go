@@ -248,6 +248,9 @@ func TestReadinessWhileDraining(t *testing.T) {
 	if code, _ := get(t, admin+"/readyz"); code != 200 {
 		t.Fatalf("/readyz before the signal: %d", code)
 	}
+	if _, body := get(t, admin+"/metrics"); !regexp.MustCompile(`(?m)^wasmserve_build_info\{goversion="go1\.[0-9.]+",version="[^"]+",wazero="v1\.[0-9.]+"\} 1$`).MatchString(body) {
+		t.Errorf("/metrics has no wasmserve_build_info naming the versions")
+	}
 	inflight := make(chan int, 1)
 	go func() {
 		resp, err := http.Get(base + "/loop") // held until the 2 s handler timeout

@@ -351,6 +351,7 @@ func serve(c *cli.Context) error {
 	}
 	if c.String("admin") != "" {
 		lc.Metrics = observe.NewMetrics()
+		lc.Metrics.BuildInfo(buildInfo())
 	}
 	tp, stopTracing, err := tracerProvider(c)
 	if err != nil {

@@ -251,3 +251,15 @@ func b2f(b bool) float64 {
 	}
 	return 0
 }
+
+// BuildInfo adds wasmserve_build_info{version, goversion, wazero} 1: what is
+// running, for a dashboard to show and an alert to compare across replicas.
+func (m *Metrics) BuildInfo(version, goVersion, wazero string) {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "wasmserve_build_info",
+		Help:        "Always 1; its labels say which wasmserve, Go and wazero are running.",
+		ConstLabels: prometheus.Labels{"version": version, "goversion": goVersion, "wazero": wazero},
+	})
+	g.Set(1)
+	m.reg.MustRegister(g)
+}
