@@ -2,6 +2,7 @@ package observe
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,7 +43,7 @@ func NewMetrics() *Metrics {
 	f := func(c prometheus.Collector) prometheus.Collector { m.reg.MustRegister(c); return c }
 	m.requests = f(prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "wasmserve_http_requests_total",
-		Help: "HTTP requests answered, by status class (2xx...), method and protocol.",
+		Help: "HTTP requests answered, by status code, method and protocol.",
 	}, []string{"code", "method", "proto"})).(*prometheus.CounterVec)
 	m.duration = f(prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "wasmserve_http_request_duration_seconds", Buckets: latencyBuckets,
@@ -144,7 +145,15 @@ func (m *Metrics) TLSFailure() { m.tlsFailures.Inc() }
 var methods = map[string]string{"GET": "GET", "HEAD": "HEAD", "POST": "POST", "PUT": "PUT", "DELETE": "DELETE",
 	"PATCH": "PATCH", "OPTIONS": "OPTIONS", "CONNECT": "CONNECT", "TRACE": "TRACE"}
 
-var codeClasses = [...]string{"1xx", "1xx", "2xx", "3xx", "4xx", "5xx"}
+// statusCodes are the code label values of the statuses 100 to 599, made once:
+// the label is the exact code, as promhttp's and Caddy's are; any other
+// status is "other", so that the label set stays bounded.
+var statusCodes = func() (c [500]string) {
+	for i := range c {
+		c[i] = strconv.Itoa(100 + i)
+	}
+	return c
+}()
 
 // ObserveRequest records one finished request.
 func (m *Metrics) ObserveRequest(r *http.Request, status int, bytesIn, bytesOut int64, d time.Duration, info *reqinfo.Info) {
@@ -152,11 +161,11 @@ func (m *Metrics) ObserveRequest(r *http.Request, status int, bytesIn, bytesOut 
 	if !ok {
 		method = "other"
 	}
-	class := "other"
+	code := "other"
 	if status >= 100 && status < 600 {
-		class = codeClasses[status/100]
+		code = statusCodes[status-100]
 	}
-	m.requests.WithLabelValues(class, method, r.Proto).Inc()
+	m.requests.WithLabelValues(code, method, r.Proto).Inc()
 	m.duration.Observe(d.Seconds())
 	if info.Called {
 		m.guest.Observe(info.Guest.Seconds())
