@@ -230,6 +230,11 @@ func TestServeAndInterrupt(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}
 	}
+	// The access log is buffered: its last lines come out before
+	// "stopped", not after it.
+	if a, s := strings.Index(log, "/idle"), strings.Index(log, "stopped"); a < 0 || a > s {
+		t.Errorf("the access line of /idle is not before \"stopped\":\n%s", log)
+	}
 }
 
 // TestDefaultCommandAndEnv: "wasmserve MODULE.wasm" serves, flags come from

@@ -342,12 +342,12 @@ func serve(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	flushAccess := func() {}
 	if c.Bool("access-log") {
-		var flush func()
 		// Always at info level: --log-level quiets the server's
 		// own lines, --access-log=false the requests.
-		lc.AccessLog, flush = accesslog.New(c.App.ErrWriter, c.String("log-format"))
-		defer flush()
+		lc.AccessLog, flushAccess = accesslog.New(c.App.ErrWriter, c.String("log-format"))
+		defer flushAccess()
 	}
 	if c.String("admin") != "" {
 		lc.Metrics = observe.NewMetrics()
@@ -454,7 +454,7 @@ func serve(c *cli.Context) error {
 		return err
 	case <-ctx.Done():
 	}
-	err = shutdown(charm, srv, handler, c.Duration("grace"))
+	err = shutdown(charm, srv, handler, c.Duration("grace"), flushAccess)
 	// After a forced or overrun shutdown guests may still be running:
 	// waiting for them to close the pool could take for ever.
 	closeHandler = err == nil
@@ -495,8 +495,9 @@ func firstLine(s string) string {
 // closes the isolate pool. A second signal, or the grace running out,
 // interrupts the guests still running and exits 1. Guests are interruptible
 // only with a --handler-timeout; without one a running guest is ended by the
-// process exiting.
-func shutdown(charm *log.Logger, srv *server.Server, handler *host.Handler, grace time.Duration) error {
+// process exiting. The access log's last lines are written before
+// "stopped", once no request is left to log.
+func shutdown(charm *log.Logger, srv *server.Server, handler *host.Handler, grace time.Duration, flushAccess func()) error {
 	force := make(chan os.Signal, 1)
 	signal.Notify(force, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(force)
@@ -520,6 +521,7 @@ func shutdown(charm *log.Logger, srv *server.Server, handler *host.Handler, grac
 	if err := handler.Close(ctx); err != nil {
 		charm.Warn("closing the isolate pool", "err", err)
 	}
+	flushAccess()
 	charm.Info("stopped")
 	return nil
 }
