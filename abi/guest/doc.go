@@ -102,8 +102,9 @@
 // log/slog handler over it.
 //
 // A panic in the handler is recovered and logged to the host at
-// LogLevelError. If nothing was written yet, the client gets a 500
-// response; otherwise the response ends where the handler stopped. The
+// LogLevelError. If nothing was written yet, the client gets the answer
+// the host gives a guest that fails: 500, "500 handler error (request id
+// ID)" with the request's X-Request-Id; otherwise the response ends where the handler stopped. The
 // module instance stays usable for later requests.
 //
 // # Outbound HTTP

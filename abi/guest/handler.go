@@ -3,6 +3,7 @@
 package guest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
@@ -115,8 +116,33 @@ func recovered(w *responseWriter, p any) {
 		Log(LogLevelError, fmt.Sprintf("guest: panic serving request: %v\n%s", p, debug.Stack()))
 	}
 	if !w.wroteHeader {
-		sendError(w, http.StatusInternalServerError)
+		// As the host answers a guest that fails: the status, and the
+		// request id that finds the log line (the panic's, above).
+		clear(w.header)
+		w.header.Set("Content-Type", "text/plain; charset=utf-8")
+		w.header.Set("X-Content-Type-Options", "nosniff")
+		w.WriteHeader(http.StatusInternalServerError)
+		msg := "500 handler error"
+		if id := requestID(); id != "" {
+			msg += " (request id " + id + ")"
+		}
+		w.WriteString(msg + "\n")
 	}
+}
+
+// requestID is the id the server gave the request being served (its
+// X-Request-Id header, at most 128 bytes), or "" without one.
+func requestID() string {
+	var buf [160]byte
+	count, n := abi.DecodeCountLen(getHeaderValues(abi.HeaderKindRequest, "X-Request-Id", &buf[0], uint32(len(buf))))
+	if count == 0 || n > uint32(len(buf)) {
+		return ""
+	}
+	v := buf[:n]
+	if i := bytes.IndexByte(v, 0); i >= 0 {
+		v = v[:i]
+	}
+	return string(v)
 }
 
 // sendError answers with a plain-text status response, discarding any

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/xml"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -314,4 +316,26 @@ func TestTestCommandGuestProfile(t *testing.T) {
 	if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
 		t.Fatalf("profile %s: %v, %d bytes (want gzipped pprof)\n%s", prof, err, len(b), stderr)
 	}
+}
+
+// TestGoGuestPanicAnswer: a Go guest whose handler panics answers as the
+// host answers a guest that fails: 500, "500 handler error (request id
+// ID)" with the id of the response's X-Request-Id, none of the handler's
+// headers; the panic and its stack are in the log.
+func TestGoGuestPanicAnswer(t *testing.T) {
+	guest := testguest.BuildPackage(t, "abi/guest/testdata/sdkguest")
+	_, base, stderr := startServer(t, "--no-banner", "--isolates", "1", guest)
+	resp, err := http.Get(base + "/panic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	id := resp.Header.Get("X-Request-Id")
+	if resp.StatusCode != 500 || id == "" || string(body) != "500 handler error (request id "+id+")\n" || resp.Header.Get("X-Half-Done") != "" {
+		t.Fatalf("%d %q, X-Request-Id %q, X-Half-Done %q", resp.StatusCode, body, id, resp.Header.Get("X-Half-Done"))
+	}
+	testguest.WaitFor(t, "the panic in the log", func() bool {
+		return strings.Contains(stderr.String(), "panic serving request: boom")
+	})
 }

@@ -64,6 +64,9 @@ func handler(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		io.WriteString(w, "body\n")
 		w.Header().Set("X-Late", "v")
+	case "/panic":
+		w.Header().Set("X-Half-Done", "1") // dropped: the error answer replaces it
+		panic("boom")
 	case "/slog":
 		slog.Default().With("k", "v").WithGroup("g").Info("sdk-slog", "n", 1)
 		slog.Debug("sdk-debug-not-logged")
