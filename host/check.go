@@ -65,11 +65,7 @@ func Inspect(ctx context.Context, wasm []byte, cfg HandlerConfig) (*executor.Rep
 	if err != nil {
 		return nil, fmt.Errorf("compiling: %w", err)
 	}
-	exts := make([]executor.ImportChecker, len(cfg.Extensions))
-	for i, e := range cfg.Extensions {
-		exts[i] = e
-	}
-	rep := kind.Inspect(cm, exts)
+	rep := kind.Inspect(cm, importCheckers(cfg.Extensions))
 	rep.ABI = kind.Title + " (" + why + ")"
 	if !rep.OK() {
 		return rep, nil

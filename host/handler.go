@@ -95,9 +95,11 @@ type HandlerConfig struct {
 	// every reload.
 	ABI string
 	// Extensions are the host extensions offered to every module,
-	// whatever its executor (outbound HTTP, host/ext/outbound). The
-	// Handler closes them in Close. None means guests get only their
-	// executor's imports and WASI.
+	// whatever its executor (outbound HTTP, host/ext/outbound). Their
+	// maker closes them, after every handler using them is closed: the
+	// Handler does not, since one extension may serve several handlers
+	// (and Inspect's). None means guests get only their executor's
+	// imports and WASI.
 	Extensions []ext.Extension
 }
 
@@ -205,28 +207,28 @@ func NewHandler(ctx context.Context, wasm []byte, cfg HandlerConfig) (*Handler, 
 	return h, nil
 }
 
-// release frees what the handler holds beside its pools: the watchdog, the
-// compilation cache and the extensions.
+// release frees what the handler holds beside its pools: the watchdog and
+// the compilation cache.
 func (h *Handler) release(ctx context.Context) {
 	if h.wd != nil {
 		h.wd.close()
 	}
 	h.cache.Close(ctx)
-	for _, e := range h.exts {
-		if err := e.Close(ctx); err != nil {
-			h.log.Warn("closing an extension", "module", e.ModuleName(), "err", err)
-		}
-	}
 }
 
 // env is what the handler lends its executors.
 func (h *Handler) env() executor.Env {
-	checkers := make([]executor.ImportChecker, len(h.exts))
-	for i, e := range h.exts {
+	return executor.Env{Logger: h.log, Output: h.out, MaxBody: h.cfg.MaxBody, Env: h.cfg.Env, Dirs: h.cfg.Dirs,
+		Extensions: importCheckers(h.exts)}
+}
+
+// importCheckers are the extensions as what an executor sees of them.
+func importCheckers(exts []ext.Extension) []executor.ImportChecker {
+	checkers := make([]executor.ImportChecker, len(exts))
+	for i, e := range exts {
 		checkers[i] = e
 	}
-	return executor.Env{Logger: h.log, Output: h.out, MaxBody: h.cfg.MaxBody, Env: h.cfg.Env, Dirs: h.cfg.Dirs,
-		Extensions: checkers}
+	return checkers
 }
 
 // newGeneration chooses the executor for wasm, compiles wasm into a new
@@ -370,7 +372,7 @@ func (h *Handler) Healthy() bool { return h.Pool().Healthy() }
 
 // Close closes the pool now serving, waits until requests still inside an
 // isolate of it, or of a module replaced before, end or ctx is done, and
-// closes the runtimes and the extensions. A Reload under way finishes
+// closes the runtimes. A Reload under way finishes
 // first; one after Close fails with ErrHandlerClosed. Shut the HTTP server
 // down first. Close may be called again after an error, to wait longer.
 func (h *Handler) Close(ctx context.Context) error {

@@ -342,6 +342,7 @@ func serve(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	defer ob.Close(context.Background()) // after the handler: deferred first, runs last
 	flushAccess := func() {}
 	if c.Bool("access-log") {
 		// Always at info level: --log-level quiets the server's

@@ -167,6 +167,9 @@ func runTests(c *cli.Context) error {
 // testHandler starts the module as serve would, with serve's flags, and a
 // logger writing to memory: each case's log lines are checked and shown
 // from there.
+//
+// The outbound extension lives as long as the process: the command exits
+// once the handler is closed.
 func testHandler(ctx context.Context, c *cli.Context, path string) (*host.Handler, *syncBuffer, error) {
 	mc, err := handlerConfig(c)
 	if err != nil {

@@ -15,7 +15,8 @@
 //     isolate is instantiated, and binds it to the instance (Bind);
 //  4. around every request on such an isolate, calls Begin and End;
 //
-// and when the handler closes, Close.
+// and leaves Close to the extension's maker, once no handler uses it: one
+// extension may serve several handlers.
 package ext
 
 import (
