@@ -51,11 +51,11 @@ func usageError(name string) cli.OnUsageErrorFunc {
 
 func describeUsageError(c *cli.Context, err error) string {
 	msg := err.Error()
-	var flags []cli.Flag
+	var flags []cli.Flag // the command's, else the app's
 	if c != nil && c.Command != nil {
 		flags = c.Command.Flags
 	}
-	if c != nil && c.Command != nil && len(flags) == 0 && c.App != nil {
+	if c != nil && len(flags) == 0 && c.App != nil {
 		flags = c.App.Flags
 	}
 	if m := badValue.FindStringSubmatch(msg); m != nil {

@@ -18,6 +18,10 @@ import (
 	"time"
 )
 
+// Header is the header that carries a request's id, on the request the
+// handler sees and on every response.
+const Header = "X-Request-Id"
+
 // Info is what one request's layers tell each other. The zero value is a
 // request without an id that no isolate has served.
 type Info struct {
@@ -96,7 +100,7 @@ func WriteError(w http.ResponseWriter, code int, text, id string) {
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	if id != "" {
-		h.Set("X-Request-Id", id)
+		h[Header] = []string{id}
 		text += " (request id " + id + ")"
 	}
 	w.WriteHeader(code)

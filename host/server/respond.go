@@ -25,7 +25,7 @@ const DefaultServerHeader = "wasmserve"
 // HeaderRequestID is the header that carries a request's id: kept from the
 // client when it is a sane token, else made up; set on the request the guest
 // sees and on every response.
-const HeaderRequestID = "X-Request-Id"
+const HeaderRequestID = reqinfo.Header
 
 // maxRequestIDLen bounds a client's request id that is kept.
 const maxRequestIDLen = 128

@@ -58,10 +58,16 @@ func Define(ctx context.Context, r wazero.Runtime, module string, table abi.Tabl
 	return nil
 }
 
-// Verify reports an error unless the module named module, instantiated in
-// r, defines exactly the functions of table, each with the table's
-// signature: what a host's tests assert of its installation.
-func Verify(r wazero.Runtime, module string, table abi.Table) error {
+// Verify installs a host module with install in a runtime of its own and
+// reports an error unless the module named module defines exactly the
+// functions of table, each with the table's signature: what a host's tests
+// assert of its installation.
+func Verify(ctx context.Context, module string, table abi.Table, install func(context.Context, wazero.Runtime) error) error {
+	r := wazero.NewRuntime(ctx)
+	defer r.Close(ctx)
+	if err := install(ctx, r); err != nil {
+		return err
+	}
 	m := r.Module(module)
 	if m == nil {
 		return fmt.Errorf("host module %s is not instantiated", module)
