@@ -386,13 +386,14 @@ type ExternType struct {
 	// SortType, SortComponent or SortInstance.
 	Sort Sort
 	// Index is the type index of a core module (a core type), func,
-	// component or instance; the type i of a type bound (eq i); the value
-	// i of a value bound (eq i).
+	// component or instance; the type i of a type bound (eq i).
 	Index uint32
 	// SubResource is set for a type bound (sub resource): a fresh
 	// resource type. Index is then 0.
 	SubResource bool
-	// ValueType is a value bound's type, nil for a value bound (eq i).
+	// ValueType is a value's type (of the value proposal), for SortValue.
+	// It is written as wasm-tools writes it, a valtype alone; Binary.md's
+	// value bound (eq i) is not decoded.
 	ValueType *ValType
 }
 
@@ -406,8 +407,6 @@ func (e ExternType) String() string {
 		return fmt.Sprintf("(type (eq %d))", e.Index)
 	case e.Sort == SortValue && e.ValueType != nil:
 		return fmt.Sprintf("(value %s)", *e.ValueType)
-	case e.Sort == SortValue:
-		return fmt.Sprintf("(value (eq %d))", e.Index)
 	}
 	return fmt.Sprintf("(%s (type %d))", e.Sort, e.Index)
 }
@@ -720,16 +719,12 @@ func (r *reader) externType() (ExternType, error) {
 			}
 		}
 	case SortValue:
-		var typed bool
-		if typed, err = r.flag("value bound"); err == nil {
-			if typed {
-				var t ValType
-				t, err = r.valType()
-				e.ValueType = &t
-			} else {
-				e.Index, err = r.u32()
-			}
-		}
+		// Binary.md describes a valuebound here ((eq i) or a type), but
+		// the tools (wasm-tools, and so jco) write the value's type alone,
+		// the earlier form; values are a gated feature nobody else writes.
+		var t ValType
+		t, err = r.valType()
+		e.ValueType = &t
 	default:
 		return e, errorf(start, "%s cannot be imported or exported", s)
 	}
