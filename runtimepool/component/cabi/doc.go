@@ -53,7 +53,8 @@
 // non-zero byte, integers narrower than their core type are wrapped, a char
 // must be a Unicode scalar value, discriminants must name a case, strings
 // must decode in the call's encoding and be at most [MaxStringBytes] bytes,
-// lists at most [MaxListBytes] bytes. NaNs are canonicalised both ways
+// lists at most [MaxListBytes] bytes, and one call lifts at most
+// [MaxLiftBytes] (a limit of the host, not of the specification). NaNs are canonicalised both ways
 // (0x7fc00000, 0x7ff8000000000000), the deterministic profile of the
 // specification.
 //

@@ -14,6 +14,14 @@ const (
 	MaxListBytes   = 1<<28 - 1
 )
 
+// MaxLiftBytes bounds what one call may lift into Go: the bytes of its
+// strings and, for its lists, their elements times the larger of their size
+// and 16 (a Go interface value). Without it a guest could make the host
+// allocate far more than its own memory, with lists whose elements all
+// point at the same long list. The specification has no such limit; a
+// call that reaches it is an error.
+const MaxLiftBytes = 1 << 30
+
 // The canonical NaNs floats are lifted and lowered as.
 const (
 	canonicalNaN32 = 0x7fc00000
@@ -28,9 +36,19 @@ var errTooFewValues = errors.New("too few core values")
 // lifter reads values out of a guest: its memory, fetched once, since no
 // guest code runs while lifting.
 type lifter struct {
-	c   *Call
-	mem []byte
-	got bool
+	c      *Call
+	mem    []byte
+	got    bool
+	lifted uint64 // against MaxLiftBytes
+}
+
+// charge counts n more bytes lifted.
+func (l *lifter) charge(n uint64) error {
+	l.lifted += n
+	if l.lifted > MaxLiftBytes {
+		return fmt.Errorf("lifting more than %d bytes in one call", MaxLiftBytes)
+	}
+	return nil
 }
 
 // memory returns the guest's memory, or an error saying that what needs it
@@ -241,6 +259,13 @@ func (l *lifter) liftList(t *Type, ptr, n uint32) (any, error) {
 		return nil, fmt.Errorf("%s at %#x of %d elements is %d bytes, more than %d", t, ptr, n, byteLen, MaxListBytes)
 	}
 	if err := checkRange(mem, t.String(), ptr, byteLen, Align(elem)); err != nil {
+		return nil, err
+	}
+	cost := byteLen
+	if elem.Kind != KindU8 {
+		cost = uint64(n) * uint64(max(size, 16))
+	}
+	if err := l.charge(cost); err != nil {
 		return nil, err
 	}
 	if elem.Kind == KindU8 {

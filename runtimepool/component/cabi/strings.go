@@ -42,6 +42,9 @@ func (l *lifter) liftString(ptr, tagged uint32) (string, error) {
 	if err := checkRange(mem, enc.String()+" string", ptr, byteLen, align); err != nil {
 		return "", err
 	}
+	if err := l.charge(byteLen); err != nil {
+		return "", err
+	}
 	b := mem[ptr : uint64(ptr)+byteLen]
 	switch {
 	case enc == UTF8:
