@@ -1,0 +1,154 @@
+package cabi
+
+import (
+	"fmt"
+)
+
+// LiftArgs reads the arguments a guest passed to a host import (canon
+// lower): flat in core, or, when they are spilled (see [FlatFunc]), stored
+// as a tuple at the address core[0]. Core values after the arguments (the
+// return pointer) are ignored.
+func LiftArgs(c *Call, params []*Type, core []uint64) ([]any, error) {
+	l := lifter{c: c}
+	if flatLenAll(params, MaxFlatParams) > MaxFlatParams {
+		if len(core) == 0 {
+			return nil, fmt.Errorf("cabi: params: no core value for their address")
+		}
+		vals, err := l.loadTuple(params, uint32(core[0]), "param")
+		if err != nil {
+			return nil, fmt.Errorf("cabi: %w", err)
+		}
+		return vals, nil
+	}
+	vals := make([]any, len(params))
+	for i, t := range params {
+		v, err := l.liftFlat(t, &core)
+		if err != nil {
+			return nil, fmt.Errorf("cabi: param %d: %w", i, err)
+		}
+		vals[i] = v
+	}
+	return vals, nil
+}
+
+// LowerResults writes the results of a host import back to the guest (canon
+// lower) and returns the core results: the flat values, or, when the
+// results are spilled, none, the results stored as a tuple at the return
+// pointer, the last of the core arguments.
+func LowerResults(c *Call, results []*Type, vals []any, core []uint64) ([]uint64, error) {
+	if len(vals) != len(results) {
+		return nil, fmt.Errorf("cabi: %d results, want %d", len(vals), len(results))
+	}
+	w := lowerer{c: c}
+	if flatLenAll(results, MaxFlatResults) > MaxFlatResults {
+		if len(core) == 0 {
+			return nil, fmt.Errorf("cabi: results: no return pointer")
+		}
+		if err := w.storeTuple(results, vals, uint32(core[len(core)-1]), "result"); err != nil {
+			return nil, fmt.Errorf("cabi: %w", err)
+		}
+		return nil, nil
+	}
+	return w.lowerAll(results, vals, "result")
+}
+
+// LowerArgs turns the arguments of a call to a guest export (canon lift)
+// into core arguments: flat, or, when they are spilled, one i32, the
+// address of the tuple of arguments it stored in memory allocated with the
+// guest's realloc.
+func LowerArgs(c *Call, params []*Type, vals []any) ([]uint64, error) {
+	if len(vals) != len(params) {
+		return nil, fmt.Errorf("cabi: %d arguments, want %d", len(vals), len(params))
+	}
+	w := lowerer{c: c}
+	if flatLenAll(params, MaxFlatParams) > MaxFlatParams {
+		p, err := w.alloc(0, 0, tupleAlign(params), tupleSize(params), "params")
+		if err == nil {
+			err = w.storeTuple(params, vals, p, "param")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cabi: %w", err)
+		}
+		return []uint64{uint64(p)}, nil
+	}
+	return w.lowerAll(params, vals, "param")
+}
+
+// LiftResults reads the results of a guest export (canon lift) from its
+// core results: flat, or, when they are spilled, stored as a tuple at the
+// address core[0]. The linker calls the export's post-return after it.
+func LiftResults(c *Call, results []*Type, core []uint64) ([]any, error) {
+	l := lifter{c: c}
+	if flatLenAll(results, MaxFlatResults) > MaxFlatResults {
+		if len(core) == 0 {
+			return nil, fmt.Errorf("cabi: results: no core value for their address")
+		}
+		vals, err := l.loadTuple(results, uint32(core[0]), "result")
+		if err != nil {
+			return nil, fmt.Errorf("cabi: %w", err)
+		}
+		return vals, nil
+	}
+	vals := make([]any, len(results))
+	for i, t := range results {
+		v, err := l.liftFlat(t, &core)
+		if err != nil {
+			return nil, fmt.Errorf("cabi: result %d: %w", i, err)
+		}
+		vals[i] = v
+	}
+	return vals, nil
+}
+
+func (w *lowerer) lowerAll(ts []*Type, vals []any, what string) ([]uint64, error) {
+	out := make([]uint64, 0, flatLenAll(ts, MaxFlatParams))
+	for i, t := range ts {
+		var err error
+		if out, err = w.lowerFlat(t, vals[i], out); err != nil {
+			return nil, fmt.Errorf("cabi: %s %d: %w", what, i, err)
+		}
+	}
+	return out, nil
+}
+
+// loadTuple reads values of types ts stored as a tuple at ptr.
+func (l *lifter) loadTuple(ts []*Type, ptr uint32, what string) ([]any, error) {
+	mem, err := l.memory(TupleOf(ts...))
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRange(mem, what+"s", ptr, uint64(tupleSize(ts)), tupleAlign(ts)); err != nil {
+		return nil, err
+	}
+	vals := make([]any, len(ts))
+	off := ptr
+	for i, t := range ts {
+		off = alignTo(off, Align(t))
+		v, err := l.load(t, off)
+		if err != nil {
+			return nil, fmt.Errorf("%s %d: %w", what, i, err)
+		}
+		vals[i] = v
+		off += Size(t)
+	}
+	return vals, nil
+}
+
+// storeTuple writes values of types ts as a tuple at ptr.
+func (w *lowerer) storeTuple(ts []*Type, vals []any, ptr uint32, what string) error {
+	if err := w.needMemory(TupleOf(ts...)); err != nil {
+		return err
+	}
+	if err := checkRange(w.mem, what+"s", ptr, uint64(tupleSize(ts)), tupleAlign(ts)); err != nil {
+		return err
+	}
+	off := ptr
+	for i, t := range ts {
+		off = alignTo(off, Align(t))
+		if err := w.store(t, vals[i], off); err != nil {
+			return fmt.Errorf("%s %d: %w", what, i, err)
+		}
+		off += Size(t)
+	}
+	return nil
+}
