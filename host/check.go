@@ -10,6 +10,7 @@ import (
 	"github.com/wasmserve/wasmserve/host/executor"
 	"github.com/wasmserve/wasmserve/internal/wasmbin"
 	"github.com/wasmserve/wasmserve/internal/wasmprep"
+	"github.com/wasmserve/wasmserve/runtimepool/component/binary"
 )
 
 // CheckModule is the structural pre-check every module passes before
@@ -18,7 +19,12 @@ import (
 // malformed module, is one line naming the section, the offset and the
 // count or length that was wrong.
 func CheckModule(wasm []byte) error {
-	if err := checkFormat(wasm); err != nil {
+	comp, err := isComponent(wasm)
+	if err != nil {
+		return err
+	}
+	if comp {
+		_, err := binary.Decode(wasm)
 		return err
 	}
 	return wasmbin.Check(wasm)
@@ -34,8 +40,10 @@ func CheckModule(wasm []byte) error {
 func Inspect(ctx context.Context, wasm []byte, cfg HandlerConfig) (*executor.Report, error) {
 	// The format first, then the structural check (CheckModule), whose
 	// error is returned as it is.
-	if err := checkFormat(wasm); err != nil {
+	if comp, err := isComponent(wasm); err != nil {
 		return nil, err
+	} else if comp {
+		return inspectComponent(ctx, wasm, cfg)
 	}
 	mod, err := wasmprep.Parse(wasm)
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"github.com/wasmserve/wasmserve/host/executor"
 	"github.com/wasmserve/wasmserve/host/executor/cgi"
 	"github.com/wasmserve/wasmserve/host/executor/httpwasm"
-	"github.com/wasmserve/wasmserve/internal/wasmbin"
 	"github.com/wasmserve/wasmserve/internal/wasmprep"
 	"github.com/wasmserve/wasmserve/runtimepool"
 )
@@ -36,29 +35,18 @@ func abiNames(kinds []executor.Kind) []string {
 }
 
 // ErrComponent is the error for a WebAssembly component (WASI 0.2) where
-// a core module is needed.
-var ErrComponent = errors.New("this is a WebAssembly component (WASI 0.2); wasmserve serves core modules")
+// no executor that runs components is configured.
+var ErrComponent = errors.New("this is a WebAssembly component (WASI 0.2), and no executor for components is configured")
 
-// checkFormat reads the binary's format before any format's own checks: a
-// component is ErrComponent, which no core module check could describe.
-func checkFormat(wasm []byte) error {
-	format, err := wasmbin.DetectFormat(wasm)
-	if err != nil {
-		return err
-	}
-	if format == wasmbin.FormatComponent {
-		return ErrComponent
-	}
-	return nil
-}
-
-// parseModule reads the binary's format (checkFormat), then parses a core
-// module once (wasmprep.Parse: the structural check, the sections, the
-// imports and exports) for every later question and pass, with the error
-// saying what was read.
+// parseModule parses a core module once (wasmprep.Parse: the structural
+// check, the sections, the imports and exports) for every later question
+// and pass, with the error saying what was read. A component is
+// ErrComponent: the caller reads the format first (isComponent).
 func parseModule(wasm []byte) (*wasmprep.Module, error) {
-	if err := checkFormat(wasm); err != nil {
+	if comp, err := isComponent(wasm); err != nil {
 		return nil, err
+	} else if comp {
+		return nil, ErrComponent
 	}
 	mod, err := wasmprep.Parse(wasm)
 	if err != nil {
@@ -78,16 +66,29 @@ func pickExecutor(kinds []executor.Kind, abi string, shape runtimepool.Shape) (k
 	}
 	if abi != "" && abi != ABIAuto {
 		for _, k := range kinds {
+			if k.Name == abi && k.Component != nil {
+				return kind, "", fmt.Errorf("--abi %s runs WebAssembly components (WASI 0.2), and this is a core module; leave --abi at auto", abi)
+			}
 			if k.Name == abi {
 				return k, "chosen by configuration", nil
 			}
 		}
 		return kind, "", fmt.Errorf("unknown ABI %q: want one of %s", abi, strings.Join(abiNames(kinds), ", "))
 	}
-	for _, k := range kinds {
+	var first *executor.Kind
+	for i, k := range kinds {
+		if k.Component != nil {
+			continue
+		}
+		if first == nil {
+			first = &kinds[i]
+		}
 		if why, ok := k.Detect(shape); ok {
 			return k, why, nil
 		}
 	}
-	return kinds[0], "no ABI recognised it; tried the default", nil
+	if first == nil {
+		return kind, "", errors.New("no executor for core modules is configured")
+	}
+	return *first, "no ABI recognised it; tried the default", nil
 }

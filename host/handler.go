@@ -235,6 +235,11 @@ func importCheckers(exts []ext.Extension) []executor.ImportChecker {
 // runtime and fills its pool. The caller holds h.reload, or is NewHandler.
 func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, error) {
 	cfg := h.cfg
+	if comp, err := isComponent(wasm); err != nil {
+		return nil, err
+	} else if comp {
+		return h.newComponentGeneration(ctx, wasm)
+	}
 	// The one parse of these bytes: each pass over a Go module costs
 	// milliseconds of a start or reload, and the parsed module answers
 	// every later question and feeds every pass of the pool.

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/wasmserve/wasmserve/runtimepool/component"
 )
 
 // State is where an isolate is in its life:
@@ -53,8 +55,11 @@ func (s State) String() string {
 type Isolate[V any] struct {
 	// ID names the isolate in logs, unique within the pool.
 	ID string
-	// Module is the wazero instance.
+	// Module is the wazero instance; nil in a component's pool.
 	Module api.Module
+	// Component is the component instance in a pool made by
+	// NewComponent; nil otherwise.
+	Component *component.Instance
 	// Value is what Config.Prepare returned for this isolate.
 	Value V
 
@@ -123,5 +128,8 @@ func (iso *Isolate[V]) close(ctx context.Context) {
 	}
 	if iso.Module != nil {
 		iso.Module.Close(ctx)
+	}
+	if iso.Component != nil {
+		iso.Component.Close(ctx)
 	}
 }

@@ -31,6 +31,7 @@ import (
 
 	"github.com/wasmserve/wasmserve/internal/wasmbin"
 	"github.com/wasmserve/wasmserve/internal/wasmprep"
+	"github.com/wasmserve/wasmserve/runtimepool/component"
 )
 
 // Installer defines host modules in the runtime before the guest module is
@@ -90,6 +91,10 @@ type Config[V any] struct {
 	// Bind, when set, is called with Prepare's value and the new instance.
 	// An error discards the instance.
 	Bind func(value V, mod api.Module) error
+	// BindComponent, when set, is called with Prepare's value and the new
+	// component instance of a pool made by NewComponent. An error
+	// discards the instance.
+	BindComponent func(value V, inst *component.Instance) error
 	// Output, when set, returns the writers for the isolate's stdout and
 	// stderr. Nil discards guest output.
 	Output func(id string) (stdout, stderr io.Writer)
@@ -249,6 +254,8 @@ type Pool[V any] struct {
 	globals []string // export names of the module's mutable globals
 	image   *image   // the state resets restore; nil: no resets
 	resets  atomic.Uint64
+
+	comp *component.Component // set by NewComponent: isolates are its instances
 }
 
 // New parses wasm (wasmprep.Parse: the structural pre-check, whose
@@ -267,25 +274,15 @@ func New[V any](ctx context.Context, wasm []byte, cfg Config[V]) (*Pool[V], erro
 // module that does not compile, that fails Validate, or whose start
 // function fails is an error here, before anything is served.
 func NewParsed[V any](ctx context.Context, mod *wasmprep.Module, cfg Config[V]) (*Pool[V], error) {
-	size := cfg.Isolates
-	switch {
-	case size < 0:
-		return nil, fmt.Errorf("isolates must be 0 (one per CPU) or more, got %d", size)
-	case size == 0:
-		size = runtime.NumCPU()
-	}
-	if cfg.MaxQueue < 0 || cfg.MaxRequestsPerIsolate < 0 || cfg.QueueTimeout < 0 {
-		return nil, errors.New("queue bounds and requests per isolate must not be negative")
-	}
-	p := &Pool[V]{cfg: cfg, size: size, log: cfg.Logger, closing: make(chan struct{}), drained: make(chan struct{})}
-	if p.log == nil {
-		p.log = slog.New(slog.DiscardHandler)
+	p, err := newPoolBase(cfg)
+	if err != nil {
+		return nil, err
 	}
 
 	// wazero never sees a malformed module: mod passed the pre-check
 	// (see wasmbin.Check). Every table gets a bounded maximum, whatever
 	// else is done to the module (the rewrite below is not always made).
-	mod, err := mod.LimitTables()
+	mod, err = mod.LimitTables()
 	if err != nil {
 		return nil, err
 	}
@@ -325,22 +322,11 @@ func NewParsed[V any](ctx context.Context, mod *wasmprep.Module, cfg Config[V]) 
 			p.stats.ResetBlocker = wasmprep.HostResetBlocker(info.HostImports, cfg.ResetSafeImports)
 		}
 	}
-	rc := wazero.NewRuntimeConfig().WithCloseOnContextDone(cfg.CloseOnContextDone)
-	if cfg.MemoryLimitPages > 0 {
-		rc = rc.WithMemoryLimitPages(cfg.MemoryLimitPages)
+	rc, err := p.runtimeConfig(wazero.NewRuntimeConfig().WithCloseOnContextDone(cfg.CloseOnContextDone))
+	if err != nil {
+		return nil, err
 	}
 	before := -1
-	switch {
-	case cfg.Cache != nil:
-		rc = rc.WithCompilationCache(cfg.Cache)
-	case cfg.CacheDir != "":
-		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
-		if err != nil {
-			return nil, fmt.Errorf("opening compilation cache %s: %w", cfg.CacheDir, err)
-		}
-		p.cache = c
-		rc = rc.WithCompilationCache(c)
-	}
 	if cfg.CacheDir != "" {
 		before = countFiles(cfg.CacheDir)
 	}
@@ -451,30 +437,27 @@ func NewParsed[V any](ctx context.Context, mod *wasmprep.Module, cfg Config[V]) 
 		}
 	}
 
-	p.idle = make(chan *Isolate[V], size)
-	start = time.Now()
-	for i := 0; i < size; i++ {
-		iso, err := p.instantiate(ctx)
-		if err != nil {
-			p.drainIdle(ctx)
-			return nil, err
-		}
-		if i == 0 && cfg.MaxRequestsPerIsolate > 0 && p.stats.ResetBlocker == "" {
+	err = p.fill(ctx, func(iso *Isolate[V]) {
+		if cfg.MaxRequestsPerIsolate > 0 && p.stats.ResetBlocker == "" {
 			if iso.randAtStart {
 				p.stats.ResetBlocker = "its start function reads random bytes (random_get), which a reset would replay"
 			} else {
 				p.takeImage(iso)
 			}
 		}
-		p.idle <- iso
+	})
+	if err != nil {
+		return nil, err
 	}
-	p.stats.InstantiateTime = time.Since(start)
 	ok = true
 	return p, nil
 }
 
 // instantiate creates one isolate and runs its start function.
 func (p *Pool[V]) instantiate(ctx context.Context) (*Isolate[V], error) {
+	if p.comp != nil {
+		return p.instantiateComponent(ctx)
+	}
 	id := "i" + strconv.FormatUint(p.nextID.Add(1), 10)
 	iso := &Isolate[V]{ID: id, pool: p, woken: make(chan struct{})}
 	ictx := ctx
@@ -716,7 +699,7 @@ func (p *Pool[V]) Release(iso *Isolate[V]) {
 	}
 	max := p.cfg.MaxRequestsPerIsolate
 	switch {
-	case iso.Module.IsClosed():
+	case iso.Module != nil && iso.Module.IsClosed(), iso.Component != nil && iso.Component.Broken() != nil:
 		p.retire(iso)
 	case max == 0 || iso.uses < max:
 		p.makeIdle(iso)
@@ -846,6 +829,9 @@ func (p *Pool[V]) Close(ctx context.Context) error {
 		return fmt.Errorf("closing isolate pool: %d isolates still busy: %w", p.Busy(), ctx.Err())
 	}
 	p.closeRuntime.Do(func() {
+		if p.comp != nil {
+			p.comp.Close(ctx)
+		}
 		if p.rt != nil {
 			p.rt.Close(ctx)
 		}

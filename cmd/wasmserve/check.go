@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/wasmserve/wasmserve/host"
+	"github.com/wasmserve/wasmserve/host/executor"
 )
 
 func checkCommand() *cli.Command {
@@ -54,6 +55,13 @@ func check(c *cli.Context) error {
 		return fmt.Errorf("module %s: %s", path, firstLine(err.Error()))
 	}
 	w := c.App.Writer
+	if rep.Component {
+		fmt.Fprintf(w, "%-16s %s\n", "component:", path)
+		fmt.Fprintf(w, "%-16s %s\n", "abi:", rep.ABI)
+		list(w, "imports", rep.Imports)
+		list(w, "exports", rep.Exports)
+		return checkResult(w, path, rep)
+	}
 	fmt.Fprintf(w, "%-16s %s\n", "module:", path)
 	fmt.Fprintf(w, "%-16s %s\n", "abi:", rep.ABI)
 	start := rep.Start
@@ -74,6 +82,11 @@ func check(c *cli.Context) error {
 	list(w, "unknown", rep.Unknown)
 	list(w, "other imports", rep.OtherImports)
 	list(w, "missing exports", rep.MissingExports)
+	return checkResult(w, path, rep)
+}
+
+// checkResult ends check's report: ok, or the problems and exit status 1.
+func checkResult(w io.Writer, path string, rep *executor.Report) error {
 	if rep.OK() {
 		fmt.Fprintf(w, "%-16s %s\n", "result:", "ok")
 		return nil

@@ -33,6 +33,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/wasmserve/wasmserve/runtimepool"
+	"github.com/wasmserve/wasmserve/runtimepool/component"
 )
 
 // Kind names an executor, recognises its modules and makes it.
@@ -50,6 +51,26 @@ type Kind struct {
 	Inspect func(cm wazero.CompiledModule, exts []ImportChecker) *Report
 	// New makes the executor.
 	New func(Env) (Executor, error)
+	// Component, when set, makes the kind one that runs components (the
+	// component model of WASI 0.2) instead of core modules: Detect and
+	// Inspect are then unused, the executor's PoolSpec.ComponentHost
+	// links the component's imports, and its instances implement
+	// ComponentBinder.
+	Component *ComponentKind
+}
+
+// ComponentKind is what a Kind that runs components adds to it.
+type ComponentKind struct {
+	// Detect reports whether a component, by what it imports and
+	// exports, is for this kind, and why, in words for the banner.
+	Detect func(*component.Info) (why string, ok bool)
+}
+
+// ComponentBinder is an Instance of a component kind: it is bound to the
+// isolate's component instance rather than to a core module.
+type ComponentBinder interface {
+	// BindComponent attaches the new component instance.
+	BindComponent(*component.Instance) error
 }
 
 // ImportChecker checks a module's imports of one import module that is not
@@ -112,6 +133,9 @@ type PoolSpec struct {
 	// IsolatesPerCPU is the pool size per CPU when the handler's
 	// configuration leaves it to the executor; 0 means one.
 	IsolatesPerCPU int
+	// ComponentHost is the host a component kind's components are linked
+	// against: the interfaces they may import.
+	ComponentHost *component.Host
 	// Stdio, when set, gives each use of an isolate its own standard
 	// streams, from its instance; guest output then does not go to the
 	// log through the core. A nil stdin reads as empty, a nil writer

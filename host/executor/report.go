@@ -34,6 +34,15 @@ type Report struct {
 	MemoryMin, MemoryMax uint32
 	// HasMemoryMax reports whether the memory declares a maximum.
 	HasMemoryMax bool
+	// Component is set for a component (WASI 0.2): Imports and Exports
+	// then describe it, and the core module fields above are empty.
+	Component bool
+	// Imports lists a component's imports by name
+	// ("wasi:io/streams@0.2.0"), each once.
+	Imports []string
+	// Exports lists a component's exports by name, an exported
+	// instance's functions after it ("wasi:http/incoming-handler@0.2.0#handle").
+	Exports []string
 	// Problems lists every reason the module cannot run.
 	Problems []string
 }

@@ -50,6 +50,23 @@ func InstanceOf(ctx context.Context) *Instance {
 // Instantiate creates a new instance of the component: each of its core
 // instances in the plan's order, wired to each other and to the host.
 func (c *Component) Instantiate(ctx context.Context) (*Instance, error) {
+	return c.InstantiateWith(ctx, InstantiateOptions{})
+}
+
+// InstantiateOptions let an embedder take part in each core instantiation
+// of a component instance, as a pool does to give every linear memory its
+// own allocator.
+type InstantiateOptions struct {
+	// Before, when set, returns the context to instantiate core instance
+	// step with.
+	Before func(ctx context.Context, step int) context.Context
+	// After, when set, is told how the instantiation of core instance
+	// step ended: its module, or the error.
+	After func(step int, mod api.Module, err error)
+}
+
+// InstantiateWith is Instantiate with the embedder's options.
+func (c *Component) InstantiateWith(ctx context.Context, o InstantiateOptions) (*Instance, error) {
 	inst := &Instance{
 		c:      c,
 		mods:   make([]api.Module, 0, len(c.steps)),
@@ -64,13 +81,19 @@ func (c *Component) Instantiate(ctx context.Context) (*Instance, error) {
 	ctx = experimental.WithImportResolver(ctx, inst.resolve)
 	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions()
 	for k, step := range c.steps {
-		m, err := c.rt.InstantiateModule(ctx, step.module, cfg)
+		sctx := ctx
+		if o.Before != nil {
+			sctx = o.Before(ctx, k)
+		}
+		m, err := c.rt.InstantiateModule(sctx, step.module, cfg)
+		if o.After != nil {
+			o.After(k, m, err)
+		}
 		if err != nil {
 			inst.Close(ctx)
 			return nil, fmt.Errorf("instantiating %s: %w", step.what, err)
 		}
 		inst.mods = append(inst.mods, m)
-		_ = k
 	}
 	return inst, nil
 }
