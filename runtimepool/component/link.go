@@ -215,6 +215,9 @@ func (l *linker) section(sec binary.Section, sc *scope, depth int) error {
 			if r, ok := v.(*cabi.Resource); ok && strings.HasPrefix(r.Name, "resource ") {
 				r.Name = e.Name
 			}
+			if lf, ok := v.(*liftedFunc); ok && strings.HasPrefix(lf.name, "lifted function ") {
+				lf.name = e.Name
+			}
 			if sc.exports == nil {
 				sc.exports = map[string]item{}
 			}
