@@ -61,8 +61,16 @@ func NewComponent[V any](ctx context.Context, bin []byte, host *component.Host, 
 		before = countFiles(cfg.CacheDir)
 	}
 	cctx := experimental.WithCompilationWorkers(ctx, runtime.GOMAXPROCS(0))
-	if p.comp, err = component.Load(cctx, p.rt, bin, host); err != nil {
+	if p.comp, err = component.LoadWith(cctx, p.rt, bin, host, component.Options{MemoryImages: memoryImagesSupported}); err != nil {
 		return nil, err
+	}
+	p.images = make([]*memImage, p.comp.Steps())
+	for k := range p.images {
+		if b := p.comp.MemoryImage(k); b != nil {
+			if p.images[k], err = newMemImage(b); err != nil {
+				return nil, err
+			}
+		}
 	}
 	p.stats.CompileTime = time.Since(start)
 	if before >= 0 {
@@ -149,8 +157,8 @@ func (p *Pool[V]) instantiateComponent(ctx context.Context) (*Isolate[V], error)
 	}
 	var alloc *memoryAllocator
 	inst, err := p.comp.InstantiateWith(ictx, component.InstantiateOptions{
-		Before: func(ctx context.Context, _ int) context.Context {
-			ctx, alloc = withMemoryAllocator(ctx)
+		Before: func(ctx context.Context, step int) context.Context {
+			ctx, alloc = withImageAllocator(ctx, p.images[step])
 			return ctx
 		},
 		After: func(_ int, mod api.Module, err error) {

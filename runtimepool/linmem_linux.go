@@ -4,6 +4,11 @@ package runtimepool
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 	"reflect"
 	"runtime"
 	"sync"
@@ -38,6 +43,7 @@ type mappedMemory struct {
 	region    []byte // the reservation, max bytes; beyond committed, PROT_NONE
 	committed int    // bytes readable and writable
 	freed     bool
+	image     *memImage // mapped at the start of the memory by its first commit
 }
 
 // mappedLive counts reservations not yet unmapped, for the tests.
@@ -56,13 +62,20 @@ const maxPendingMappings = 256
 // memoryAllocator is the allocator of one instantiation: it remembers the
 // memory it made, so that the pool can tie its unmapping to the module.
 type memoryAllocator struct {
-	mem *mappedMemory
+	mem   *mappedMemory
+	image *memImage // the initial contents of the memory it makes, or nil
 }
 
 // withMemoryAllocator returns ctx with a new allocator for one
 // instantiation, and the allocator.
 func withMemoryAllocator(ctx context.Context) (context.Context, *memoryAllocator) {
-	a := new(memoryAllocator)
+	return withImageAllocator(ctx, nil)
+}
+
+// withImageAllocator is withMemoryAllocator for a memory that starts as
+// img (nil: zeros).
+func withImageAllocator(ctx context.Context, img *memImage) (context.Context, *memoryAllocator) {
+	a := &memoryAllocator{image: img}
 	return experimental.WithMemoryAllocator(ctx, a), a
 }
 
@@ -70,16 +83,25 @@ func withMemoryAllocator(ctx context.Context) (context.Context, *memoryAllocator
 // kernel refuses falls back to a memory on the Go heap.
 func (a *memoryAllocator) Allocate(capBytes, maxBytes uint64) experimental.LinearMemory {
 	if maxBytes == 0 || maxBytes > 1<<32 || a.mem != nil {
-		return &heapMemory{}
+		return a.heap()
 	}
 	region, err := syscall.Mmap(-1, 0, int(maxBytes), syscall.PROT_NONE,
 		syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS|syscall.MAP_NORESERVE)
 	if err != nil {
-		return &heapMemory{}
+		return a.heap()
 	}
 	mappedLive.Add(1)
-	a.mem = &mappedMemory{region: region}
+	a.mem = &mappedMemory{region: region, image: a.image}
 	return a.mem
+}
+
+// heap is the fallback memory, with the image copied in.
+func (a *memoryAllocator) heap() *heapMemory {
+	h := &heapMemory{}
+	if a.image != nil {
+		h.init = a.image.data
+	}
+	return h
 }
 
 // Reallocate implements experimental.LinearMemory: the memory grows in
@@ -90,6 +112,16 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 	defer m.mu.Unlock()
 	if m.freed || size > uint64(len(m.region)) {
 		return nil
+	}
+	if m.committed == 0 && m.image != nil && size >= uint64(m.image.size) {
+		// The image's pages, shared with every memory made from it until
+		// written: a megabyte image costs one system call, not a copy.
+		_, err := unix.MmapPtr(m.image.fd, 0, unsafe.Pointer(&m.region[0]), uintptr(m.image.size),
+			unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_FIXED)
+		if err != nil {
+			return nil
+		}
+		m.committed = m.image.size
 	}
 	if n := int(size); n > m.committed {
 		if err := syscall.Mprotect(m.region[m.committed:n], syscall.PROT_READ|syscall.PROT_WRITE); err != nil {
@@ -168,13 +200,20 @@ func (a *memoryAllocator) release() {
 
 // heapMemory is a linear memory on the Go heap, as wazero's own: the
 // fallback when a reservation cannot be made.
-type heapMemory struct{ b []byte }
+type heapMemory struct {
+	b    []byte
+	init []byte // an image copied in by the first allocation
+}
 
 // Reallocate implements experimental.LinearMemory.
 func (h *heapMemory) Reallocate(size uint64) []byte {
 	if size > uint64(cap(h.b)) {
 		nb := make([]byte, size)
 		copy(nb, h.b)
+		if h.b == nil && h.init != nil {
+			copy(nb, h.init)
+			h.init = nil
+		}
 		h.b = nb
 	}
 	h.b = h.b[:size]
@@ -183,3 +222,45 @@ func (h *heapMemory) Reallocate(size uint64) []byte {
 
 // Free implements experimental.LinearMemory.
 func (h *heapMemory) Free() { h.b = nil }
+
+// memoryImagesSupported says whether pools map memory images: on Linux,
+// copy-on-write from a memory file.
+const memoryImagesSupported = true
+
+// memImage is the initial contents of a linear memory in a memory file:
+// every memory made from it maps the file privately, sharing its pages
+// until it writes them.
+type memImage struct {
+	fd   int
+	size int    // the file's size: the image rounded up to whole pages
+	data []byte // the image, for a memory on the heap
+}
+
+// newMemImage puts b in a sealed memory file.
+func newMemImage(b []byte) (*memImage, error) {
+	fd, err := unix.MemfdCreate("wasmserve-memory-image", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return nil, fmt.Errorf("memory image: %w", err)
+	}
+	page := os.Getpagesize()
+	size := (len(b) + page - 1) / page * page
+	img := &memImage{fd: fd, size: size, data: b}
+	if err := unix.Ftruncate(fd, int64(size)); err != nil {
+		img.close()
+		return nil, fmt.Errorf("memory image: %w", err)
+	}
+	for off := 0; off < len(b); {
+		n, err := unix.Pwrite(fd, b[off:], int64(off))
+		if err != nil {
+			img.close()
+			return nil, fmt.Errorf("memory image: %w", err)
+		}
+		off += n
+	}
+	// Sealed: nothing can change the pages every memory shares.
+	unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, unix.F_SEAL_WRITE|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_SEAL)
+	return img, nil
+}
+
+// close closes the file; memories mapped from it keep their pages.
+func (m *memImage) close() { unix.Close(m.fd) }

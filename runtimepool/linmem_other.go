@@ -19,3 +19,17 @@ func withMemoryAllocator(ctx context.Context) (context.Context, *memoryAllocator
 func (*memoryAllocator) bindMemory(api.Module) {}
 
 func (*memoryAllocator) release() {}
+
+func withImageAllocator(ctx context.Context, _ *memImage) (context.Context, *memoryAllocator) {
+	return ctx, nil
+}
+
+// memoryImagesSupported says whether pools map memory images: not outside
+// Linux, where components' modules keep their data segments.
+const memoryImagesSupported = false
+
+type memImage struct{}
+
+func newMemImage([]byte) (*memImage, error) { return nil, nil }
+
+func (*memImage) close() {}

@@ -255,7 +255,8 @@ type Pool[V any] struct {
 	image   *image   // the state resets restore; nil: no resets
 	resets  atomic.Uint64
 
-	comp *component.Component // set by NewComponent: isolates are its instances
+	comp   *component.Component // set by NewComponent: isolates are its instances
+	images []*memImage          // the memory image of each of its core instances, or nil
 }
 
 // New parses wasm (wasmprep.Parse: the structural pre-check, whose
@@ -831,6 +832,11 @@ func (p *Pool[V]) Close(ctx context.Context) error {
 	p.closeRuntime.Do(func() {
 		if p.comp != nil {
 			p.comp.Close(ctx)
+		}
+		for _, img := range p.images {
+			if img != nil {
+				img.close()
+			}
 		}
 		if p.rt != nil {
 			p.rt.Close(ctx)

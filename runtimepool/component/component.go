@@ -93,7 +93,23 @@ var hostModules atomic.Uint64
 // compilation cache, if any) and its host functions defined there, so the
 // component must be closed before rt.
 func Load(ctx context.Context, rt wazero.Runtime, bin []byte, host *Host) (*Component, error) {
-	c, err := link(ctx, rt, bin, host, false)
+	return LoadWith(ctx, rt, bin, host, Options{})
+}
+
+// Options are the choices of LoadWith. The zero value is Load's.
+type Options struct {
+	// MemoryImages takes the initial contents of each core module's memory
+	// out of the module, as an image (see MemoryImage) the embedder must
+	// give each new memory of that core instance before the module sees
+	// it: a memory allocator that maps the image copy-on-write makes a
+	// new instance's memory cost nothing, whatever its size. Instantiating
+	// without putting the image in place gives the guest zeroed memory.
+	MemoryImages bool
+}
+
+// LoadWith is Load with options.
+func LoadWith(ctx context.Context, rt wazero.Runtime, bin []byte, host *Host, o Options) (*Component, error) {
+	c, err := link(ctx, rt, bin, host, false, o.MemoryImages)
 	if err != nil {
 		return nil, err
 	}
@@ -120,14 +136,14 @@ func Load(ctx context.Context, rt wazero.Runtime, bin []byte, host *Host) (*Comp
 // missing. Errors are those of a component that cannot be linked at all,
 // not missing imports: Info.Missing lists those.
 func Inspect(bin []byte, host *Host) (*Info, error) {
-	c, err := link(context.Background(), nil, bin, host, true)
+	c, err := link(context.Background(), nil, bin, host, true, false)
 	if err != nil {
 		return nil, err
 	}
 	return &c.info, nil
 }
 
-func link(ctx context.Context, rt wazero.Runtime, bin []byte, host *Host, dry bool) (*Component, error) {
+func link(ctx context.Context, rt wazero.Runtime, bin []byte, host *Host, dry, images bool) (*Component, error) {
 	ast, err := binary.Decode(bin)
 	if err != nil {
 		return nil, err
@@ -140,7 +156,7 @@ func link(ctx context.Context, rt wazero.Runtime, bin []byte, host *Host, dry bo
 		guestRes:  map[*cabi.Resource]*guestResource{},
 		hostDrops: map[*cabi.Resource]func(any){},
 	}
-	l := &linker{ctx: ctx, c: c, host: host, dry: dry, funcSlot: map[coreRef]int{}, memSlot: map[coreRef]int{}}
+	l := &linker{ctx: ctx, c: c, host: host, dry: dry, images: images, funcSlot: map[coreRef]int{}, memSlot: map[coreRef]int{}}
 	top := &scope{table: 0, what: "the component"}
 	if err := l.component(ast, top, 0); err != nil {
 		c.Close(ctx)
@@ -165,6 +181,17 @@ func link(ctx context.Context, rt wazero.Runtime, bin []byte, host *Host, dry bo
 
 // Info describes the component.
 func (c *Component) Info() Info { return c.info }
+
+// Steps is the number of core instances an instance of the component has:
+// the steps of InstantiateOptions.
+func (c *Component) Steps() int { return len(c.steps) }
+
+// MemoryImage returns the initial contents of the memory that core
+// instance step defines, with Options.MemoryImages: the embedder's memory
+// allocator must give them to the memory it makes for that step (pages
+// past the image are zeros). Nil means the step's module initialises its
+// memory itself.
+func (c *Component) MemoryImage(step int) []byte { return c.steps[step].image }
 
 // Close releases the component's compiled modules and host functions.
 // Instances must be closed first.

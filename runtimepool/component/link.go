@@ -109,6 +109,8 @@ type linker struct {
 	c     *Component
 	host  *Host
 	dry   bool // inspect only: do not compile core modules
+	// images makes memory images of the core modules that allow them.
+	images bool
 	count int  // instantiations so far
 	// missing lists what the component imports that the host lacks.
 	missing []string
@@ -294,6 +296,15 @@ func (l *linker) coreInstance(ci *binary.CoreInstance, sc *scope) (*coreInstVal,
 	}
 	k := len(l.c.steps)
 	step := coreStep{what: fmt.Sprintf("core instance %d (%s)", k, mod.what)}
+	if l.images && !l.dry {
+		stripped, image, ok, err := memoryImage(renamed)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", mod.what, err)
+		}
+		if ok {
+			renamed, step.image = stripped, image
+		}
+	}
 	if !l.dry {
 		cm, err := l.c.rt.CompileModule(l.ctx, renamed)
 		if err != nil {

@@ -35,6 +35,9 @@ type coreStep struct {
 	module wazero.CompiledModule
 	// what describes the step in messages: "core module 0 (main)".
 	what string
+	// image is the initial contents of the memory the module defines,
+	// whose data segments module no longer writes; nil without one.
+	image []byte
 }
 
 // stepName is the module name the import resolver answers with core
