@@ -29,8 +29,10 @@ const MaxDepth = 100
 
 // MaxItems is how many items (definitions, declarations, fields, cases,
 // names, options...) one component may hold in all, nested components
-// included; it bounds the memory a decoded component takes.
-const MaxItems = 1 << 20
+// included; it bounds the memory a decoded component takes, whatever the
+// input, to some tens of megabytes. A componentize-js HTTP handler holds
+// under 1,500.
+const MaxItems = 1 << 18
 
 // Preamble is the first 8 bytes of every component of this version: the
 // magic \0asm, the version 0x0d 0x00 and the layer 0x01 0x00.

@@ -3,6 +3,7 @@ package binary
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -149,7 +150,7 @@ func TestItemLimit(t *testing.T) {
 	n := uint32(MaxItems + 1)
 	in := comp(sec(7, leb(n), bytes.Repeat([]byte{0x7f}, int(n))))
 	_, err := Decode(in)
-	if err == nil || !strings.Contains(err.Error(), "more than 1048576 items") {
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("more than %d items", MaxItems)) {
 		t.Errorf("error %v", err)
 	}
 	in = comp(sec(7, leb(n-1), bytes.Repeat([]byte{0x7f}, int(n-1))))
@@ -157,7 +158,7 @@ func TestItemLimit(t *testing.T) {
 		t.Errorf("%d items: %v", n-1, err)
 	}
 	in = comp(sec(9, leb(0), leb(0), leb(n)))
-	if _, err := Decode(in); err == nil || !strings.Contains(err.Error(), "more than 1048576 items") {
+	if _, err := Decode(in); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("more than %d items", MaxItems)) {
 		t.Errorf("start of %d results: %v", n, err)
 	}
 }
