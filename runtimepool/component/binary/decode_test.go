@@ -145,6 +145,9 @@ func TestDecodeSections(t *testing.T) {
 		exports[1].Name != "bundle" || exports[1].Ref != (SortIndex{SortInstance, 2}) || exports[1].Type != nil {
 		t.Errorf("exports %+v", exports)
 	}
+	if got := exports[0].String(); got != `(export "wasi:example/run@1.2.3" (func 2) (func (type 3)))` {
+		t.Errorf("export %s", got)
+	}
 
 	canons := canonsOf(c)
 	lower := Canon{Kind: CanonLower, Func: 1, Options: CanonOptions{Memory: u32p(0)}}
@@ -423,6 +426,15 @@ func TestDecodeNames(t *testing.T) {
 	if ex := c.Exports(); len(ex) != 2 || ex[0].Name != "wasi:http/incoming-handler@0.2.0" || ex[0].Sort() != SortInstance || ex[1].Sort() != SortFunc {
 		t.Errorf("exports %+v", ex)
 	}
+	if got := ims[3].String(); got != `(import "store" (implements "wasi:keyvalue/store@0.2.0") (instance (type 3)))` {
+		t.Errorf("import %s", got)
+	}
+	if got := ims[4].String(); got != `(import "wasi:io/poll@0.2" (versionsuffix ".6") (instance (type 4)))` {
+		t.Errorf("import %s", got)
+	}
+	if got := c.Exports()[0].String(); got != `(export "wasi:http/incoming-handler@0.2.0" (instance 0))` {
+		t.Errorf("export %s", got)
+	}
 }
 
 func TestDecodeCoreTypes(t *testing.T) {
@@ -531,7 +543,7 @@ func TestTruncated(t *testing.T) {
 
 // TestComponentizeJS decodes a real component built by componentize-js,
 // named by WASMSERVE_COMPONENT (too large to commit; see the package's
-// testdata/README).
+// testdata/README.md for how to build one).
 func TestComponentizeJS(t *testing.T) {
 	path := os.Getenv("WASMSERVE_COMPONENT")
 	if path == "" {
