@@ -582,22 +582,48 @@ func vec[T any](r *reader, what string, min int, read func(*reader) (T, error)) 
 // coreInstance reads a core:instance.
 func (r *reader) coreInstance() (CoreInstance, error) {
 	var ci CoreInstance
+	var err error
+	ci.FromExports, ci.Module, ci.Args, ci.Exports, err = r.instanceExpr(true)
+	return ci, err
+}
+
+// instance reads an instance.
+func (r *reader) instance() (Instance, error) {
+	var in Instance
+	var err error
+	in.FromExports, in.Component, in.Args, in.Exports, err = r.instanceExpr(false)
+	return in, err
+}
+
+// instanceExpr reads a core:instanceexpr (core) or an instanceexpr: 0x00,
+// the module or component instantiated and its arguments, or 0x01 and
+// inline exports.
+func (r *reader) instanceExpr(core bool) (fromExports bool, target uint32, args []InstantiateArg, exports []InlineExport, err error) {
+	what := "instance"
+	if core {
+		what = "core instance"
+	}
 	start := r.pos
 	c, err := r.byte()
 	if err != nil {
-		return ci, err
+		return false, 0, nil, nil, err
 	}
 	switch c {
 	case 0x00:
-		if ci.Module, err = r.u32(); err != nil {
-			return ci, err
+		if target, err = r.u32(); err != nil {
+			return false, 0, nil, nil, err
 		}
-		ci.Args, err = vec(r, "instantiation arguments", 3, func(r *reader) (InstantiateArg, error) {
+		args, err = vec(r, "instantiation arguments", 3, func(r *reader) (InstantiateArg, error) {
 			var a InstantiateArg
 			var err error
 			if a.Name, err = r.name(); err != nil {
 				return a, err
 			}
+			if !core {
+				a.Ref, err = r.sortIndex(false)
+				return a, err
+			}
+			// Core instantiation arguments are core instances only.
 			if err = r.expect(0x12, "core instantiation argument sort"); err != nil {
 				return a, err
 			}
@@ -605,60 +631,25 @@ func (r *reader) coreInstance() (CoreInstance, error) {
 			a.Ref.Index, err = r.u32()
 			return a, err
 		})
+		return false, target, args, nil, err
 	case 0x01:
-		ci.FromExports = true
-		ci.Exports, err = vec(r, "core exports", 3, func(r *reader) (InlineExport, error) {
+		exports, err = vec(r, what+" exports", 3, func(r *reader) (InlineExport, error) {
 			var e InlineExport
 			var err error
-			if e.Name, err = r.name(); err != nil {
+			if core {
+				e.Name, err = r.name()
+			} else {
+				e.Name, e.Attributes, err = r.nameAttributes()
+			}
+			if err != nil {
 				return e, err
 			}
-			e.Ref, err = r.sortIndex(true)
+			e.Ref, err = r.sortIndex(core)
 			return e, err
 		})
-	default:
-		return ci, errorf(start, "unknown core instance 0x%02x", c)
+		return true, 0, nil, exports, err
 	}
-	return ci, err
-}
-
-// instance reads an instance.
-func (r *reader) instance() (Instance, error) {
-	var in Instance
-	start := r.pos
-	c, err := r.byte()
-	if err != nil {
-		return in, err
-	}
-	switch c {
-	case 0x00:
-		if in.Component, err = r.u32(); err != nil {
-			return in, err
-		}
-		in.Args, err = vec(r, "instantiation arguments", 3, func(r *reader) (InstantiateArg, error) {
-			var a InstantiateArg
-			var err error
-			if a.Name, err = r.name(); err != nil {
-				return a, err
-			}
-			a.Ref, err = r.sortIndex(false)
-			return a, err
-		})
-	case 0x01:
-		in.FromExports = true
-		in.Exports, err = vec(r, "exports", 4, func(r *reader) (InlineExport, error) {
-			var e InlineExport
-			var err error
-			if e.Name, e.Attributes, err = r.nameAttributes(); err != nil {
-				return e, err
-			}
-			e.Ref, err = r.sortIndex(false)
-			return e, err
-		})
-	default:
-		return in, errorf(start, "unknown instance 0x%02x", c)
-	}
-	return in, err
+	return false, 0, nil, nil, errorf(start, "unknown %s 0x%02x", what, c)
 }
 
 // alias reads an alias.

@@ -236,22 +236,18 @@ func (r *reader) storageType(packed bool) (CoreValType, error) {
 	return CoreValType{}, errorf(start, "unknown core value type 0x%02x", c)
 }
 
-// heapType reads a heap type: an abstract one's code, or a type index as
-// a non-negative s33.
+// heapType reads a heap type: an abstract one's code, or a type index.
 func (r *reader) heapType() (HeapType, error) {
 	start := r.pos
-	v, err := r.leb(33, true)
+	i, code, err := r.indexOrCode()
 	if err != nil {
 		return HeapType{}, err
 	}
-	if v >= 0 {
-		if v > 1<<32-1 {
-			return HeapType{}, errorf(start, "type index %d out of range", v)
-		}
-		return HeapType{Index: uint32(v)}, nil
+	if code == 0 {
+		return HeapType{Index: i}, nil
 	}
-	if c := byte(v & 0x7f); r.pos-start == 1 && abstractHeapNames[c] != "" {
-		return HeapType{Abstract: c}, nil
+	if abstractHeapNames[code] != "" {
+		return HeapType{Abstract: code}, nil
 	}
 	return HeapType{}, errorf(start, "unknown heap type 0x%02x", r.b[start])
 }
@@ -267,22 +263,18 @@ func (r *reader) coreType() (CoreType, error) {
 	case 0x50:
 		return r.moduleType()
 	case 0x4e:
-		n, err := r.count("rec group types", 1)
-		if err != nil {
-			return nil, err
-		}
-		rt := &CoreRecType{Group: true, Types: make([]CoreSubType, n)}
-		for i := range rt.Types {
+		ts, err := vec(r, "rec group types", 1, func(r *reader) (CoreSubType, error) {
 			at := r.pos
 			c, err := r.byte()
 			if err != nil {
-				return nil, err
+				return CoreSubType{}, err
 			}
-			if rt.Types[i], err = r.subType(at, c); err != nil {
-				return nil, err
-			}
+			return r.subType(at, c)
+		})
+		if err != nil {
+			return nil, err
 		}
-		return rt, nil
+		return &CoreRecType{Group: true, Types: ts}, nil
 	case 0x00:
 		// A non-final sub outside of a rec group: 0x00 0x50, because 0x50
 		// alone is a module type here.
@@ -302,15 +294,9 @@ func (r *reader) subType(at int, c byte) (CoreSubType, error) {
 	st := CoreSubType{Final: true}
 	if c == 0x50 || c == 0x4f {
 		st.Final = c == 0x4f
-		n, err := r.count("supertypes", 1)
-		if err != nil {
+		var err error
+		if st.Supers, err = vec(r, "supertypes", 1, (*reader).u32); err != nil {
 			return st, err
-		}
-		st.Supers = make([]uint32, n)
-		for i := range st.Supers {
-			if st.Supers[i], err = r.u32(); err != nil {
-				return st, err
-			}
 		}
 		at = r.pos
 		if c, err = r.byte(); err != nil {
@@ -321,22 +307,13 @@ func (r *reader) subType(at int, c byte) (CoreSubType, error) {
 	switch c {
 	case 0x60:
 		st.Kind = CoreFunc
-		if st.Params, err = r.coreValTypes("parameters"); err != nil {
+		if st.Params, err = vec(r, "parameters", 1, (*reader).coreValType); err != nil {
 			return st, err
 		}
-		st.Results, err = r.coreValTypes("results")
+		st.Results, err = vec(r, "results", 1, (*reader).coreValType)
 	case 0x5f:
 		st.Kind = CoreStruct
-		var n int
-		if n, err = r.count("struct fields", 2); err != nil {
-			return st, err
-		}
-		st.Fields = make([]CoreFieldType, n)
-		for i := range st.Fields {
-			if st.Fields[i], err = r.fieldType(); err != nil {
-				return st, err
-			}
-		}
+		st.Fields, err = vec(r, "struct fields", 2, (*reader).fieldType)
 	case 0x5e:
 		st.Kind = CoreArray
 		var f CoreFieldType
@@ -346,21 +323,6 @@ func (r *reader) subType(at int, c byte) (CoreSubType, error) {
 		return st, errorf(at, "unknown core type 0x%02x", c)
 	}
 	return st, err
-}
-
-// coreValTypes reads a vector of core value types.
-func (r *reader) coreValTypes(what string) ([]CoreValType, error) {
-	n, err := r.count(what, 1)
-	if err != nil {
-		return nil, err
-	}
-	ts := make([]CoreValType, n)
-	for i := range ts {
-		if ts[i], err = r.coreValType(); err != nil {
-			return nil, err
-		}
-	}
-	return ts, nil
 }
 
 // fieldType reads a struct field's or array element's type.

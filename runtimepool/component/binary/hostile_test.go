@@ -9,20 +9,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/wasmserve/wasmserve/internal/wasmbin"
 )
 
-// leb appends v as unsigned LEB128.
-func leb(v uint32) []byte {
-	var b []byte
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if v == 0 {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
-}
+// leb is v as unsigned LEB128.
+func leb(v uint32) []byte { return wasmbin.AppendU32(nil, v) }
 
 // cat concatenates byte slices.
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
@@ -80,7 +72,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"bytes after the content", comp(sec(7, leb(1), []byte{0x7f, 0x00})), "1 bytes after the section's content", 12},
 		{"unknown type", comp(sec(7, leb(1), []byte{0x50})), "unknown type 0x50", 11},
 		{"invalid value type", comp(sec(7, leb(1), []byte{0x70, 0x72})), "invalid value type 0x72", 12},
-		{"multi-byte negative value type", comp(sec(7, leb(1), []byte{0x70, 0xff, 0x7f})), "invalid value type 0xff", 12},
+		{"multi-byte negative value type", comp(sec(7, leb(1), []byte{0x70, 0xff, 0x7f})), "negative type index -1", 12},
 		{"type index beyond 32 bits", comp(sec(7, leb(1), []byte{0x70, 0x80, 0x80, 0x80, 0x80, 0x10})), "integer overflows 33 bits", 12},
 		{"fixed list of length 0", comp(sec(7, leb(1), []byte{0x67, 0x79, 0x00})), "fixed-length list of length 0", 13},
 		{"resource of i64", comp(sec(7, leb(1), []byte{0x3f, 0x7e, 0x00})), "resource representation i64, want i32", 12},
