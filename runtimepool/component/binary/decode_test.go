@@ -587,3 +587,52 @@ func TestComponentizeJS(t *testing.T) {
 		}
 	}
 }
+
+func TestNamesSection(t *testing.T) {
+	t.Parallel()
+	c := fixture(t, "sections")
+	n, err := c.Names()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		sort Sort
+		i    uint32
+		want string
+	}{
+		{SortCoreMemory, 0, "mem"},
+		{SortCoreModule, 1, "main"},
+		{SortCoreInstance, 1, "host"},
+		{SortCoreFunc, 1, "log-lowered"},
+		{SortFunc, 2, "run"},
+		{SortType, 3, "run-type"},
+		{SortComponent, 0, "inner"},
+		{SortInstance, 2, "bundle"},
+		{SortFunc, 3, ""},
+	}
+	for _, tt := range tests {
+		if got := n.Name(tt.sort, tt.i); got != tt.want {
+			t.Errorf("%s %d: %q, want %q", tt.sort, tt.i, got, tt.want)
+		}
+	}
+	if n.Component != "sections" {
+		t.Errorf("component name %q", n.Component)
+	}
+	inner, err := sectionsOf[*ComponentSection](c)[0].Component.Names()
+	if err != nil || inner.Name(SortFunc, 0) != "f" {
+		t.Errorf("inner names %+v %v", inner, err)
+	}
+
+	bad := comp(sec(0, str("component-name"), []byte{0x01, 0x05, 0x01, 0x05, 0x00, 0x01, 0x01}))
+	c, err = Decode(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Names(); err == nil || !strings.Contains(err.Error(), "component-name, at byte 3 of its data: 5 names cannot fit") {
+		t.Errorf("bad names: %v", err)
+	}
+	var none *Names
+	if none.Name(SortFunc, 0) != "" {
+		t.Error("nil Names names something")
+	}
+}

@@ -258,5 +258,11 @@ func FuzzDecode(f *testing.F) {
 		c.IndexSpaces()
 		c.Imports()
 		c.Exports()
+		if _, err := c.Names(); err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("names error %T %v", err, err)
+			}
+		}
 	})
 }
