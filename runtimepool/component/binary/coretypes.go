@@ -7,6 +7,8 @@ import "fmt"
 // group) or a *CoreModuleType. A rec group adds one entry to the core type
 // index space per type in it; the others add one.
 type CoreType interface {
+	// String writes the type as the text format does.
+	String() string
 	isCoreType()
 }
 
@@ -82,6 +84,8 @@ func (*CoreModuleType) isCoreType() {}
 // CoreModuleDecl is a declaration of a core module type: a *CoreImport, a
 // *CoreTypeDecl, an *Alias or a *CoreExportDecl.
 type CoreModuleDecl interface {
+	// String writes the declaration as the text format does.
+	String() string
 	isCoreModuleDecl()
 }
 

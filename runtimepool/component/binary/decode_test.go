@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -634,5 +635,57 @@ func TestNamesSection(t *testing.T) {
 	var none *Names
 	if none.Name(SortFunc, 0) != "" {
 		t.Error("nil Names names something")
+	}
+}
+
+func TestDump(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	if err := fixture(t, "sections").Dump(&b); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(b.String(), "\n")
+	want := []string{
+		"(component $sections ;; at 0x0",
+		`  (@custom "producers-note" (12 bytes))`,
+		`  type 0 $log-func: (func (param "msg" string))`,
+		`  instance 0 $logging: (import "wasi:logging/logging@0.1.0-draft" (instance (type 1)))`,
+		`  core type 1 $mt: (module (import "host" "log" (func (type 0))) (export "memory" (memory 1)))`,
+		`  core module 0 $libc: 72 bytes at 0xa3`,
+		`  core func 1 $log-lowered: (canon lower (func 1) (memory 0))`,
+		`  core instance 1 $host: (exports (export "log" (core func 1)))`,
+		`  core instance 2 $main: (instantiate 1 (with "host" (core instance 1)))`,
+		`  func 2 $run: (canon lift (core func 2) string-encoding=utf16 (memory 0) (realloc 3) (post-return 4) (type 3))`,
+		`  component 0 $inner:`,
+		`    (component $inner ;; at 0x1e3`,
+		`      func 0 $f: (import "f" (func (type 0)))`,
+		`      type 0 $outer-t: (alias outer 1 3 (type))`,
+		`  instance 2 $bundle: (exports (export "run" (func 2)) (export "inner" (instance 1)))`,
+		`  func 3: (export "wasi:example/run@1.2.3" (func 2) (func (type 3)))`,
+	}
+	for _, w := range want {
+		if !slices.Contains(lines, w) {
+			t.Errorf("no line %q in\n%s", w, b.String())
+		}
+	}
+	if len(lines) != 37 { // 36 lines, and "" after the last newline
+		t.Errorf("%d lines", len(lines))
+	}
+
+	b.Reset()
+	if err := fixture(t, "coretypes").Dump(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{
+		`  core type 1 $refs: (func (param (ref null func) (ref null extern)) (result (ref null 0)))`,
+		`  core type 2 $point: (sub (struct (field (mut i32)) (field i8)))`,
+		`  core type 4 $point3: (sub final 2 (struct (field (mut i32)) (field i8) (field i16)))`,
+		`(import "env" "shared" (memory 1 2 shared))`,
+		`(import "env" "table" (table 10 20 (ref null extern)))`,
+		`(import "env" "counter" (global (mut i32)))`,
+	} {
+		if !strings.Contains(b.String(), w) {
+			t.Errorf("no %q in\n%s", w, b.String())
+		}
 	}
 }

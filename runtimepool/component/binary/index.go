@@ -29,11 +29,27 @@ type Def struct {
 // own scopes and are not listed.
 func (c *Component) IndexSpaces() [NumSorts][]Def {
 	var spaces [NumSorts][]Def
+	for _, d := range c.definitions() {
+		if d.Sort < NumSorts {
+			spaces[d.Sort] = append(spaces[d.Sort], d)
+		}
+	}
+	return spaces
+}
+
+// definitions lists the component's definitions in order, each with its
+// index in its sort; a custom section is listed with the sort NumSorts.
+func (c *Component) definitions() []Def {
+	var defs []Def
+	var counts [NumSorts + 1]uint32
 	add := func(s Sort, sec Section, item any) {
-		spaces[s] = append(spaces[s], Def{Sort: s, Index: uint32(len(spaces[s])), Section: sec, Item: item})
+		defs = append(defs, Def{Sort: s, Index: counts[s], Section: sec, Item: item})
+		counts[s]++
 	}
 	for _, sec := range c.Sections {
 		switch s := sec.(type) {
+		case *CustomSection:
+			add(NumSorts, s, s)
 		case *CoreModuleSection:
 			add(SortCoreModule, s, s)
 		case *CoreInstanceSection:
@@ -87,7 +103,7 @@ func (c *Component) IndexSpaces() [NumSorts][]Def {
 			}
 		}
 	}
-	return spaces
+	return defs
 }
 
 // Imports returns the component's own imports, in order.

@@ -14,6 +14,8 @@ import (
 type Type interface {
 	// Kind says which of the type constructors this is.
 	Kind() TypeKind
+	// String writes the type as the text format does.
+	String() string
 }
 
 // TypeKind is the constructor of a [Type].
@@ -331,6 +333,8 @@ func (*ResourceType) Kind() TypeKind { return KindResource }
 type Decl interface {
 	// Sort is the index space the declaration adds to.
 	Sort() Sort
+	// String writes the declaration as the text format does.
+	String() string
 	isDecl()
 }
 
