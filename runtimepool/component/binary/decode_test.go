@@ -587,6 +587,13 @@ func TestComponentizeJS(t *testing.T) {
 			t.Errorf("canon %s in a WASI 0.2 component", cn.Kind)
 		}
 	}
+	if _, err := c.Names(); err != nil {
+		t.Error(err)
+	}
+	var b strings.Builder
+	if err := c.Dump(&b); err != nil || !strings.Contains(b.String(), `(export "wasi:http/incoming-handler@0.2.`) {
+		t.Errorf("dump: %v\n%s", err, b.String())
+	}
 }
 
 func TestNamesSection(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -265,4 +266,34 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestMemoryBound decodes the inputs that take the most memory per byte,
+// as many items as MaxItems allows, and checks what Decode allocated. Not
+// parallel: it reads the process's allocation counter.
+func TestMemoryBound(t *testing.T) {
+	n := MaxItems - 1
+	tests := []struct {
+		name string
+		in   []byte
+	}{
+		{"one-byte canons", comp(sec(8, leb(uint32(n)), bytes.Repeat([]byte{byte(CanonBackpressureInc)}, n)))},
+		{"empty instance types", comp(sec(7, leb(uint32(n)), bytes.Repeat([]byte{0x42, 0x00}, n)))},
+		{"export declarations", comp(sec(7, leb(1), []byte{0x42}, leb(uint32(n-1)), bytes.Repeat([]byte{0x04, 0x00, 0x00, 0x01, 0x00}, n-1)))},
+		{"func types", comp(sec(3, leb(uint32(n)), bytes.Repeat([]byte{0x60, 0x00, 0x00}, n)))},
+	}
+	const limit = 64 << 20
+	for _, tt := range tests {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		c, err := Decode(tt.in)
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := after.TotalAlloc - before.TotalAlloc; got > limit {
+			t.Errorf("%s: %d bytes of input took %d MiB", tt.name, len(tt.in), got>>20)
+		}
+		runtime.KeepAlive(c)
+	}
 }
