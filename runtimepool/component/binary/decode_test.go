@@ -590,9 +590,9 @@ func TestComponentizeJS(t *testing.T) {
 	if _, err := c.Names(); err != nil {
 		t.Error(err)
 	}
-	var b strings.Builder
-	if err := c.Dump(&b); err != nil || !strings.Contains(b.String(), `(export "wasi:http/incoming-handler@0.2.`) {
-		t.Errorf("dump: %v\n%s", err, b.String())
+	var dump strings.Builder
+	if err := c.Dump(&dump); err != nil || !strings.Contains(dump.String(), `(export "wasi:http/incoming-handler@0.2.`) {
+		t.Errorf("dump: %v\n%s", err, dump.String())
 	}
 }
 
