@@ -18,7 +18,6 @@
 package binary
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 )
@@ -36,10 +35,10 @@ const MaxItems = 1 << 18
 
 // Preamble is the first 8 bytes of every component of this version: the
 // magic \0asm, the version 0x0d 0x00 and the layer 0x01 0x00.
-var Preamble = []byte{0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00}
+const Preamble = "\x00asm\x0d\x00\x01\x00"
 
 // corePreamble is the first 8 bytes of a core module.
-var corePreamble = []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
+const corePreamble = "\x00asm\x01\x00\x00\x00"
 
 // SectionID is a section's id in the binary format.
 type SectionID uint8
@@ -434,12 +433,12 @@ func Decode(b []byte) (*Component, error) {
 // component reads a component from the preamble to r's end.
 func (r *reader) component() (*Component, error) {
 	c := &Component{Offset: r.pos}
-	if r.left() < len(Preamble) || !bytes.Equal(r.b[r.pos:r.pos+4], Preamble[:4]) {
+	if r.left() < len(Preamble) || string(r.b[r.pos:r.pos+4]) != Preamble[:4] {
 		return nil, &Error{Preamble: true, Offset: r.pos, Reason: "not a WebAssembly binary (no \\0asm magic)"}
 	}
-	if got := r.b[r.pos+4 : r.pos+8]; !bytes.Equal(got, Preamble[4:]) {
+	if got := r.b[r.pos+4 : r.pos+8]; string(got) != Preamble[4:] {
 		reason := fmt.Sprintf("version and layer % x, want % x (a component of this version)", got, Preamble[4:])
-		if bytes.Equal(got, corePreamble[4:]) {
+		if string(got) == corePreamble[4:] {
 			reason = "a core module, not a component"
 		}
 		return nil, &Error{Preamble: true, Offset: r.pos + 4, Reason: reason}
@@ -505,7 +504,7 @@ func (r *reader) sectionBody(id SectionID, a at) (Section, error) {
 		s.Data, _ = r.bytes(uint32(r.left()))
 		return s, nil
 	case SectionCoreModule:
-		if r.left() < len(corePreamble) || !bytes.Equal(r.b[r.pos:r.pos+len(corePreamble)], corePreamble) {
+		if r.left() < len(corePreamble) || string(r.b[r.pos:r.pos+len(corePreamble)]) != corePreamble {
 			return nil, errorf(r.pos, "not a core module (want the preamble % x)", corePreamble)
 		}
 		m, _ := r.bytes(uint32(r.left()))

@@ -27,7 +27,7 @@ func sec(id byte, body ...[]byte) []byte {
 }
 
 // comp is a component of the sections.
-func comp(sections ...[]byte) []byte { return cat(append([][]byte{Preamble}, sections...)...) }
+func comp(sections ...[]byte) []byte { return cat(append([][]byte{[]byte(Preamble)}, sections...)...) }
 
 // str is a name: its length and bytes.
 func str(s string) []byte { return cat(leb(uint32(len(s))), []byte(s)) }
