@@ -256,7 +256,8 @@ func (r *reader) heapType() (HeapType, error) {
 	return HeapType{}, errorf(start, "unknown heap type 0x%02x", r.b[start])
 }
 
-// coreType reads a core:type of a component.
+// coreType reads a core:type of a component: a module type (0x50), a
+// non-final sub type written 0x00 0x50, or a rec group.
 func (r *reader) coreType() (CoreType, error) {
 	start := r.pos
 	c, err := r.byte()
@@ -266,19 +267,6 @@ func (r *reader) coreType() (CoreType, error) {
 	switch c {
 	case 0x50:
 		return r.moduleType()
-	case 0x4e:
-		ts, err := vec(r, "rec group types", 1, func(r *reader) (CoreSubType, error) {
-			at := r.pos
-			c, err := r.byte()
-			if err != nil {
-				return CoreSubType{}, err
-			}
-			return r.subType(at, c)
-		})
-		if err != nil {
-			return nil, err
-		}
-		return &CoreRecType{Group: true, Types: ts}, nil
 	case 0x00:
 		// A non-final sub outside of a rec group: 0x00 0x50, because 0x50
 		// alone is a module type here.
@@ -289,8 +277,29 @@ func (r *reader) coreType() (CoreType, error) {
 		st, err := r.subType(at, 0x50)
 		return &CoreRecType{Types: []CoreSubType{st}}, err
 	}
-	st, err := r.subType(start, c)
-	return &CoreRecType{Types: []CoreSubType{st}}, err
+	return r.recGroup(start, c)
+}
+
+// recGroup reads a rec group (0x4e) or a single sub type as core modules
+// write them, where 0x50 is a non-final sub type; its first byte c, at
+// offset start, was read.
+func (r *reader) recGroup(start int, c byte) (*CoreRecType, error) {
+	if c != 0x4e {
+		st, err := r.subType(start, c)
+		return &CoreRecType{Types: []CoreSubType{st}}, err
+	}
+	ts, err := vec(r, "rec group types", 1, func(r *reader) (CoreSubType, error) {
+		at := r.pos
+		c, err := r.byte()
+		if err != nil {
+			return CoreSubType{}, err
+		}
+		return r.subType(at, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &CoreRecType{Group: true, Types: ts}, nil
 }
 
 // subType reads a core subtype whose first byte c, at offset at, was read.
@@ -370,7 +379,15 @@ func (r *reader) moduleType() (*CoreModuleType, error) {
 			}
 			mt.Decls[i] = &im
 		case 0x01:
-			t, err := r.coreType()
+			// A module type declares core types as core modules write
+			// them (wasm-tools does, 0x50 being a sub type here), not as
+			// a component's core types: a module type has none inside.
+			at := r.pos
+			c, err := r.byte()
+			if err != nil {
+				return nil, err
+			}
+			t, err := r.recGroup(at, c)
 			if err != nil {
 				return nil, err
 			}

@@ -476,6 +476,10 @@ func TestDecodeCoreTypes(t *testing.T) {
 	if g := mt.Decls[6].(*CoreImport).Type; g.Type.Code != CoreF64 || g.Mutable {
 		t.Errorf("global %+v", g)
 	}
+	open := &CoreRecType{Types: []CoreSubType{{Supers: []uint32{}, Kind: CoreFunc, Params: []CoreValType{{Code: CoreI64}}, Results: []CoreValType{}}}}
+	if got := mt.Decls[9].(*CoreTypeDecl).Type; !reflect.DeepEqual(got, open) {
+		t.Errorf("sub type in a module type %#v", got)
+	}
 	if got := len(c.IndexSpaces()[SortCoreType]); got != 7 {
 		t.Errorf("%d core types, want 7 (a rec group of 3 counts 3)", got)
 	}
