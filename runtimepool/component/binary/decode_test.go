@@ -700,3 +700,31 @@ func TestDump(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeThreads(t *testing.T) {
+	t.Parallel()
+	c := fixture(t, "threads")
+	want := []Canon{
+		{Kind: CanonThreadSpawnRef},
+		{Kind: CanonThreadSpawnIndirect, Table: 0},
+		{Kind: CanonThreadAvailableParallelism},
+		{Kind: CanonThreadIndex},
+		{Kind: CanonThreadNewIndirect},
+		{Kind: CanonThreadSuspend},
+		{Kind: CanonThreadSuspendThenResume},
+		{Kind: CanonThreadSuspendThenPromote},
+		{Kind: CanonThreadResumeLater},
+		{Kind: CanonThreadYieldThenResume},
+		{Kind: CanonThreadYieldThenPromote},
+	}
+	if got := canonsOf(c); !reflect.DeepEqual(got, want) {
+		t.Errorf("canons %+v", got)
+	}
+	if got := (&Canon{Kind: CanonThreadNewIndirect, Type: 2, Table: 1}).String(); got != "(canon thread.new-indirect (type 2) (table 1))" {
+		t.Errorf("canon %s", got)
+	}
+	mt := sectionsOf[*CoreTypeSection](c)[1].Types[0].(*CoreModuleType)
+	if im := mt.Decls[1].(*CoreImport); im.Type != (CoreExternType{Sort: SortCoreTag, TypeIndex: 0}) || im.Type.String() != "(tag (type 0))" {
+		t.Errorf("tag import %+v", im)
+	}
+}

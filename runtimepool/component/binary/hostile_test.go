@@ -182,11 +182,7 @@ func TestDecodeHandmade(t *testing.T) {
 			[]byte{0x02, 0x05, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})),
 			&CoreTypeSection{at: at{8}, Types: []CoreType{&CoreModuleType{Decls: []CoreModuleDecl{&CoreImport{Module: "m", Name: "mem",
 				Type: CoreExternType{Sort: SortCoreMemory, Limits: Limits{Min: 1, Max: 1<<64 - 1, HasMax: true, Is64: true}}}}}}}},
-		{"threads canons", comp(sec(8, leb(3), []byte{0x40, 0x01, 0x02}, []byte{0x41, 0x00, 0x03, 0x04}, []byte{0x27, 0x05, 0x06})),
-			&CanonSection{at: at{8}, Canons: []Canon{
-				{Kind: CanonThreadSpawnRef, Shared: true, Type: 2},
-				{Kind: CanonThreadSpawnIndirect, Type: 3, Table: 4},
-				{Kind: CanonThreadNewIndirect, Type: 5, Table: 6}}}},
+
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -264,9 +264,6 @@ func (c *Canon) String() string {
 	case CanonThreadNewIndirect, CanonThreadSpawnRef, CanonThreadSpawnIndirect:
 		fmt.Fprintf(&b, " (type %d)", c.Type)
 	}
-	if c.Shared {
-		b.WriteString(" shared")
-	}
 	if c.Async {
 		b.WriteString(" async")
 	}
