@@ -728,3 +728,37 @@ func TestDecodeThreads(t *testing.T) {
 		t.Errorf("tag import %+v", im)
 	}
 }
+
+func TestDecodeExterns(t *testing.T) {
+	t.Parallel()
+	c := fixture(t, "externs")
+	spaces := c.IndexSpaces()
+	for _, s := range []Sort{SortCoreTable, SortCoreGlobal, SortCoreMemory, SortCoreTag} {
+		if len(spaces[s]) != 1 || spaces[s][0].Item.(*Alias).Kind != AliasCoreExport {
+			t.Errorf("%s: %+v", s, spaces[s])
+		}
+	}
+	bundle := spaces[SortCoreInstance][1].Item.(*CoreInstance)
+	var refs []string
+	for _, e := range bundle.Exports {
+		refs = append(refs, e.Name+" "+e.Ref.String())
+	}
+	if strings.Join(refs, ", ") != "tab (core table 0), glob (core global 0), mem (core memory 0), tag (core tag 0)" {
+		t.Errorf("inline exports %v", refs)
+	}
+	ct := typesOf(c)[1].(*ComponentType)
+	if im := ct.Decls[1].(*Import); im.Name != "host" || im.Type != (ExternType{Sort: SortInstance, Index: 0}) {
+		t.Errorf("component type import %+v", im)
+	}
+	if a := ct.Decls[2].(*Alias); *a != (Alias{Target: SortType, Kind: AliasExport, Instance: 0, Name: "r"}) {
+		t.Errorf("component type alias %+v", a)
+	}
+	ex := c.Exports()
+	if ex[0].Type == nil || !ex[0].Type.SubResource || ex[0].Ref != (SortIndex{SortType, 2}) {
+		t.Errorf("resource export %+v", ex[0])
+	}
+	lift := canonsOf(c)[0]
+	if !lift.Options.Async || lift.Options.Callback != nil || *lift.Options.Memory != 0 {
+		t.Errorf("async lift %+v", lift.Options)
+	}
+}
