@@ -546,57 +546,65 @@ func TestTruncated(t *testing.T) {
 	}
 }
 
-// TestComponentizeJS decodes a real component built by componentize-js,
-// named by WASMSERVE_COMPONENT (too large to commit; see the package's
-// testdata/README.md for how to build one).
-func TestComponentizeJS(t *testing.T) {
-	path := os.Getenv("WASMSERVE_COMPONENT")
-	if path == "" {
+// TestRealComponents decodes the components WASMSERVE_COMPONENT names (a
+// list, as PATH is), too large to commit: testdata/README.md says how to
+// build a componentize-js HTTP handler. A component that exports
+// wasi:http/incoming-handler is checked as a WASI 0.2 HTTP handler.
+func TestRealComponents(t *testing.T) {
+	paths := filepath.SplitList(os.Getenv("WASMSERVE_COMPONENT"))
+	if len(paths) == 0 {
 		t.Skip("WASMSERVE_COMPONENT names no component")
 	}
-	t.Parallel()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := Decode(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var handler bool
-	for _, e := range c.Exports() {
-		if strings.HasPrefix(e.Name, "wasi:http/incoming-handler@0.2.") && e.Sort() == SortInstance {
-			handler = true
-		}
-	}
-	if !handler {
-		t.Errorf("no wasi:http/incoming-handler instance export in %+v", c.Exports())
-	}
-	var http bool
-	for _, im := range c.Imports() {
-		if strings.HasPrefix(im.Name, "wasi:http/types@0.2.") && im.Type.Sort == SortInstance {
-			http = true
-		}
-	}
-	if !http {
-		t.Error("no wasi:http/types import")
-	}
-	spaces := c.IndexSpaces()
-	if len(spaces[SortCoreModule]) == 0 || len(spaces[SortFunc]) == 0 || len(spaces[SortCoreInstance]) == 0 {
-		t.Errorf("index spaces: %d core modules, %d funcs, %d core instances",
-			len(spaces[SortCoreModule]), len(spaces[SortFunc]), len(spaces[SortCoreInstance]))
-	}
-	for _, cn := range canonsOf(c) {
-		if !cn.Kind.MVP() {
-			t.Errorf("canon %s in a WASI 0.2 component", cn.Kind)
-		}
-	}
-	if _, err := c.Names(); err != nil {
-		t.Error(err)
-	}
-	var dump strings.Builder
-	if err := c.Dump(&dump); err != nil || !strings.Contains(dump.String(), `(export "wasi:http/incoming-handler@0.2.`) {
-		t.Errorf("dump: %v\n%s", err, dump.String())
+	for _, path := range paths {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := Decode(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Names(); err != nil {
+				t.Error(err)
+			}
+			var dump strings.Builder
+			if err := c.Dump(&dump); err != nil {
+				t.Fatal(err)
+			}
+			// The core modules may be in nested components.
+			var modules func(*Component) int
+			modules = func(c *Component) int {
+				n := len(sectionsOf[*CoreModuleSection](c))
+				for _, s := range sectionsOf[*ComponentSection](c) {
+					n += modules(s.Component)
+				}
+				return n
+			}
+			if modules(c) == 0 || len(c.Exports()) == 0 {
+				t.Errorf("%d core modules, %d exports", modules(c), len(c.Exports()))
+			}
+			var handler bool
+			for _, e := range c.Exports() {
+				handler = handler || strings.HasPrefix(e.Name, "wasi:http/incoming-handler@0.2.") && e.Sort() == SortInstance
+			}
+			if !handler {
+				return
+			}
+			var http bool
+			for _, im := range c.Imports() {
+				http = http || strings.HasPrefix(im.Name, "wasi:http/types@0.2.") && im.Type.Sort == SortInstance
+			}
+			if !http {
+				t.Error("no wasi:http/types import")
+			}
+			for _, cn := range canonsOf(c) {
+				if !cn.Kind.MVP() {
+					t.Errorf("canon %s in a WASI 0.2 component", cn.Kind)
+				}
+			}
+		})
 	}
 }
 
