@@ -26,9 +26,9 @@ import (
 // core module types may nest in one another.
 const MaxDepth = 100
 
-// MaxItems is how many items (definitions, declarations, fields, cases,
-// names, options...) one component may hold in all, nested components
-// included; it bounds the memory a decoded component takes, whatever the
+// MaxItems is how many items (sections, definitions, declarations,
+// fields, cases, names, options...) one component may hold in all, nested
+// components included; it bounds the memory a decoded component takes, whatever the
 // input, to some tens of megabytes. A componentize-js HTTP handler holds
 // under 1,500.
 const MaxItems = 1 << 18
@@ -472,8 +472,13 @@ func (r *reader) section() (Section, error) {
 		return e
 	}
 	if id > SectionValue {
-		return nil, &Error{Preamble: false, Section: id, Offset: start, Reason: "unknown section id"}
+		return nil, &Error{Section: id, Offset: start, Reason: "unknown section id"}
 	}
+	if r.st.items == 0 {
+		return nil, &Error{Section: id, Offset: start, Reason: fmt.Sprintf("more than %d items in the component", MaxItems)}
+	}
+	r.st.items-- // a section is an item too
+
 	size, err := r.u32()
 	if err != nil {
 		return nil, fail(err)

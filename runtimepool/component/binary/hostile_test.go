@@ -146,9 +146,14 @@ func TestItemLimit(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("more than %d items", MaxItems)) {
 		t.Errorf("error %v", err)
 	}
-	in = comp(sec(7, leb(n-1), bytes.Repeat([]byte{0x7f}, int(n-1))))
+	// MaxItems in all: the section and its types.
+	in = comp(sec(7, leb(n-2), bytes.Repeat([]byte{0x7f}, int(n-2))))
 	if _, err := Decode(in); err != nil {
 		t.Errorf("%d items: %v", n-1, err)
+	}
+	in = comp(bytes.Repeat(sec(0, str("")), int(n)))
+	if _, err := Decode(in); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("more than %d items", MaxItems)) {
+		t.Errorf("%d sections: %v", n, err)
 	}
 	in = comp(sec(9, leb(0), leb(0), leb(n)))
 	if _, err := Decode(in); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("more than %d items", MaxItems)) {
