@@ -282,6 +282,7 @@ func TestMemoryBound(t *testing.T) {
 		{"empty instance types", comp(sec(7, leb(uint32(n)), bytes.Repeat([]byte{0x42, 0x00}, n)))},
 		{"export declarations", comp(sec(7, leb(1), []byte{0x42}, leb(uint32(n-1)), bytes.Repeat([]byte{0x04, 0x00, 0x00, 0x01, 0x00}, n-1)))},
 		{"func types", comp(sec(3, leb(uint32(n)), bytes.Repeat([]byte{0x60, 0x00, 0x00}, n)))},
+		{"empty sections", comp(bytes.Repeat(sec(0, str("")), n))},
 	}
 	const limit = 64 << 20
 	for _, tt := range tests {
