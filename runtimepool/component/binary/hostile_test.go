@@ -187,7 +187,6 @@ func TestDecodeHandmade(t *testing.T) {
 			[]byte{0x02, 0x05, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})),
 			&CoreTypeSection{at: at{8}, Types: []CoreType{&CoreModuleType{Decls: []CoreModuleDecl{&CoreImport{Module: "m", Name: "mem",
 				Type: CoreExternType{Sort: SortCoreMemory, Limits: Limits{Min: 1, Max: 1<<64 - 1, HasMax: true, Is64: true}}}}}}}},
-
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
