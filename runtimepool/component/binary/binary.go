@@ -18,7 +18,6 @@
 package binary
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 )
@@ -27,17 +26,19 @@ import (
 // core module types may nest in one another.
 const MaxDepth = 100
 
-// MaxItems is how many items (definitions, declarations, fields, cases,
-// names, options...) one component may hold in all, nested components
-// included; it bounds the memory a decoded component takes.
-const MaxItems = 1 << 20
+// MaxItems is how many items (sections, definitions, declarations,
+// fields, cases, names, options...) one component may hold in all, nested
+// components included; it bounds the memory a decoded component takes,
+// whatever the input, to some tens of megabytes. A componentize-js HTTP
+// handler holds about 1,700.
+const MaxItems = 1 << 18
 
 // Preamble is the first 8 bytes of every component of this version: the
 // magic \0asm, the version 0x0d 0x00 and the layer 0x01 0x00.
-var Preamble = []byte{0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00}
+const Preamble = "\x00asm\x0d\x00\x01\x00"
 
 // corePreamble is the first 8 bytes of a core module.
-var corePreamble = []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
+const corePreamble = "\x00asm\x01\x00\x00\x00"
 
 // SectionID is a section's id in the binary format.
 type SectionID uint8
@@ -432,12 +433,12 @@ func Decode(b []byte) (*Component, error) {
 // component reads a component from the preamble to r's end.
 func (r *reader) component() (*Component, error) {
 	c := &Component{Offset: r.pos}
-	if r.left() < len(Preamble) || !bytes.Equal(r.b[r.pos:r.pos+4], Preamble[:4]) {
+	if r.left() < len(Preamble) || string(r.b[r.pos:r.pos+4]) != Preamble[:4] {
 		return nil, &Error{Preamble: true, Offset: r.pos, Reason: "not a WebAssembly binary (no \\0asm magic)"}
 	}
-	if got := r.b[r.pos+4 : r.pos+8]; !bytes.Equal(got, Preamble[4:]) {
+	if got := r.b[r.pos+4 : r.pos+8]; string(got) != Preamble[4:] {
 		reason := fmt.Sprintf("version and layer % x, want % x (a component of this version)", got, Preamble[4:])
-		if bytes.Equal(got, corePreamble[4:]) {
+		if string(got) == corePreamble[4:] {
 			reason = "a core module, not a component"
 		}
 		return nil, &Error{Preamble: true, Offset: r.pos + 4, Reason: reason}
@@ -471,8 +472,13 @@ func (r *reader) section() (Section, error) {
 		return e
 	}
 	if id > SectionValue {
-		return nil, &Error{Preamble: false, Section: id, Offset: start, Reason: "unknown section id"}
+		return nil, &Error{Section: id, Offset: start, Reason: "unknown section id"}
 	}
+	if r.st.items == 0 {
+		return nil, &Error{Section: id, Offset: start, Reason: fmt.Sprintf("more than %d items in the component", MaxItems)}
+	}
+	r.st.items-- // a section is an item too
+
 	size, err := r.u32()
 	if err != nil {
 		return nil, fail(err)
@@ -503,7 +509,7 @@ func (r *reader) sectionBody(id SectionID, a at) (Section, error) {
 		s.Data, _ = r.bytes(uint32(r.left()))
 		return s, nil
 	case SectionCoreModule:
-		if r.left() < len(corePreamble) || !bytes.Equal(r.b[r.pos:r.pos+len(corePreamble)], corePreamble) {
+		if r.left() < len(corePreamble) || string(r.b[r.pos:r.pos+len(corePreamble)]) != corePreamble {
 			return nil, errorf(r.pos, "not a core module (want the preamble % x)", corePreamble)
 		}
 		m, _ := r.bytes(uint32(r.left()))
@@ -580,22 +586,48 @@ func vec[T any](r *reader, what string, min int, read func(*reader) (T, error)) 
 // coreInstance reads a core:instance.
 func (r *reader) coreInstance() (CoreInstance, error) {
 	var ci CoreInstance
+	var err error
+	ci.FromExports, ci.Module, ci.Args, ci.Exports, err = r.instanceExpr(true)
+	return ci, err
+}
+
+// instance reads an instance.
+func (r *reader) instance() (Instance, error) {
+	var in Instance
+	var err error
+	in.FromExports, in.Component, in.Args, in.Exports, err = r.instanceExpr(false)
+	return in, err
+}
+
+// instanceExpr reads a core:instanceexpr (core) or an instanceexpr: 0x00,
+// the module or component instantiated and its arguments, or 0x01 and
+// inline exports.
+func (r *reader) instanceExpr(core bool) (fromExports bool, target uint32, args []InstantiateArg, exports []InlineExport, err error) {
+	what := "instance"
+	if core {
+		what = "core instance"
+	}
 	start := r.pos
 	c, err := r.byte()
 	if err != nil {
-		return ci, err
+		return false, 0, nil, nil, err
 	}
 	switch c {
 	case 0x00:
-		if ci.Module, err = r.u32(); err != nil {
-			return ci, err
+		if target, err = r.u32(); err != nil {
+			return false, 0, nil, nil, err
 		}
-		ci.Args, err = vec(r, "instantiation arguments", 3, func(r *reader) (InstantiateArg, error) {
+		args, err = vec(r, "instantiation arguments", 3, func(r *reader) (InstantiateArg, error) {
 			var a InstantiateArg
 			var err error
 			if a.Name, err = r.name(); err != nil {
 				return a, err
 			}
+			if !core {
+				a.Ref, err = r.sortIndex(false)
+				return a, err
+			}
+			// Core instantiation arguments are core instances only.
 			if err = r.expect(0x12, "core instantiation argument sort"); err != nil {
 				return a, err
 			}
@@ -603,60 +635,25 @@ func (r *reader) coreInstance() (CoreInstance, error) {
 			a.Ref.Index, err = r.u32()
 			return a, err
 		})
+		return false, target, args, nil, err
 	case 0x01:
-		ci.FromExports = true
-		ci.Exports, err = vec(r, "core exports", 3, func(r *reader) (InlineExport, error) {
+		exports, err = vec(r, what+" exports", 3, func(r *reader) (InlineExport, error) {
 			var e InlineExport
 			var err error
-			if e.Name, err = r.name(); err != nil {
+			if core {
+				e.Name, err = r.name()
+			} else {
+				e.Name, e.Attributes, err = r.nameAttributes()
+			}
+			if err != nil {
 				return e, err
 			}
-			e.Ref, err = r.sortIndex(true)
+			e.Ref, err = r.sortIndex(core)
 			return e, err
 		})
-	default:
-		return ci, errorf(start, "unknown core instance 0x%02x", c)
+		return true, 0, nil, exports, err
 	}
-	return ci, err
-}
-
-// instance reads an instance.
-func (r *reader) instance() (Instance, error) {
-	var in Instance
-	start := r.pos
-	c, err := r.byte()
-	if err != nil {
-		return in, err
-	}
-	switch c {
-	case 0x00:
-		if in.Component, err = r.u32(); err != nil {
-			return in, err
-		}
-		in.Args, err = vec(r, "instantiation arguments", 3, func(r *reader) (InstantiateArg, error) {
-			var a InstantiateArg
-			var err error
-			if a.Name, err = r.name(); err != nil {
-				return a, err
-			}
-			a.Ref, err = r.sortIndex(false)
-			return a, err
-		})
-	case 0x01:
-		in.FromExports = true
-		in.Exports, err = vec(r, "exports", 4, func(r *reader) (InlineExport, error) {
-			var e InlineExport
-			var err error
-			if e.Name, e.Attributes, err = r.nameAttributes(); err != nil {
-				return e, err
-			}
-			e.Ref, err = r.sortIndex(false)
-			return e, err
-		})
-	default:
-		return in, errorf(start, "unknown instance 0x%02x", c)
-	}
-	return in, err
+	return false, 0, nil, nil, errorf(start, "unknown %s 0x%02x", what, c)
 }
 
 // alias reads an alias.

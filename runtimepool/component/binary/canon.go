@@ -78,8 +78,8 @@ var canonNames = map[CanonKind]string{
 	CanonBackpressureInc: "backpressure.inc", CanonBackpressureDec: "backpressure.dec",
 	CanonThreadIndex: "thread.index", CanonThreadNewIndirect: "thread.new-indirect",
 	CanonThreadResumeLater: "thread.resume-later", CanonThreadSuspend: "thread.suspend",
-	CanonThreadSuspendThenResume: "thread.suspend-then-resume",
-	CanonThreadYieldThenResume:   "thread.yield-then-resume",
+	CanonThreadSuspendThenResume:  "thread.suspend-then-resume",
+	CanonThreadYieldThenResume:    "thread.yield-then-resume",
 	CanonThreadSuspendThenPromote: "thread.suspend-then-promote",
 	CanonThreadYieldThenPromote:   "thread.yield-then-promote",
 	CanonThreadSpawnRef:           "thread.spawn-ref", CanonThreadSpawnIndirect: "thread.spawn-indirect",
@@ -125,9 +125,6 @@ type Canon struct {
 	// Cancellable is the cancel? immediate of the waitable-set waits and
 	// polls and of the thread built-ins.
 	Cancellable bool
-	// Shared is the shared? immediate of the thread.spawn built-ins and
-	// thread.available-parallelism.
-	Shared bool
 	// Memory is the core memory index of waitable-set.wait and poll.
 	Memory uint32
 	// Table is the core table index of thread.new-indirect and
@@ -302,27 +299,19 @@ func (r *reader) canon() (Canon, error) {
 	case CanonThreadSuspend, CanonThreadYield, CanonThreadSuspendThenResume,
 		CanonThreadYieldThenResume, CanonThreadSuspendThenPromote, CanonThreadYieldThenPromote:
 		c.Cancellable, err = r.flag(c.Kind.String() + " cancel")
-	case CanonThreadNewIndirect:
+	case CanonThreadSpawnRef:
+		// Binary.md gives the thread.spawn built-ins a shared? immediate
+		// first, for a later proposal; wasm-tools does not write it.
+		c.Type, err = r.u32()
+	case CanonThreadNewIndirect, CanonThreadSpawnIndirect:
 		if c.Type, err = r.u32(); err != nil {
 			return c, err
 		}
 		c.Table, err = r.u32()
-	case CanonThreadSpawnRef, CanonThreadSpawnIndirect, CanonThreadAvailableParallelism:
-		if c.Shared, err = r.flag(c.Kind.String() + " shared"); err != nil {
-			return c, err
-		}
-		if c.Kind == CanonThreadAvailableParallelism {
-			break
-		}
-		if c.Type, err = r.u32(); err != nil {
-			return c, err
-		}
-		if c.Kind == CanonThreadSpawnIndirect {
-			c.Table, err = r.u32()
-		}
 	}
 	// The rest (task.cancel, subtask.drop, error-context.drop, the
-	// waitable-set new and drop, waitable.join, backpressure, thread.index
-	// and thread.resume-later) have no immediates.
+	// waitable-set new and drop, waitable.join, backpressure, thread.index,
+	// thread.resume-later and thread.available-parallelism) have no
+	// immediates.
 	return c, err
 }

@@ -7,6 +7,8 @@ import "fmt"
 // group) or a *CoreModuleType. A rec group adds one entry to the core type
 // index space per type in it; the others add one.
 type CoreType interface {
+	// String writes the type as the text format does.
+	String() string
 	isCoreType()
 }
 
@@ -82,6 +84,8 @@ func (*CoreModuleType) isCoreType() {}
 // CoreModuleDecl is a declaration of a core module type: a *CoreImport, a
 // *CoreTypeDecl, an *Alias or a *CoreExportDecl.
 type CoreModuleDecl interface {
+	// String writes the declaration as the text format does.
+	String() string
 	isCoreModuleDecl()
 }
 
@@ -236,27 +240,24 @@ func (r *reader) storageType(packed bool) (CoreValType, error) {
 	return CoreValType{}, errorf(start, "unknown core value type 0x%02x", c)
 }
 
-// heapType reads a heap type: an abstract one's code, or a type index as
-// a non-negative s33.
+// heapType reads a heap type: an abstract one's code, or a type index.
 func (r *reader) heapType() (HeapType, error) {
 	start := r.pos
-	v, err := r.leb(33, true)
+	i, code, err := r.indexOrCode()
 	if err != nil {
 		return HeapType{}, err
 	}
-	if v >= 0 {
-		if v > 1<<32-1 {
-			return HeapType{}, errorf(start, "type index %d out of range", v)
-		}
-		return HeapType{Index: uint32(v)}, nil
+	if code == 0 {
+		return HeapType{Index: i}, nil
 	}
-	if c := byte(v & 0x7f); r.pos-start == 1 && abstractHeapNames[c] != "" {
-		return HeapType{Abstract: c}, nil
+	if abstractHeapNames[code] != "" {
+		return HeapType{Abstract: code}, nil
 	}
 	return HeapType{}, errorf(start, "unknown heap type 0x%02x", r.b[start])
 }
 
-// coreType reads a core:type of a component.
+// coreType reads a core:type of a component: a module type (0x50), a
+// non-final sub type written 0x00 0x50, or a rec group.
 func (r *reader) coreType() (CoreType, error) {
 	start := r.pos
 	c, err := r.byte()
@@ -266,23 +267,6 @@ func (r *reader) coreType() (CoreType, error) {
 	switch c {
 	case 0x50:
 		return r.moduleType()
-	case 0x4e:
-		n, err := r.count("rec group types", 1)
-		if err != nil {
-			return nil, err
-		}
-		rt := &CoreRecType{Group: true, Types: make([]CoreSubType, n)}
-		for i := range rt.Types {
-			at := r.pos
-			c, err := r.byte()
-			if err != nil {
-				return nil, err
-			}
-			if rt.Types[i], err = r.subType(at, c); err != nil {
-				return nil, err
-			}
-		}
-		return rt, nil
 	case 0x00:
 		// A non-final sub outside of a rec group: 0x00 0x50, because 0x50
 		// alone is a module type here.
@@ -293,8 +277,29 @@ func (r *reader) coreType() (CoreType, error) {
 		st, err := r.subType(at, 0x50)
 		return &CoreRecType{Types: []CoreSubType{st}}, err
 	}
-	st, err := r.subType(start, c)
-	return &CoreRecType{Types: []CoreSubType{st}}, err
+	return r.recGroup(start, c)
+}
+
+// recGroup reads a rec group (0x4e) or a single sub type as core modules
+// write them, where 0x50 is a non-final sub type; its first byte c, at
+// offset start, was read.
+func (r *reader) recGroup(start int, c byte) (*CoreRecType, error) {
+	if c != 0x4e {
+		st, err := r.subType(start, c)
+		return &CoreRecType{Types: []CoreSubType{st}}, err
+	}
+	ts, err := vec(r, "rec group types", 1, func(r *reader) (CoreSubType, error) {
+		at := r.pos
+		c, err := r.byte()
+		if err != nil {
+			return CoreSubType{}, err
+		}
+		return r.subType(at, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &CoreRecType{Group: true, Types: ts}, nil
 }
 
 // subType reads a core subtype whose first byte c, at offset at, was read.
@@ -302,15 +307,9 @@ func (r *reader) subType(at int, c byte) (CoreSubType, error) {
 	st := CoreSubType{Final: true}
 	if c == 0x50 || c == 0x4f {
 		st.Final = c == 0x4f
-		n, err := r.count("supertypes", 1)
-		if err != nil {
+		var err error
+		if st.Supers, err = vec(r, "supertypes", 1, (*reader).u32); err != nil {
 			return st, err
-		}
-		st.Supers = make([]uint32, n)
-		for i := range st.Supers {
-			if st.Supers[i], err = r.u32(); err != nil {
-				return st, err
-			}
 		}
 		at = r.pos
 		if c, err = r.byte(); err != nil {
@@ -321,22 +320,13 @@ func (r *reader) subType(at int, c byte) (CoreSubType, error) {
 	switch c {
 	case 0x60:
 		st.Kind = CoreFunc
-		if st.Params, err = r.coreValTypes("parameters"); err != nil {
+		if st.Params, err = vec(r, "parameters", 1, (*reader).coreValType); err != nil {
 			return st, err
 		}
-		st.Results, err = r.coreValTypes("results")
+		st.Results, err = vec(r, "results", 1, (*reader).coreValType)
 	case 0x5f:
 		st.Kind = CoreStruct
-		var n int
-		if n, err = r.count("struct fields", 2); err != nil {
-			return st, err
-		}
-		st.Fields = make([]CoreFieldType, n)
-		for i := range st.Fields {
-			if st.Fields[i], err = r.fieldType(); err != nil {
-				return st, err
-			}
-		}
+		st.Fields, err = vec(r, "struct fields", 2, (*reader).fieldType)
 	case 0x5e:
 		st.Kind = CoreArray
 		var f CoreFieldType
@@ -346,21 +336,6 @@ func (r *reader) subType(at int, c byte) (CoreSubType, error) {
 		return st, errorf(at, "unknown core type 0x%02x", c)
 	}
 	return st, err
-}
-
-// coreValTypes reads a vector of core value types.
-func (r *reader) coreValTypes(what string) ([]CoreValType, error) {
-	n, err := r.count(what, 1)
-	if err != nil {
-		return nil, err
-	}
-	ts := make([]CoreValType, n)
-	for i := range ts {
-		if ts[i], err = r.coreValType(); err != nil {
-			return nil, err
-		}
-	}
-	return ts, nil
 }
 
 // fieldType reads a struct field's or array element's type.
@@ -404,7 +379,15 @@ func (r *reader) moduleType() (*CoreModuleType, error) {
 			}
 			mt.Decls[i] = &im
 		case 0x01:
-			t, err := r.coreType()
+			// A module type declares core types as core modules write
+			// them (wasm-tools does, 0x50 being a sub type here), not as
+			// a component's core types: a module type has none inside.
+			at := r.pos
+			c, err := r.byte()
+			if err != nil {
+				return nil, err
+			}
+			t, err := r.recGroup(at, c)
 			if err != nil {
 				return nil, err
 			}

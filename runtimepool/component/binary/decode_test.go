@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -144,6 +145,9 @@ func TestDecodeSections(t *testing.T) {
 		exports[0].Type == nil || *exports[0].Type != (ExternType{Sort: SortFunc, Index: 3}) ||
 		exports[1].Name != "bundle" || exports[1].Ref != (SortIndex{SortInstance, 2}) || exports[1].Type != nil {
 		t.Errorf("exports %+v", exports)
+	}
+	if got := exports[0].String(); got != `(export "wasi:example/run@1.2.3" (func 2) (func (type 3)))` {
+		t.Errorf("export %s", got)
 	}
 
 	canons := canonsOf(c)
@@ -423,6 +427,15 @@ func TestDecodeNames(t *testing.T) {
 	if ex := c.Exports(); len(ex) != 2 || ex[0].Name != "wasi:http/incoming-handler@0.2.0" || ex[0].Sort() != SortInstance || ex[1].Sort() != SortFunc {
 		t.Errorf("exports %+v", ex)
 	}
+	if got := ims[3].String(); got != `(import "store" (implements "wasi:keyvalue/store@0.2.0") (instance (type 3)))` {
+		t.Errorf("import %s", got)
+	}
+	if got := ims[4].String(); got != `(import "wasi:io/poll@0.2" (versionsuffix ".6") (instance (type 4)))` {
+		t.Errorf("import %s", got)
+	}
+	if got := c.Exports()[0].String(); got != `(export "wasi:http/incoming-handler@0.2.0" (instance 0))` {
+		t.Errorf("export %s", got)
+	}
 }
 
 func TestDecodeCoreTypes(t *testing.T) {
@@ -462,6 +475,10 @@ func TestDecodeCoreTypes(t *testing.T) {
 	}
 	if g := mt.Decls[6].(*CoreImport).Type; g.Type.Code != CoreF64 || g.Mutable {
 		t.Errorf("global %+v", g)
+	}
+	open := &CoreRecType{Types: []CoreSubType{{Supers: []uint32{}, Kind: CoreFunc, Params: []CoreValType{{Code: CoreI64}}, Results: []CoreValType{}}}}
+	if got := mt.Decls[9].(*CoreTypeDecl).Type; !reflect.DeepEqual(got, open) {
+		t.Errorf("sub type in a module type %#v", got)
 	}
 	if got := len(c.IndexSpaces()[SortCoreType]); got != 7 {
 		t.Errorf("%d core types, want 7 (a rec group of 3 counts 3)", got)
@@ -529,49 +546,227 @@ func TestTruncated(t *testing.T) {
 	}
 }
 
-// TestComponentizeJS decodes a real component built by componentize-js,
-// named by WASMSERVE_COMPONENT (too large to commit; see the package's
-// testdata/README).
-func TestComponentizeJS(t *testing.T) {
-	path := os.Getenv("WASMSERVE_COMPONENT")
-	if path == "" {
+// TestRealComponents decodes the components WASMSERVE_COMPONENT names (a
+// list, as PATH is), too large to commit: testdata/README.md says how to
+// build a componentize-js HTTP handler. A component that exports
+// wasi:http/incoming-handler is checked as a WASI 0.2 HTTP handler.
+func TestRealComponents(t *testing.T) {
+	paths := filepath.SplitList(os.Getenv("WASMSERVE_COMPONENT"))
+	if len(paths) == 0 {
 		t.Skip("WASMSERVE_COMPONENT names no component")
 	}
+	for _, path := range paths {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := Decode(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Names(); err != nil {
+				t.Error(err)
+			}
+			var dump strings.Builder
+			if err := c.Dump(&dump); err != nil {
+				t.Fatal(err)
+			}
+			// The core modules may be in nested components.
+			var modules func(*Component) int
+			modules = func(c *Component) int {
+				n := len(sectionsOf[*CoreModuleSection](c))
+				for _, s := range sectionsOf[*ComponentSection](c) {
+					n += modules(s.Component)
+				}
+				return n
+			}
+			if modules(c) == 0 || len(c.Exports()) == 0 {
+				t.Errorf("%d core modules, %d exports", modules(c), len(c.Exports()))
+			}
+			var handler bool
+			for _, e := range c.Exports() {
+				handler = handler || strings.HasPrefix(e.Name, "wasi:http/incoming-handler@0.2.") && e.Sort() == SortInstance
+			}
+			if !handler {
+				return
+			}
+			var http bool
+			for _, im := range c.Imports() {
+				http = http || strings.HasPrefix(im.Name, "wasi:http/types@0.2.") && im.Type.Sort == SortInstance
+			}
+			if !http {
+				t.Error("no wasi:http/types import")
+			}
+			for _, cn := range canonsOf(c) {
+				if !cn.Kind.MVP() {
+					t.Errorf("canon %s in a WASI 0.2 component", cn.Kind)
+				}
+			}
+		})
+	}
+}
+
+func TestNamesSection(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile(path)
+	c := fixture(t, "sections")
+	n, err := c.Names()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := Decode(b)
+	tests := []struct {
+		sort Sort
+		i    uint32
+		want string
+	}{
+		{SortCoreMemory, 0, "mem"},
+		{SortCoreModule, 1, "main"},
+		{SortCoreInstance, 1, "host"},
+		{SortCoreFunc, 1, "log-lowered"},
+		{SortFunc, 2, "run"},
+		{SortType, 3, "run-type"},
+		{SortComponent, 0, "inner"},
+		{SortInstance, 2, "bundle"},
+		{SortFunc, 3, ""},
+	}
+	for _, tt := range tests {
+		if got := n.Name(tt.sort, tt.i); got != tt.want {
+			t.Errorf("%s %d: %q, want %q", tt.sort, tt.i, got, tt.want)
+		}
+	}
+	if n.Component != "sections" {
+		t.Errorf("component name %q", n.Component)
+	}
+	inner, err := sectionsOf[*ComponentSection](c)[0].Component.Names()
+	if err != nil || inner.Name(SortFunc, 0) != "f" {
+		t.Errorf("inner names %+v %v", inner, err)
+	}
+
+	bad := comp(sec(0, str("component-name"), []byte{0x01, 0x05, 0x01, 0x05, 0x00, 0x01, 0x01}))
+	c, err = Decode(bad)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var handler bool
-	for _, e := range c.Exports() {
-		if strings.HasPrefix(e.Name, "wasi:http/incoming-handler@0.2.") && e.Sort() == SortInstance {
-			handler = true
+	if _, err := c.Names(); err == nil || !strings.Contains(err.Error(), "component-name, at byte 3 of its data: 5 names cannot fit") {
+		t.Errorf("bad names: %v", err)
+	}
+	var none *Names
+	if none.Name(SortFunc, 0) != "" {
+		t.Error("nil Names names something")
+	}
+}
+
+func TestDump(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	if err := fixture(t, "sections").Dump(&b); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(b.String(), "\n")
+	want := []string{
+		"(component $sections ;; at 0x0",
+		`  (@custom "producers-note" (12 bytes))`,
+		`  type 0 $log-func: (func (param "msg" string))`,
+		`  instance 0 $logging: (import "wasi:logging/logging@0.1.0-draft" (instance (type 1)))`,
+		`  core type 1 $mt: (module (import "host" "log" (func (type 0))) (export "memory" (memory 1)))`,
+		`  core module 0 $libc: 72 bytes at 0xa3`,
+		`  core func 1 $log-lowered: (canon lower (func 1) (memory 0))`,
+		`  core instance 1 $host: (exports (export "log" (core func 1)))`,
+		`  core instance 2 $main: (instantiate 1 (with "host" (core instance 1)))`,
+		`  func 2 $run: (canon lift (core func 2) string-encoding=utf16 (memory 0) (realloc 3) (post-return 4) (type 3))`,
+		`  component 0 $inner:`,
+		`    (component $inner ;; at 0x1e3`,
+		`      func 0 $f: (import "f" (func (type 0)))`,
+		`      type 0 $outer-t: (alias outer 1 3 (type))`,
+		`  instance 2 $bundle: (exports (export "run" (func 2)) (export "inner" (instance 1)))`,
+		`  func 3: (export "wasi:example/run@1.2.3" (func 2) (func (type 3)))`,
+	}
+	for _, w := range want {
+		if !slices.Contains(lines, w) {
+			t.Errorf("no line %q in\n%s", w, b.String())
 		}
 	}
-	if !handler {
-		t.Errorf("no wasi:http/incoming-handler instance export in %+v", c.Exports())
+	if len(lines) != 37 { // 36 lines, and "" after the last newline
+		t.Errorf("%d lines", len(lines))
 	}
-	var http bool
-	for _, im := range c.Imports() {
-		if strings.HasPrefix(im.Name, "wasi:http/types@0.2.") && im.Type.Sort == SortInstance {
-			http = true
+
+	b.Reset()
+	if err := fixture(t, "coretypes").Dump(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{
+		`  core type 1 $refs: (func (param (ref null func) (ref null extern)) (result (ref null 0)))`,
+		`  core type 2 $point: (sub (struct (field (mut i32)) (field i8)))`,
+		`  core type 4 $point3: (sub final 2 (struct (field (mut i32)) (field i8) (field i16)))`,
+		`(import "env" "shared" (memory 1 2 shared))`,
+		`(import "env" "table" (table 10 20 (ref null extern)))`,
+		`(import "env" "counter" (global (mut i32)))`,
+	} {
+		if !strings.Contains(b.String(), w) {
+			t.Errorf("no %q in\n%s", w, b.String())
 		}
 	}
-	if !http {
-		t.Error("no wasi:http/types import")
+}
+
+func TestDecodeThreads(t *testing.T) {
+	t.Parallel()
+	c := fixture(t, "threads")
+	want := []Canon{
+		{Kind: CanonThreadSpawnRef},
+		{Kind: CanonThreadSpawnIndirect, Table: 0},
+		{Kind: CanonThreadAvailableParallelism},
+		{Kind: CanonThreadIndex},
+		{Kind: CanonThreadNewIndirect},
+		{Kind: CanonThreadSuspend},
+		{Kind: CanonThreadSuspendThenResume},
+		{Kind: CanonThreadSuspendThenPromote},
+		{Kind: CanonThreadResumeLater},
+		{Kind: CanonThreadYieldThenResume},
+		{Kind: CanonThreadYieldThenPromote},
 	}
+	if got := canonsOf(c); !reflect.DeepEqual(got, want) {
+		t.Errorf("canons %+v", got)
+	}
+	if got := (&Canon{Kind: CanonThreadNewIndirect, Type: 2, Table: 1}).String(); got != "(canon thread.new-indirect (type 2) (table 1))" {
+		t.Errorf("canon %s", got)
+	}
+	mt := sectionsOf[*CoreTypeSection](c)[1].Types[0].(*CoreModuleType)
+	if im := mt.Decls[1].(*CoreImport); im.Type != (CoreExternType{Sort: SortCoreTag, TypeIndex: 0}) || im.Type.String() != "(tag (type 0))" {
+		t.Errorf("tag import %+v", im)
+	}
+}
+
+func TestDecodeExterns(t *testing.T) {
+	t.Parallel()
+	c := fixture(t, "externs")
 	spaces := c.IndexSpaces()
-	if len(spaces[SortCoreModule]) == 0 || len(spaces[SortFunc]) == 0 || len(spaces[SortCoreInstance]) == 0 {
-		t.Errorf("index spaces: %d core modules, %d funcs, %d core instances",
-			len(spaces[SortCoreModule]), len(spaces[SortFunc]), len(spaces[SortCoreInstance]))
-	}
-	for _, cn := range canonsOf(c) {
-		if !cn.Kind.MVP() {
-			t.Errorf("canon %s in a WASI 0.2 component", cn.Kind)
+	for _, s := range []Sort{SortCoreTable, SortCoreGlobal, SortCoreMemory, SortCoreTag} {
+		if len(spaces[s]) != 1 || spaces[s][0].Item.(*Alias).Kind != AliasCoreExport {
+			t.Errorf("%s: %+v", s, spaces[s])
 		}
+	}
+	bundle := spaces[SortCoreInstance][1].Item.(*CoreInstance)
+	var refs []string
+	for _, e := range bundle.Exports {
+		refs = append(refs, e.Name+" "+e.Ref.String())
+	}
+	if strings.Join(refs, ", ") != "tab (core table 0), glob (core global 0), mem (core memory 0), tag (core tag 0)" {
+		t.Errorf("inline exports %v", refs)
+	}
+	ct := typesOf(c)[1].(*ComponentType)
+	if im := ct.Decls[1].(*Import); im.Name != "host" || im.Type != (ExternType{Sort: SortInstance, Index: 0}) {
+		t.Errorf("component type import %+v", im)
+	}
+	if a := ct.Decls[2].(*Alias); *a != (Alias{Target: SortType, Kind: AliasExport, Instance: 0, Name: "r"}) {
+		t.Errorf("component type alias %+v", a)
+	}
+	ex := c.Exports()
+	if ex[0].Type == nil || !ex[0].Type.SubResource || ex[0].Ref != (SortIndex{SortType, 2}) {
+		t.Errorf("resource export %+v", ex[0])
+	}
+	lift := canonsOf(c)[0]
+	if !lift.Options.Async || lift.Options.Callback != nil || *lift.Options.Memory != 0 {
+		t.Errorf("async lift %+v", lift.Options)
 	}
 }

@@ -1,5 +1,10 @@
 package binary
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Def is one entry of an index space: the Index-th item of Sort and the
 // definition that added it.
 type Def struct {
@@ -24,11 +29,27 @@ type Def struct {
 // own scopes and are not listed.
 func (c *Component) IndexSpaces() [NumSorts][]Def {
 	var spaces [NumSorts][]Def
+	for _, d := range c.definitions() {
+		if d.Sort < NumSorts {
+			spaces[d.Sort] = append(spaces[d.Sort], d)
+		}
+	}
+	return spaces
+}
+
+// definitions lists the component's definitions in order, each with its
+// index in its sort; a custom section is listed with the sort NumSorts.
+func (c *Component) definitions() []Def {
+	var defs []Def
+	var counts [NumSorts + 1]uint32
 	add := func(s Sort, sec Section, item any) {
-		spaces[s] = append(spaces[s], Def{Sort: s, Index: uint32(len(spaces[s])), Section: sec, Item: item})
+		defs = append(defs, Def{Sort: s, Index: counts[s], Section: sec, Item: item})
+		counts[s]++
 	}
 	for _, sec := range c.Sections {
 		switch s := sec.(type) {
+		case *CustomSection:
+			add(NumSorts, s, s)
 		case *CoreModuleSection:
 			add(SortCoreModule, s, s)
 		case *CoreInstanceSection:
@@ -82,7 +103,7 @@ func (c *Component) IndexSpaces() [NumSorts][]Def {
 			}
 		}
 	}
-	return spaces
+	return defs
 }
 
 // Imports returns the component's own imports, in order.
@@ -116,4 +137,36 @@ func (c *Component) Custom(name string) ([]byte, bool) {
 		}
 	}
 	return nil, false
+}
+
+// String writes the import as the text format does:
+// (import "wasi:http/types@0.2.0" (instance (type 3))).
+func (i Import) String() string {
+	return fmt.Sprintf("(import %q%s %s)", i.Name, i.Attributes, i.Type)
+}
+
+// String writes the export as the text format does:
+// (export "wasi:http/incoming-handler@0.2.0" (instance 4)).
+func (e Export) String() string {
+	s := fmt.Sprintf("(export %q%s %s", e.Name, e.Attributes, e.Ref)
+	if e.Type != nil {
+		s += " " + e.Type.String()
+	}
+	return s + ")"
+}
+
+// String writes the attributes that are present as the text format
+// does, each after a space: ` (implements "wasi:keyvalue/store")`.
+func (a Attributes) String() string {
+	var b strings.Builder
+	if a.Implements != "" {
+		fmt.Fprintf(&b, " (implements %q)", a.Implements)
+	}
+	if a.VersionSuffix != "" {
+		fmt.Fprintf(&b, " (versionsuffix %q)", a.VersionSuffix)
+	}
+	if a.ExternalID != "" {
+		fmt.Fprintf(&b, " (external-id %q)", a.ExternalID)
+	}
+	return b.String()
 }

@@ -119,6 +119,23 @@ func (r *reader) u32() (uint32, error) {
 	return uint32(v), err
 }
 
+// indexOrCode reads what the binary format writes as an s33 where a type
+// index and a type code may stand: a non-negative number is an index
+// (code 0), a negative one of one byte is a code (0x40 to 0x7f).
+func (r *reader) indexOrCode() (index uint32, code byte, err error) {
+	start := r.pos
+	v, err := r.leb(33, true)
+	switch {
+	case err != nil:
+		return 0, 0, err
+	case v >= 0:
+		return uint32(v), 0, nil
+	case r.pos-start == 1:
+		return 0, r.b[start], nil
+	}
+	return 0, 0, errorf(start, "negative type index %d", v)
+}
+
 // name reads a length-prefixed UTF-8 string.
 func (r *reader) name() (string, error) {
 	start := r.pos

@@ -14,6 +14,8 @@ import (
 type Type interface {
 	// Kind says which of the type constructors this is.
 	Kind() TypeKind
+	// String writes the type as the text format does.
+	String() string
 }
 
 // TypeKind is the constructor of a [Type].
@@ -331,6 +333,8 @@ func (*ResourceType) Kind() TypeKind { return KindResource }
 type Decl interface {
 	// Sort is the index space the declaration adds to.
 	Sort() Sort
+	// String writes the declaration as the text format does.
+	String() string
 	isDecl()
 }
 
@@ -411,21 +415,17 @@ func (e ExternType) String() string {
 	return fmt.Sprintf("(%s (type %d))", e.Sort, e.Index)
 }
 
-// valType reads a valtype: a primitive type's code, or a type index as a
-// non-negative s33.
+// valType reads a valtype: a primitive type's code, or a type index.
 func (r *reader) valType() (ValType, error) {
 	start := r.pos
-	v, err := r.leb(33, true)
+	i, code, err := r.indexOrCode()
 	if err != nil {
 		return ValType{}, err
 	}
-	if v >= 0 {
-		if v > 1<<32-1 {
-			return ValType{}, errorf(start, "type index %d out of range", v)
-		}
-		return ValType{Index: uint32(v)}, nil
+	if code == 0 {
+		return ValType{Index: i}, nil
 	}
-	if p := PrimType(v & 0x7f); r.pos-start == 1 && p.Valid() {
+	if p := PrimType(code); p.Valid() {
 		return ValType{Prim: p}, nil
 	}
 	return ValType{}, errorf(start, "invalid value type 0x%02x", r.b[start])
@@ -444,37 +444,17 @@ func (r *reader) optValType(what string) (*ValType, error) {
 	return &t, nil
 }
 
-// labels reads a vector of labels (of flags or an enum).
-func (r *reader) labels(what string) ([]string, error) {
-	n, err := r.count(what, 1)
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, n)
-	for i := range names {
-		if names[i], err = r.name(); err != nil {
-			return nil, err
-		}
-	}
-	return names, nil
-}
-
 // fields reads a vector of labeled value types.
 func (r *reader) fields(what string) ([]Field, error) {
-	n, err := r.count(what, 2)
-	if err != nil {
-		return nil, err
-	}
-	fs := make([]Field, n)
-	for i := range fs {
-		if fs[i].Name, err = r.name(); err != nil {
-			return nil, err
+	return vec(r, what, 2, func(r *reader) (Field, error) {
+		var f Field
+		var err error
+		if f.Name, err = r.name(); err != nil {
+			return f, err
 		}
-		if fs[i].Type, err = r.valType(); err != nil {
-			return nil, err
-		}
-	}
-	return fs, nil
+		f.Type, err = r.valType()
+		return f, err
+	})
 }
 
 // typeDef reads a deftype.
@@ -511,22 +491,13 @@ func (r *reader) typeDef() (Type, error) {
 		}
 		return &ListType{Elem: t, Len: n}, err
 	case 0x6f:
-		n, err := r.count("tuple types", 1)
-		if err != nil {
-			return nil, err
-		}
-		ts := make([]ValType, n)
-		for i := range ts {
-			if ts[i], err = r.valType(); err != nil {
-				return nil, err
-			}
-		}
-		return &TupleType{Types: ts}, nil
+		ts, err := vec(r, "tuple types", 1, (*reader).valType)
+		return &TupleType{Types: ts}, err
 	case 0x6e:
-		names, err := r.labels("flags")
+		names, err := vec(r, "flags", 1, (*reader).name)
 		return &FlagsType{Names: names}, err
 	case 0x6d:
-		names, err := r.labels("enum cases")
+		names, err := vec(r, "enum cases", 1, (*reader).name)
 		return &EnumType{Names: names}, err
 	case 0x6b:
 		t, err := r.valType()
@@ -591,24 +562,19 @@ func (r *reader) typeDef() (Type, error) {
 
 // variant reads a variant's cases (after 0x71).
 func (r *reader) variant() (*VariantType, error) {
-	n, err := r.count("variant cases", 3)
-	if err != nil {
-		return nil, err
-	}
-	cs := make([]Case, n)
-	for i := range cs {
-		if cs[i].Name, err = r.name(); err != nil {
-			return nil, err
+	cs, err := vec(r, "variant cases", 3, func(r *reader) (Case, error) {
+		var c Case
+		var err error
+		if c.Name, err = r.name(); err != nil {
+			return c, err
 		}
-		if cs[i].Type, err = r.optValType("variant case type"); err != nil {
-			return nil, err
+		if c.Type, err = r.optValType("variant case type"); err != nil {
+			return c, err
 		}
 		// A 0x00 reserved for a future refinement of the case.
-		if err := r.expect(0x00, "variant case"); err != nil {
-			return nil, err
-		}
-	}
-	return &VariantType{Cases: cs}, nil
+		return c, r.expect(0x00, "variant case")
+	})
+	return &VariantType{Cases: cs}, err
 }
 
 // funcType reads a function type's parameters and result (after 0x40 or
@@ -683,13 +649,12 @@ func (r *reader) decls(what string, component bool) ([]Decl, error) {
 			}
 			ds[i] = &im
 		case c == 0x04:
-			var e ExportDecl
-			if e.Name, e.Attributes, err = r.nameAttributes(); err != nil {
+			// An export declaration is written as an import is.
+			im, err := r.importDef()
+			if err != nil {
 				return nil, err
 			}
-			if e.Type, err = r.externType(); err != nil {
-				return nil, err
-			}
+			e := ExportDecl(im)
 			ds[i] = &e
 		default:
 			return nil, errorf(start, "unknown %s declaration 0x%02x", what, c)

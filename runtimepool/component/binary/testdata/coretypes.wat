@@ -1,7 +1,8 @@
 ;; coretypes.wat: the core types a component may define: function types
 ;; of every value type, a rec group of GC struct and array types with
-;; subtyping, a non-final sub type outside of a group, and a module type
-;; with imports of every kind and an export.
+;; subtyping, a non-final sub type outside of a group (0x00 0x50), and a
+;; module type with imports of every kind, exports and a non-final sub type
+;; (0x50 alone there).
 ;; Rebuild: jco parse coretypes.wat -o coretypes.wasm
 (component
   (core type $nums (func (param i32 i64 f32 f64 v128) (result i32)))
@@ -22,5 +23,6 @@
     (import "env" "pi" (global f64))
     (export "run" (func (type $f)))
     (export "mem" (memory 0))
+    (type $open-in-module (sub (func (param i64))))
   ))
 )
