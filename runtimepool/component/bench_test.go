@@ -52,7 +52,7 @@ func BenchmarkInstantiate(b *testing.B) {
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(inWazero.Nanoseconds())/float64(b.N), "core-ns/op")
-			b.ReportMetric(float64((b.Elapsed() - inWazero).Nanoseconds())/float64(b.N), "link-ns/op")
+			b.ReportMetric(float64((b.Elapsed()-inWazero).Nanoseconds())/float64(b.N), "link-ns/op")
 			b.ReportMetric(float64(comp.Steps()), "core-instances")
 		})
 	}

@@ -105,13 +105,13 @@ func (sc *scope) get(s binary.Sort, i uint32) (any, error) {
 
 // linker builds one Component's plan.
 type linker struct {
-	ctx   context.Context
-	c     *Component
-	host  *Host
-	dry   bool // inspect only: do not compile core modules
+	ctx  context.Context
+	c    *Component
+	host *Host
+	dry  bool // inspect only: do not compile core modules
 	// images makes memory images of the core modules that allow them.
 	images bool
-	count int  // instantiations so far
+	count  int // instantiations so far
 	// missing lists what the component imports that the host lacks.
 	missing []string
 	// funcSlot and memSlot dedupe the plan's function and memory slots.
