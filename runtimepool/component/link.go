@@ -9,6 +9,7 @@ import (
 
 	"github.com/tetratelabs/wazero/api"
 
+	"github.com/wasmserve/wasmserve/internal/wasmbin"
 	"github.com/wasmserve/wasmserve/runtimepool/component/binary"
 	"github.com/wasmserve/wasmserve/runtimepool/component/cabi"
 )
@@ -28,6 +29,9 @@ const (
 	maxInstantiations = 10_000
 	// maxLinkDepth bounds nested component instantiation.
 	maxLinkDepth = 64
+	// maxLinkWork bounds the definitions evaluated in all: a nested
+	// component is evaluated again at each instantiation.
+	maxLinkWork = 1 << 22
 )
 
 // item is one entry of an index space.
@@ -132,6 +136,9 @@ func (l *linker) component(ast *binary.Component, sc *scope, depth int) error {
 		return fmt.Errorf("components nested more than %d deep", maxLinkDepth)
 	}
 	for _, sec := range ast.Sections {
+		if l.work += 1 + sectionItems(sec); l.work > maxLinkWork {
+			return fmt.Errorf("linking evaluates more than %d definitions (a nested component instantiated too often?)", maxLinkWork)
+		}
 		if err := l.section(sec, sc, depth); err != nil {
 			return fmt.Errorf("%s, %s section at offset %#x: %w", sc.what, sec.ID(), sec.Offset(), err)
 		}
@@ -143,8 +150,13 @@ func (l *linker) section(sec binary.Section, sc *scope, depth int) error {
 	switch s := sec.(type) {
 	case *binary.CustomSection:
 	case *binary.CoreModuleSection:
-		sc.add(binary.SortCoreModule, &coreModuleVal{bytes: s.Module,
-			what: fmt.Sprintf("core module %d of %s", len(sc.spaces[binary.SortCoreModule]), sc.what)})
+		// wazero never sees a malformed module: the project's structural
+		// pre-check first, as for a module served alone.
+		what := fmt.Sprintf("core module %d of %s", len(sc.spaces[binary.SortCoreModule]), sc.what)
+		if err := wasmbin.Check(s.Module); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		sc.add(binary.SortCoreModule, &coreModuleVal{bytes: s.Module, what: what})
 	case *binary.CoreInstanceSection:
 		for i := range s.Instances {
 			v, err := l.coreInstance(&s.Instances[i], sc)
@@ -232,6 +244,29 @@ func (l *linker) section(sec binary.Section, sc *scope, depth int) error {
 		return fmt.Errorf("unknown section %T", sec)
 	}
 	return nil
+}
+
+// sectionItems is how many definitions a section holds.
+func sectionItems(sec binary.Section) int {
+	switch s := sec.(type) {
+	case *binary.CoreInstanceSection:
+		return len(s.Instances)
+	case *binary.CoreTypeSection:
+		return len(s.Types)
+	case *binary.InstanceSection:
+		return len(s.Instances)
+	case *binary.AliasSection:
+		return len(s.Aliases)
+	case *binary.TypeSection:
+		return len(s.Types)
+	case *binary.CanonSection:
+		return len(s.Canons)
+	case *binary.ImportSection:
+		return len(s.Imports)
+	case *binary.ExportSection:
+		return len(s.Exports)
+	}
+	return 0
 }
 
 // coreInstance instantiates a core module, as a plan step, or bundles core
