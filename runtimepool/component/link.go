@@ -116,6 +116,7 @@ type linker struct {
 	// images makes memory images of the core modules that allow them.
 	images bool
 	count  int // instantiations so far
+	work   int // definitions evaluated so far
 	// missing lists what the component imports that the host lacks.
 	missing []string
 	// funcSlot and memSlot dedupe the plan's function and memory slots.
