@@ -78,6 +78,12 @@ func Serve(ctx context.Context, inst *component.Instance, handle *component.Func
 			defer st.end()
 		}
 	}
+	// The guest may write its response while it reads the request body
+	// (an echo streams one into the other): without full duplex, an
+	// HTTP/1 server drops the unread body at the first write.
+	if err := http.NewResponseController(w).EnableFullDuplex(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return Result{Err: fmt.Errorf("enabling full duplex: %w", err)}
+	}
 	req := newIncomingRequest(r, opts.MaxBody)
 	out := &outparam{w: w, noBody: r.Method == http.MethodHead, declared: -1}
 	defer func() {
