@@ -23,6 +23,8 @@ async function route(req) {
       throw new Error("the guest throws on purpose");
     case "GET /fetch":
       return relay(url.searchParams.get("url"));
+    case "POST /fetch":
+      return relay(url.searchParams.get("url"), { method: "POST", body: await req.arrayBuffer() });
   }
   if (req.method !== "GET") {
     return new Response("method not allowed\n", { status: 405, headers: { ...text, allow: "GET" } });
@@ -70,14 +72,15 @@ function big(n) {
   });
 }
 
-// relay fetches target and answers its status and body, or 502 with why
-// the fetch failed (a refusal of the host's outbound policy among others).
-async function relay(target) {
+// relay fetches target (with init, as fetch takes it) and answers its
+// status and body, or 502 with why the fetch failed (a refusal of the
+// host's outbound policy among others).
+async function relay(target, init) {
   if (!target) {
     return new Response("missing url parameter\n", { status: 400, headers: text });
   }
   try {
-    const resp = await fetch(target);
+    const resp = await fetch(target, init);
     const body = await resp.text();
     return new Response(body, {
       status: resp.status,

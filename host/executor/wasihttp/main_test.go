@@ -153,6 +153,11 @@ func newEnv(path, cacheDir string) (*env, error) {
 		*n.(*int)++
 		w.Header().Set("X-Upstream", "yes")
 		w.WriteHeader(http.StatusAccepted)
+		if r.Method == http.MethodPost {
+			io.WriteString(w, "upstream got ")
+			io.Copy(w, r.Body)
+			return
+		}
 		io.WriteString(w, "upstream says "+r.URL.Path)
 	}))
 	e.other = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

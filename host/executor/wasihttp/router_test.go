@@ -218,6 +218,21 @@ func TestRouterFetch(t *testing.T) {
 			}
 		})
 	}
+	t.Run("POST with a body", func(t *testing.T) {
+		body := strings.Repeat("0123456789abcdef", 20<<10) // 320 kB
+		resp, err := http.Post(srv.URL+"/fetch?url="+url.QueryEscape(e.upstream.URL+"/post"), "text/plain", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		got, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 202 || string(got) != "upstream got "+body {
+			t.Errorf("POST fetch = %d with %d bytes, want 202 and the body relayed", resp.StatusCode, len(got))
+		}
+	})
 	if _, hit := e.hits.Load("other/secret"); hit {
 		t.Error("the refused origin was reached")
 	}
