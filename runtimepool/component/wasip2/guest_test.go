@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -181,3 +182,5 @@ type stateData struct{ s *State }
 func (d stateData) WASIState() *State { return d.s }
 
 var _ io.Writer = (*syncBuffer)(nil)
+
+func runtimeStack(buf []byte) int { return runtime.Stack(buf, true) }
