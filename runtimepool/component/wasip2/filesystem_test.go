@@ -40,7 +40,7 @@ func fsTree(t *testing.T) string {
 	return dir
 }
 
-func ok(v any) cabi.Result        { return cabi.Result{Value: v} }
+func ok(v any) cabi.Result         { return cabi.Result{Value: v} }
 func fail(code string) cabi.Result { return fsErr(labelIndex(FilesystemErrorCodeType, code)) }
 
 func TestGuestFilesystemRead(t *testing.T) {
