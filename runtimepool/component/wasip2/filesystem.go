@@ -827,9 +827,13 @@ func (d *descriptor) twoPaths(oldPath string, nd *descriptor, newPath string, op
 		return err
 	}
 	if nd.root != d.root {
-		// Two directory descriptors are two os.Roots: going from one to
-		// the other is not something os.Root does.
-		return fsError(ecCrossDevice)
+		// Two descriptors of one directory are as one; os.Root does not
+		// go from one directory tree to another.
+		a, err1 := d.root.Stat(".")
+		b, err2 := nd.root.Stat(".")
+		if err1 != nil || err2 != nil || !os.SameFile(a, b) {
+			return fsError(ecCrossDevice)
+		}
 	}
 	return op(oldPath, newPath)
 }
