@@ -8,14 +8,16 @@ import (
 	"github.com/wasmserve/wasmserve/host/executor"
 	"github.com/wasmserve/wasmserve/host/executor/cgi"
 	"github.com/wasmserve/wasmserve/host/executor/httpwasm"
+	"github.com/wasmserve/wasmserve/host/executor/wasihttp"
 	"github.com/wasmserve/wasmserve/internal/wasmprep"
 	"github.com/wasmserve/wasmserve/runtimepool"
 )
 
 // DefaultExecutors are the executors of a HandlerConfig without its own:
-// http-wasm, then CGI, with their zero configurations.
+// http-wasm, then CGI for core modules, and wasi:http for components, with
+// their zero configurations.
 func DefaultExecutors() []executor.Kind {
-	return []executor.Kind{httpwasm.Kind(httpwasm.Config{}), cgi.Kind}
+	return []executor.Kind{httpwasm.Kind(httpwasm.Config{}), cgi.Kind, wasihttp.Kind(wasihttp.KindConfig{})}
 }
 
 // ABIAuto is the HandlerConfig.ABI that chooses the executor from the

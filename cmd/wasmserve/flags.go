@@ -188,7 +188,7 @@ func logFlags() []cli.Flag {
 func abiFlag() cli.Flag {
 	return &cli.StringFlag{Name: "abi", Value: host.ABIAuto, EnvVars: env("abi"),
 		Usage: "how the module is run: " + strings.Join(host.ABINames(), ", ") +
-			" (auto: http-wasm when it imports http_handler or exports handle_request, else cgi for a WASI command, one that exports _start)"}
+			" (auto: http-wasm when it imports http_handler or exports handle_request, else cgi for a WASI command, one that exports _start; wasi-http for a component exporting wasi:http/incoming-handler)"}
 }
 
 // adminFlags configure the admin listener: metrics, health and debugging.

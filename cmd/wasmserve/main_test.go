@@ -62,8 +62,8 @@ func TestBadInput(t *testing.T) {
 		// component.wasm: the preamble of a component and one core module
 		// section holding an empty core module (18 bytes, written with
 		// printf '\x00asm\x0d\x00\x01\x00\x01\x08\x00asm\x01\x00\x00\x00').
-		{"component", []string{"serve", td("component.wasm")}, nil, "this is a WebAssembly component (WASI 0.2), and no executor for components is configured"},
-		{"component, check", []string{"check", td("component.wasm")}, nil, "this is a WebAssembly component (WASI 0.2), and no executor for components is configured"},
+		{"component", []string{"serve", td("component.wasm")}, nil, "this component exports nothing, which no executor runs (wasmserve runs components exporting wasi:http/incoming-handler@0.2.x)"},
+		{"component, check", []string{"check", td("component.wasm")}, nil, "this component exports nothing, which no executor runs (wasmserve runs components exporting wasi:http/incoming-handler@0.2.x)"},
 		{"start function traps", []string{"serve", "--no-cache", td("badstart.wasm")}, nil, "_initialize"},
 		{"unknown flag", []string{"serve", "--bogus", hello}, nil, "--bogus is not a flag (run 'wasmserve serve --help' for the flags)"},
 		{"misspelt flag", []string{"serve", "--isolate", "2", hello}, nil, "--isolate is not a flag; did you mean --isolates?"},

@@ -23,6 +23,7 @@ import (
 	"github.com/wasmserve/wasmserve/host/executor"
 	"github.com/wasmserve/wasmserve/host/executor/cgi"
 	"github.com/wasmserve/wasmserve/host/executor/httpwasm"
+	"github.com/wasmserve/wasmserve/host/executor/wasihttp"
 	"github.com/wasmserve/wasmserve/host/ext"
 	"github.com/wasmserve/wasmserve/host/ext/outbound"
 	"github.com/wasmserve/wasmserve/host/observe"
@@ -107,7 +108,7 @@ func (m *moduleConfig) handler(logger *slog.Logger) (host.HandlerConfig, *outbou
 	if err != nil {
 		return hc, nil, err
 	}
-	hc.Executors = []executor.Kind{httpwasm.Kind(m.hw), cgi.Kind}
+	hc.Executors = []executor.Kind{httpwasm.Kind(m.hw), cgi.Kind, wasihttp.Kind(wasihttp.KindConfig{Outbound: ob.Host()})}
 	hc.Extensions = []ext.Extension{ob}
 	return hc, ob, nil
 }

@@ -125,6 +125,9 @@ func (i *Instance) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// Component returns the component the instance is of.
+func (i *Instance) Component() *Component { return i.c }
+
 // Broken returns the trap that broke the instance, or nil.
 func (i *Instance) Broken() error { return i.broken }
 

@@ -49,6 +49,11 @@ func New(cfg Config, logger *slog.Logger) (*Extension, error) {
 	return &Extension{host: h, client: c}, nil
 }
 
+// Host is the policy and transport of the extension's calls, for other
+// ways of calling out that must obey the same policy and count in the same
+// metrics (a component's wasi:http outgoing-handler).
+func (e *Extension) Host() *Host { return e.host }
+
 // ModuleName is wasmserve_http.
 func (e *Extension) ModuleName() string { return contract.ModuleName }
 
