@@ -1,6 +1,7 @@
 package cabi
 
 import (
+	"context"
 	"fmt"
 	"math"
 )
@@ -44,7 +45,11 @@ func (w *lowerer) alloc(oldPtr, oldSize, align, newSize uint32, what string) (ui
 	if w.c.Opts.Memory == nil {
 		return 0, fmt.Errorf("%s needs memory, and the function has none", what)
 	}
-	p, err := w.c.Opts.Realloc(w.c.Ctx, oldPtr, oldSize, align, newSize)
+	ctx := w.c.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	p, err := w.c.Opts.Realloc(ctx, oldPtr, oldSize, align, newSize)
 	if err != nil {
 		return 0, fmt.Errorf("realloc of %d bytes for %s: %w", newSize, what, err)
 	}
