@@ -51,9 +51,14 @@ func (l *lifter) charge(n uint64) error {
 	return nil
 }
 
+// label names a value in messages where there is no type to name it.
+type label string
+
+func (l label) String() string { return string(l) }
+
 // memory returns the guest's memory, or an error saying that what needs it
 // has none.
-func (l *lifter) memory(what *Type) ([]byte, error) {
+func (l *lifter) memory(what fmt.Stringer) ([]byte, error) {
 	if l.got {
 		return l.mem, nil
 	}
@@ -71,7 +76,7 @@ func (l *lifter) memory(what *Type) ([]byte, error) {
 
 // checkRange checks that size bytes at ptr, aligned to align, are inside
 // the memory, for a value described by what.
-func checkRange(mem []byte, what string, ptr uint32, size uint64, align uint32) error {
+func checkRange(mem []byte, what fmt.Stringer, ptr uint32, size uint64, align uint32) error {
 	if ptr%align != 0 {
 		return fmt.Errorf("%s at %#x is not aligned to %d", what, ptr, align)
 	}
@@ -86,7 +91,7 @@ func Load(c *Call, t *Type, ptr uint32) (any, error) {
 	l := lifter{c: c}
 	mem, err := l.memory(t)
 	if err == nil {
-		err = checkRange(mem, t.String(), ptr, uint64(Size(t)), Align(t))
+		err = checkRange(mem, t, ptr, uint64(Size(t)), Align(t))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cabi: %w", err)
@@ -258,7 +263,7 @@ func (l *lifter) liftList(t *Type, ptr, n uint32) (any, error) {
 	if byteLen > MaxListBytes {
 		return nil, fmt.Errorf("%s at %#x of %d elements is %d bytes, more than %d", t, ptr, n, byteLen, MaxListBytes)
 	}
-	if err := checkRange(mem, t.String(), ptr, byteLen, Align(elem)); err != nil {
+	if err := checkRange(mem, t, ptr, byteLen, Align(elem)); err != nil {
 		return nil, err
 	}
 	cost := byteLen
