@@ -345,6 +345,9 @@ func caseOf(t *Type, v any) (uint32, any, error) {
 		}
 		payload = x.Value
 	}
+	if payload != nil && caseType(t, d) == nil {
+		return 0, nil, fmt.Errorf("%s case %d has no payload, the value has a %T", t, d, payload)
+	}
 	return d, payload, nil
 }
 
