@@ -9,18 +9,7 @@ import (
 // as a tuple at the address core[0]. Core values after the arguments (the
 // return pointer) are ignored.
 func LiftArgs(c *Call, params []*Type, core []uint64) ([]any, error) {
-	l := lifter{c: c}
-	if flatLenAll(params, MaxFlatParams) > MaxFlatParams {
-		if len(core) == 0 {
-			return nil, fmt.Errorf("cabi: params: no core value for their address")
-		}
-		vals, err := l.loadTuple(params, uint32(core[0]), "param", label("params"))
-		if err != nil {
-			return nil, fmt.Errorf("cabi: %w", err)
-		}
-		return vals, nil
-	}
-	return l.liftAll(params, core, "param")
+	return liftValues(c, params, core, MaxFlatParams, "param", label("params"))
 }
 
 // LowerResults writes the results of a host import back to the guest (canon
@@ -70,18 +59,24 @@ func LowerArgs(c *Call, params []*Type, vals []any) ([]uint64, error) {
 // core results: flat, or, when they are spilled, stored as a tuple at the
 // address core[0]. The linker calls the export's post-return after it.
 func LiftResults(c *Call, results []*Type, core []uint64) ([]any, error) {
+	return liftValues(c, results, core, MaxFlatResults, "result", label("results"))
+}
+
+// liftValues lifts parameters or results: flat from core when they flatten
+// to at most limit values, else stored as a tuple at the address core[0].
+func liftValues(c *Call, ts []*Type, core []uint64, limit int, what string, whats fmt.Stringer) ([]any, error) {
 	l := lifter{c: c}
-	if flatLenAll(results, MaxFlatResults) > MaxFlatResults {
-		if len(core) == 0 {
-			return nil, fmt.Errorf("cabi: results: no core value for their address")
-		}
-		vals, err := l.loadTuple(results, uint32(core[0]), "result", label("results"))
-		if err != nil {
-			return nil, fmt.Errorf("cabi: %w", err)
-		}
-		return vals, nil
+	if flatLenAll(ts, limit) <= limit {
+		return l.liftAll(ts, core, what)
 	}
-	return l.liftAll(results, core, "result")
+	if len(core) == 0 {
+		return nil, fmt.Errorf("cabi: %s: no core value for their address", whats)
+	}
+	vals, err := l.loadTuple(ts, uint32(core[0]), what, whats)
+	if err != nil {
+		return nil, fmt.Errorf("cabi: %w", err)
+	}
+	return vals, nil
 }
 
 // liftAll lifts values of types ts from their flat core values.
