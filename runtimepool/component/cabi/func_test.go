@@ -387,3 +387,51 @@ func TestHandles(t *testing.T) {
 		t.Fatalf("Load = %v, %v", v, err)
 	}
 }
+
+// TestFuncErrors: the function-level calls check counts, pointers and the
+// core values they are given.
+func TestFuncErrors(t *testing.T) {
+	t.Parallel()
+	h := newHeap(64)
+	c := h.call(UTF8)
+	str := []*Type{StringType}
+	u8 := []*Type{U8Type}
+	tests := []struct {
+		name string
+		err  func() error
+		want string
+	}{
+		{"lift args too few", func() error { _, err := LiftArgs(c, []*Type{U8Type, StringType}, []uint64{1, 2}); return err },
+			"cabi: param 1: string: too few core values: 1 of 2"},
+		{"lift args spilled without pointer", func() error { _, err := LiftArgs(c, u32s(17), nil); return err },
+			"cabi: params: no core value for their address"},
+		{"lift results spilled without pointer", func() error { _, err := LiftResults(c, str, nil); return err },
+			"cabi: results: no core value for their address"},
+		{"lift results flat too few", func() error { _, err := LiftResults(c, u8, nil); return err },
+			"cabi: result 0: u8: too few core values: 0 of 1"},
+		{"lower results count", func() error { _, err := LowerResults(c, u8, nil, nil); return err },
+			"cabi: 0 results, want 1"},
+		{"lower results without return pointer", func() error { _, err := LowerResults(c, str, []any{"x"}, nil); return err },
+			"cabi: results: no return pointer"},
+		{"lower results misaligned", func() error { _, err := LowerResults(c, str, []any{"x"}, []uint64{0, 1, 6}); return err },
+			"cabi: results at 0x6 is not aligned to 4"},
+		{"lower results past end", func() error { _, err := LowerResults(c, str, []any{"x"}, []uint64{60}); return err },
+			"cabi: results at 0x3c of 8 bytes past memory end 64"},
+		{"lower results value", func() error { _, err := LowerResults(c, u8, []any{"x"}, nil); return err },
+			"cabi: result 0: u8 value is string, want uint8"},
+		{"lower args count", func() error { _, err := LowerArgs(c, u8, []any{uint8(1), uint8(2)}); return err },
+			"cabi: 2 arguments, want 1"},
+		{"lower args spilled heap full", func() error { _, err := LowerArgs(c, u32s(17), make([]any, 17)); return err },
+			"cabi: realloc of 68 bytes for params: heap of 64 bytes exhausted"},
+		{"lower args spilled value", func() error {
+			h := newHeap(128)
+			_, err := LowerArgs(h.call(UTF8), u32s(17), make([]any, 17))
+			return err
+		}, "cabi: param 0: u32 value is <nil>, want uint32"},
+	}
+	for _, tc := range tests {
+		if err := tc.err(); err == nil || err.Error() != tc.want {
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
