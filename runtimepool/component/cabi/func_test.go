@@ -435,3 +435,63 @@ func TestFuncErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxLiftBytes: lists whose elements all point at the same list lift to
+// many copies of it, within a bound.
+func TestMaxLiftBytes(t *testing.T) {
+	t.Parallel()
+	mem := make([]byte, 4096)
+	// At 0, 100 lists of 1000 bytes at 1024.
+	for i := range 100 {
+		le.PutUint32(mem[8*i:], 1024)
+		le.PutUint32(mem[8*i+4:], 1000)
+	}
+	typ := []*Type{ListOf(ListOf(U8Type))}
+	c := memCall(mem, UTF8)
+	c.Opts.MaxLiftBytes = 100*1000 + 100*16
+	if _, err := LiftArgs(c, typ, []uint64{0, 100}); err != nil {
+		t.Fatal(err)
+	}
+	c.Opts.MaxLiftBytes--
+	if _, err := LiftArgs(c, typ, []uint64{0, 100}); err == nil || err.Error() != "cabi: param 0: lifting more than 101599 bytes in one call" {
+		t.Fatalf("LiftArgs error %v", err)
+	}
+	strs := []*Type{ListOf(StringType)}
+	c.Opts.MaxLiftBytes = 100*1000 + 100*16 - 1
+	if _, err := LiftArgs(c, strs, []uint64{0, 100}); err == nil || err.Error() != "cabi: param 0: lifting more than 101599 bytes in one call" {
+		t.Fatalf("LiftArgs error %v", err)
+	}
+}
+
+// TestWrongGoTypes: every kind refuses a Go value of another type, and
+// names the one it wants.
+func TestWrongGoTypes(t *testing.T) {
+	t.Parallel()
+	r := &Resource{Name: "r"}
+	want := map[*Type]string{
+		BoolType: "bool", S8Type: "int8", U8Type: "uint8", S16Type: "int16", U16Type: "uint16",
+		S32Type: "int32", U32Type: "uint32", S64Type: "int64", U64Type: "uint64", F32Type: "float32",
+		F64Type: "float64", CharType: "rune", StringType: "string", ListOf(CharType): "[]any",
+		TupleOf(U8Type): "[]any", variant(Case{"a", nil}): "cabi.Variant", enum("a"): "uint32",
+		OptionOf(U8Type): "cabi.Option", ResultOf(nil, nil): "cabi.Result", flags(3): "uint32",
+	}
+	for typ, goType := range want {
+		h := newHeap(64)
+		c := h.call(UTF8)
+		c.Handles = newHandles()
+		msg := typ.String() + " value is struct {}, want " + goType
+		if _, err := LowerFlat(c, typ, struct{}{}, nil); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("LowerFlat %s: %v, want %q", typ, err, msg)
+		}
+		if err := Store(c, typ, struct{}{}, 16); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("Store %s: %v, want %q", typ, err, msg)
+		}
+	}
+	// Handles take any value; the linker's hooks judge it.
+	h := newHeap(64)
+	c := h.call(UTF8)
+	c.Handles = newHandles()
+	if _, err := LowerFlat(c, &Type{Kind: KindBorrow, Resource: r}, struct{}{}, nil); err != nil {
+		t.Fatal(err)
+	}
+}

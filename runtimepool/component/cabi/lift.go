@@ -14,12 +14,12 @@ const (
 	MaxListBytes   = 1<<28 - 1
 )
 
-// MaxLiftBytes bounds what one call may lift into Go: the bytes of its
-// strings and, for its lists, their elements times the larger of their size
-// and 16 (a Go interface value). Without it a guest could make the host
-// allocate far more than its own memory, with lists whose elements all
-// point at the same long list. The specification has no such limit; a
-// call that reaches it is an error.
+// MaxLiftBytes bounds what one call may lift into Go, unless its Options
+// say otherwise: the bytes of its strings and, for its lists, their
+// elements times the larger of their size and 16 (a Go interface value).
+// Without it a guest could make the host allocate far more than its own
+// memory, with lists whose elements all point at the same long list. The
+// specification has no such limit; a call that reaches it is an error.
 const MaxLiftBytes = 1 << 30
 
 // The canonical NaNs floats are lifted and lowered as.
@@ -44,9 +44,13 @@ type lifter struct {
 
 // charge counts n more bytes lifted.
 func (l *lifter) charge(n uint64) error {
+	limit := uint64(MaxLiftBytes)
+	if l.c.Opts != nil && l.c.Opts.MaxLiftBytes != 0 {
+		limit = l.c.Opts.MaxLiftBytes
+	}
 	l.lifted += n
-	if l.lifted > MaxLiftBytes {
-		return fmt.Errorf("lifting more than %d bytes in one call", MaxLiftBytes)
+	if l.lifted > limit {
+		return fmt.Errorf("lifting more than %d bytes in one call", limit)
 	}
 	return nil
 }
