@@ -16,11 +16,11 @@ func ExampleFlatFunc() {
 	params := []*cabi.Type{cabi.StringType, cabi.U32Type}
 	results := []*cabi.Type{cabi.StringType}
 	sig := cabi.FlatFunc(params, results, cabi.Lower)
-	for _, t := range sig.Params {
-		fmt.Print(api.ValueTypeName(t), " ")
-	}
-	fmt.Println(len(sig.Results), sig.ResultsSpilled)
-	// Output: i32 i32 i32 i32 0 true
+	fmt.Println(sig, sig.ResultsSpilled)
+	fmt.Println(sig.Matches([]api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, nil))
+	// Output:
+	// (i32, i32, i32, i32) -> () true
+	// true
 }
 
 // The host side of greet: lift what the guest passed, lower the result to

@@ -286,3 +286,25 @@ func FlatFunc(params, results []*Type, dir Direction) FlatSig {
 	}
 	return sig
 }
+
+// Matches says whether a core function with these parameter and result
+// types has the signature s.
+func (s FlatSig) Matches(params, results []api.ValueType) bool {
+	return string(params) == string(s.Params) && string(results) == string(s.Results)
+}
+
+// String returns the signature as "(i32, i32) -> (i32)".
+func (s FlatSig) String() string {
+	return valueTypes(s.Params) + " -> " + valueTypes(s.Results)
+}
+
+func valueTypes(ts []api.ValueType) string {
+	b := []byte{'('}
+	for i, t := range ts {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, api.ValueTypeName(t)...)
+	}
+	return string(append(b, ')'))
+}

@@ -84,11 +84,8 @@ func (g *guest) invoke(t *testing.T, enc cabi.StringEncoding, name string, param
 	c := call(ctx, g.mod, enc)
 	sig := cabi.FlatFunc(params, results, cabi.Lift)
 	fn := g.mod.ExportedFunction(name)
-	if got := fn.Definition().ParamTypes(); string(got) != string(sig.Params) {
-		t.Fatalf("%s takes %v, FlatFunc says %v", name, got, sig.Params)
-	}
-	if got := fn.Definition().ResultTypes(); string(got) != string(sig.Results) {
-		t.Fatalf("%s returns %v, FlatFunc says %v", name, got, sig.Results)
+	if def := fn.Definition(); !sig.Matches(def.ParamTypes(), def.ResultTypes()) {
+		t.Fatalf("%s takes %v and returns %v, FlatFunc says %s", name, def.ParamTypes(), def.ResultTypes(), sig)
 	}
 	core, err := cabi.LowerArgs(c, params, args)
 	if err != nil {
