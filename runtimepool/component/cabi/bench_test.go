@@ -13,7 +13,11 @@ var benchRecord = record(Field{"name", StringType}, Field{"n", U32Type}, Field{"
 func benchRecords(n int) []any {
 	vals := make([]any, n)
 	for i := range vals {
-		vals[i] = []any{fmt.Sprint("name ", i), uint32(i), Option{i%2 == 0, "note"}}
+		note := Option{}
+		if i%2 == 0 {
+			note = Option{true, "note"}
+		}
+		vals[i] = []any{fmt.Sprint("name ", i), uint32(i), note}
 	}
 	return vals
 }
