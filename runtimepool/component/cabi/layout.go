@@ -320,23 +320,24 @@ type FlatSig struct {
 // flatten_functype for synchronous functions).
 func FlatFunc(params, results []*Type, dir Direction) FlatSig {
 	var sig FlatSig
-	for _, t := range params {
-		sig.Params = appendFlat(sig.Params, t)
-	}
-	for _, t := range results {
-		sig.Results = appendFlat(sig.Results, t)
-	}
-	if len(sig.Params) > MaxFlatParams {
+	if flatLenAll(params, MaxFlatParams) > MaxFlatParams {
 		sig.Params = []api.ValueType{api.ValueTypeI32}
 		sig.ParamsSpilled = true
+	} else {
+		for _, t := range params {
+			sig.Params = appendFlat(sig.Params, t)
+		}
 	}
-	if len(sig.Results) > MaxFlatResults {
+	if flatLenAll(results, MaxFlatResults) > MaxFlatResults {
 		sig.ResultsSpilled = true
 		if dir == Lift {
 			sig.Results = []api.ValueType{api.ValueTypeI32}
 		} else {
 			sig.Params = append(sig.Params, api.ValueTypeI32)
-			sig.Results = nil
+		}
+	} else {
+		for _, t := range results {
+			sig.Results = appendFlat(sig.Results, t)
 		}
 	}
 	return sig
