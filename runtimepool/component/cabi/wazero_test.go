@@ -29,8 +29,13 @@ type guest struct {
 
 func newGuest(t *testing.T) *guest {
 	t.Helper()
+	return newGuestConfig(t, wazero.NewRuntimeConfig())
+}
+
+func newGuestConfig(t *testing.T, cfg wazero.RuntimeConfig) *guest {
+	t.Helper()
 	ctx := context.Background()
-	rt := wazero.NewRuntime(ctx)
+	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
 	t.Cleanup(func() { rt.Close(ctx) })
 	sig := cabi.FlatFunc(greetParams, greetResults, cabi.Lower)
 	_, err := rt.NewHostModuleBuilder("host").NewFunctionBuilder().
@@ -210,5 +215,23 @@ func TestWazeroBadGuest(t *testing.T) {
 	c.Opts.Encoding = cabi.UTF16
 	if _, err = cabi.LiftResults(c, []*cabi.Type{cabi.StringType}, res); err == nil || !strings.Contains(err.Error(), "more than") {
 		t.Fatalf("LiftResults error %v", err)
+	}
+}
+
+// TestWazeroReallocTraps: a guest whose realloc traps (its memory may not
+// grow past two pages) fails the lowering with the trap.
+func TestWazeroReallocTraps(t *testing.T) {
+	t.Parallel()
+	g := newGuestConfig(t, wazero.NewRuntimeConfig().WithMemoryLimitPages(2))
+	c := call(context.Background(), g.mod, cabi.UTF8)
+	_, err := cabi.LowerArgs(c, []*cabi.Type{cabi.StringType}, []any{strings.Repeat("x", 200000)})
+	if err == nil || !strings.HasPrefix(err.Error(), "cabi: param 0: realloc of 200000 bytes for string: ") ||
+		!strings.Contains(err.Error(), "unreachable") {
+		t.Fatalf("LowerArgs error %v", err)
+	}
+	// What fits still goes through.
+	got := g.invoke(t, cabi.UTF8, "echo", []*cabi.Type{cabi.StringType}, []*cabi.Type{cabi.StringType}, strings.Repeat("y", 100000))
+	if got[0] != strings.Repeat("y", 100000) {
+		t.Fatal("echo of 100000 bytes in two pages failed")
 	}
 }
