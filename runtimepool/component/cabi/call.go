@@ -75,6 +75,9 @@ type Options struct {
 	// Realloc is nil when the function declared none; then lowering a
 	// value that needs allocating is an error.
 	Realloc Realloc
+	// MaxLiftBytes bounds what one call lifts into Go (see the package
+	// constant); zero means [MaxLiftBytes].
+	MaxLiftBytes uint64
 }
 
 // Handles are the resource handle tables of the guest the call crosses

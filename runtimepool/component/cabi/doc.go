@@ -32,7 +32,7 @@
 //	own<R>, borrow<R>      what the call's [Handles] returns and accepts
 //
 // A case, option or result without a payload has a nil Value. Lowering a
-// value of the wrong Go type, a char that is a surrogate or past U+10FFFF, a
+// value of the wrong Go type, a non-nil Value where there is no payload, a char that is a surrogate or past U+10FFFF, a
 // string that is not valid UTF-8, or flags with bits past the last label is
 // an error.
 //

@@ -9,26 +9,7 @@ import (
 // as a tuple at the address core[0]. Core values after the arguments (the
 // return pointer) are ignored.
 func LiftArgs(c *Call, params []*Type, core []uint64) ([]any, error) {
-	l := lifter{c: c}
-	if flatLenAll(params, MaxFlatParams) > MaxFlatParams {
-		if len(core) == 0 {
-			return nil, fmt.Errorf("cabi: params: no core value for their address")
-		}
-		vals, err := l.loadTuple(params, uint32(core[0]), "param")
-		if err != nil {
-			return nil, fmt.Errorf("cabi: %w", err)
-		}
-		return vals, nil
-	}
-	vals := make([]any, len(params))
-	for i, t := range params {
-		v, err := l.liftFlat(t, &core)
-		if err != nil {
-			return nil, fmt.Errorf("cabi: param %d: %w", i, err)
-		}
-		vals[i] = v
-	}
-	return vals, nil
+	return liftValues(c, params, core, MaxFlatParams, "param", label("params"))
 }
 
 // LowerResults writes the results of a host import back to the guest (canon
@@ -44,7 +25,7 @@ func LowerResults(c *Call, results []*Type, vals []any, core []uint64) ([]uint64
 		if len(core) == 0 {
 			return nil, fmt.Errorf("cabi: results: no return pointer")
 		}
-		if err := w.storeTuple(results, vals, uint32(core[len(core)-1]), "result"); err != nil {
+		if err := w.storeTuple(results, vals, uint32(core[len(core)-1]), "result", label("results")); err != nil {
 			return nil, fmt.Errorf("cabi: %w", err)
 		}
 		return nil, nil
@@ -62,9 +43,9 @@ func LowerArgs(c *Call, params []*Type, vals []any) ([]uint64, error) {
 	}
 	w := lowerer{c: c}
 	if flatLenAll(params, MaxFlatParams) > MaxFlatParams {
-		p, err := w.alloc(0, 0, tupleAlign(params), tupleSize(params), "params")
+		p, err := w.alloc(0, 0, tupleAlign(params), tupleSize(params), label("params"))
 		if err == nil {
-			err = w.storeTuple(params, vals, p, "param")
+			err = w.storeTuple(params, vals, p, "param", label("params"))
 		}
 		if err != nil {
 			return nil, fmt.Errorf("cabi: %w", err)
@@ -78,28 +59,45 @@ func LowerArgs(c *Call, params []*Type, vals []any) ([]uint64, error) {
 // core results: flat, or, when they are spilled, stored as a tuple at the
 // address core[0]. The linker calls the export's post-return after it.
 func LiftResults(c *Call, results []*Type, core []uint64) ([]any, error) {
+	return liftValues(c, results, core, MaxFlatResults, "result", label("results"))
+}
+
+// liftValues lifts parameters or results: flat from core when they flatten
+// to at most limit values, else stored as a tuple at the address core[0].
+func liftValues(c *Call, ts []*Type, core []uint64, limit int, what string, whats fmt.Stringer) ([]any, error) {
 	l := lifter{c: c}
-	if flatLenAll(results, MaxFlatResults) > MaxFlatResults {
-		if len(core) == 0 {
-			return nil, fmt.Errorf("cabi: results: no core value for their address")
-		}
-		vals, err := l.loadTuple(results, uint32(core[0]), "result")
-		if err != nil {
-			return nil, fmt.Errorf("cabi: %w", err)
-		}
-		return vals, nil
+	if flatLenAll(ts, limit) <= limit {
+		return l.liftAll(ts, core, what)
 	}
-	vals := make([]any, len(results))
-	for i, t := range results {
-		v, err := l.liftFlat(t, &core)
-		if err != nil {
-			return nil, fmt.Errorf("cabi: result %d: %w", i, err)
-		}
-		vals[i] = v
+	if len(core) == 0 {
+		return nil, fmt.Errorf("cabi: %s: no core value for their address", whats)
+	}
+	vals, err := l.loadTuple(ts, uint32(core[0]), what, whats)
+	if err != nil {
+		return nil, fmt.Errorf("cabi: %w", err)
 	}
 	return vals, nil
 }
 
+// liftAll lifts values of types ts from their flat core values.
+func (l *lifter) liftAll(ts []*Type, core []uint64, what string) ([]any, error) {
+	vals := make([]any, len(ts))
+	for i, t := range ts {
+		n := flatLen(t)
+		if len(core) < n {
+			return nil, fmt.Errorf("cabi: %s %d: %s: %w: %d of %d", what, i, t, errTooFewValues, len(core), n)
+		}
+		v, err := l.liftFlatN(t, core[:n])
+		if err != nil {
+			return nil, fmt.Errorf("cabi: %s %d: %w", what, i, err)
+		}
+		vals[i] = v
+		core = core[n:]
+	}
+	return vals, nil
+}
+
+// lowerAll lowers values of types ts to flat core values.
 func (w *lowerer) lowerAll(ts []*Type, vals []any, what string) ([]uint64, error) {
 	out := make([]uint64, 0, flatLenAll(ts, MaxFlatParams))
 	for i, t := range ts {
@@ -111,13 +109,14 @@ func (w *lowerer) lowerAll(ts []*Type, vals []any, what string) ([]uint64, error
 	return out, nil
 }
 
-// loadTuple reads values of types ts stored as a tuple at ptr.
-func (l *lifter) loadTuple(ts []*Type, ptr uint32, what string) ([]any, error) {
-	mem, err := l.memory(TupleOf(ts...))
+// loadTuple reads values of types ts stored as a tuple at ptr; what and
+// whats name one and all of them in messages.
+func (l *lifter) loadTuple(ts []*Type, ptr uint32, what string, whats fmt.Stringer) ([]any, error) {
+	mem, err := l.memory(whats)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkRange(mem, what+"s", ptr, uint64(tupleSize(ts)), tupleAlign(ts)); err != nil {
+	if err := checkRange(mem, whats, ptr, uint64(tupleSize(ts)), tupleAlign(ts)); err != nil {
 		return nil, err
 	}
 	vals := make([]any, len(ts))
@@ -134,12 +133,13 @@ func (l *lifter) loadTuple(ts []*Type, ptr uint32, what string) ([]any, error) {
 	return vals, nil
 }
 
-// storeTuple writes values of types ts as a tuple at ptr.
-func (w *lowerer) storeTuple(ts []*Type, vals []any, ptr uint32, what string) error {
-	if err := w.needMemory(TupleOf(ts...)); err != nil {
+// storeTuple writes values of types ts as a tuple at ptr; what and whats
+// name one and all of them in messages.
+func (w *lowerer) storeTuple(ts []*Type, vals []any, ptr uint32, what string, whats fmt.Stringer) error {
+	if err := w.needMemory(whats); err != nil {
 		return err
 	}
-	if err := checkRange(w.mem, what+"s", ptr, uint64(tupleSize(ts)), tupleAlign(ts)); err != nil {
+	if err := checkRange(w.mem, whats, ptr, uint64(tupleSize(ts)), tupleAlign(ts)); err != nil {
 		return err
 	}
 	off := ptr

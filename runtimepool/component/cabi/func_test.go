@@ -264,6 +264,10 @@ func TestLowerErrors(t *testing.T) {
 		{"variant case", variant(Case{"a", nil}), Variant{Case: 1}, nil, false, "discriminant 1 out of range (1 cases)"},
 		{"variant type", variant(Case{"a", nil}), Option{}, nil, false, "want cabi.Variant"},
 		{"option payload", OptionOf(U8Type), Option{true, "x"}, nil, false, "u8 value is string"},
+		{"option none with a value", OptionOf(U8Type), Option{false, uint8(1)}, nil, false, "option<u8> case 0 has no payload, the value has a uint8"},
+		{"result without payload", ResultOf(nil, U8Type), Result{false, "x"}, nil, false, "case 0 has no payload, the value has a string"},
+		{"variant without payload", variant(Case{"a", nil}), Variant{0, 1}, nil, false, "case 0 has no payload"},
+		{"missing payload", variant(Case{"a", U8Type}), Variant{0, nil}, nil, false, "u8 value is <nil>, want uint8"},
 		{"enum range", enum("a"), uint32(1), nil, false, "discriminant 1 out of range"},
 		{"flags bits", flags(3), uint32(8), nil, false, "value 0x8 has bits past its 3 labels"},
 		{"surrogate char", CharType, rune(0xd800), nil, false, "char 0xd800 is not a Unicode scalar value"},
@@ -381,5 +385,113 @@ func TestHandles(t *testing.T) {
 	}
 	if v, err := Load(c, own, 64); err != nil || v != "d" {
 		t.Fatalf("Load = %v, %v", v, err)
+	}
+}
+
+// TestFuncErrors: the function-level calls check counts, pointers and the
+// core values they are given.
+func TestFuncErrors(t *testing.T) {
+	t.Parallel()
+	h := newHeap(64)
+	c := h.call(UTF8)
+	str := []*Type{StringType}
+	u8 := []*Type{U8Type}
+	tests := []struct {
+		name string
+		err  func() error
+		want string
+	}{
+		{"lift args too few", func() error { _, err := LiftArgs(c, []*Type{U8Type, StringType}, []uint64{1, 2}); return err },
+			"cabi: param 1: string: too few core values: 1 of 2"},
+		{"lift args spilled without pointer", func() error { _, err := LiftArgs(c, u32s(17), nil); return err },
+			"cabi: params: no core value for their address"},
+		{"lift results spilled without pointer", func() error { _, err := LiftResults(c, str, nil); return err },
+			"cabi: results: no core value for their address"},
+		{"lift results flat too few", func() error { _, err := LiftResults(c, u8, nil); return err },
+			"cabi: result 0: u8: too few core values: 0 of 1"},
+		{"lower results count", func() error { _, err := LowerResults(c, u8, nil, nil); return err },
+			"cabi: 0 results, want 1"},
+		{"lower results without return pointer", func() error { _, err := LowerResults(c, str, []any{"x"}, nil); return err },
+			"cabi: results: no return pointer"},
+		{"lower results misaligned", func() error { _, err := LowerResults(c, str, []any{"x"}, []uint64{0, 1, 6}); return err },
+			"cabi: results at 0x6 is not aligned to 4"},
+		{"lower results past end", func() error { _, err := LowerResults(c, str, []any{"x"}, []uint64{60}); return err },
+			"cabi: results at 0x3c of 8 bytes past memory end 64"},
+		{"lower results value", func() error { _, err := LowerResults(c, u8, []any{"x"}, nil); return err },
+			"cabi: result 0: u8 value is string, want uint8"},
+		{"lower args count", func() error { _, err := LowerArgs(c, u8, []any{uint8(1), uint8(2)}); return err },
+			"cabi: 2 arguments, want 1"},
+		{"lower args spilled heap full", func() error { _, err := LowerArgs(c, u32s(17), make([]any, 17)); return err },
+			"cabi: realloc of 68 bytes for params: heap of 64 bytes exhausted"},
+		{"lower args spilled value", func() error {
+			h := newHeap(128)
+			_, err := LowerArgs(h.call(UTF8), u32s(17), make([]any, 17))
+			return err
+		}, "cabi: param 0: u32 value is <nil>, want uint32"},
+	}
+	for _, tc := range tests {
+		if err := tc.err(); err == nil || err.Error() != tc.want {
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestMaxLiftBytes: lists whose elements all point at the same list lift to
+// many copies of it, within a bound.
+func TestMaxLiftBytes(t *testing.T) {
+	t.Parallel()
+	mem := make([]byte, 4096)
+	// At 0, 100 lists of 1000 bytes at 1024.
+	for i := range 100 {
+		le.PutUint32(mem[8*i:], 1024)
+		le.PutUint32(mem[8*i+4:], 1000)
+	}
+	typ := []*Type{ListOf(ListOf(U8Type))}
+	c := memCall(mem, UTF8)
+	c.Opts.MaxLiftBytes = 100*1000 + 100*16
+	if _, err := LiftArgs(c, typ, []uint64{0, 100}); err != nil {
+		t.Fatal(err)
+	}
+	c.Opts.MaxLiftBytes--
+	if _, err := LiftArgs(c, typ, []uint64{0, 100}); err == nil || err.Error() != "cabi: param 0: lifting more than 101599 bytes in one call" {
+		t.Fatalf("LiftArgs error %v", err)
+	}
+	strs := []*Type{ListOf(StringType)}
+	c.Opts.MaxLiftBytes = 100*1000 + 100*16 - 1
+	if _, err := LiftArgs(c, strs, []uint64{0, 100}); err == nil || err.Error() != "cabi: param 0: lifting more than 101599 bytes in one call" {
+		t.Fatalf("LiftArgs error %v", err)
+	}
+}
+
+// TestWrongGoTypes: every kind refuses a Go value of another type, and
+// names the one it wants.
+func TestWrongGoTypes(t *testing.T) {
+	t.Parallel()
+	r := &Resource{Name: "r"}
+	want := map[*Type]string{
+		BoolType: "bool", S8Type: "int8", U8Type: "uint8", S16Type: "int16", U16Type: "uint16",
+		S32Type: "int32", U32Type: "uint32", S64Type: "int64", U64Type: "uint64", F32Type: "float32",
+		F64Type: "float64", CharType: "rune", StringType: "string", ListOf(CharType): "[]any",
+		TupleOf(U8Type): "[]any", variant(Case{"a", nil}): "cabi.Variant", enum("a"): "uint32",
+		OptionOf(U8Type): "cabi.Option", ResultOf(nil, nil): "cabi.Result", flags(3): "uint32",
+	}
+	for typ, goType := range want {
+		h := newHeap(64)
+		c := h.call(UTF8)
+		c.Handles = newHandles()
+		msg := typ.String() + " value is struct {}, want " + goType
+		if _, err := LowerFlat(c, typ, struct{}{}, nil); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("LowerFlat %s: %v, want %q", typ, err, msg)
+		}
+		if err := Store(c, typ, struct{}{}, 16); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("Store %s: %v, want %q", typ, err, msg)
+		}
+	}
+	// Handles take any value; the linker's hooks judge it.
+	h := newHeap(64)
+	c := h.call(UTF8)
+	c.Handles = newHandles()
+	if _, err := LowerFlat(c, &Type{Kind: KindBorrow, Resource: r}, struct{}{}, nil); err != nil {
+		t.Fatal(err)
 	}
 }

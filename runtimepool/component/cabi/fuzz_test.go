@@ -210,40 +210,6 @@ func canonical(v any) any {
 	return v
 }
 
-// sameBits compares values like equalValues, but floats by their bits, so
-// that a NaN must be the canonical one.
-func sameBits(a, b any) bool {
-	switch x := a.(type) {
-	case float32:
-		y, ok := b.(float32)
-		return ok && math.Float32bits(x) == math.Float32bits(y)
-	case float64:
-		y, ok := b.(float64)
-		return ok && math.Float64bits(x) == math.Float64bits(y)
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !sameBits(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	case Variant:
-		y, ok := b.(Variant)
-		return ok && x.Case == y.Case && sameBits(x.Value, y.Value)
-	case Option:
-		y, ok := b.(Option)
-		return ok && x.Some == y.Some && sameBits(x.Value, y.Value)
-	case Result:
-		y, ok := b.(Result)
-		return ok && x.Err == y.Err && sameBits(x.Value, y.Value)
-	}
-	return equalValues(a, b)
-}
-
 // roundTrip checks that a value of t survives Store and Load, LowerFlat and
 // LiftFlat, and LowerArgs and LiftArgs in every encoding, its NaNs made
 // canonical.

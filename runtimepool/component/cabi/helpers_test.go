@@ -61,13 +61,25 @@ func memCall(b []byte, enc StringEncoding) *Call {
 }
 
 // equalValues compares Go values of the package, a NaN equal to a NaN.
-func equalValues(a, b any) bool {
+func equalValues(a, b any) bool { return compareValues(a, b, false) }
+
+// sameBits compares values like equalValues, but floats by their bits, so
+// that a NaN must be the canonical one.
+func sameBits(a, b any) bool { return compareValues(a, b, true) }
+
+func compareValues(a, b any, bits bool) bool {
 	switch x := a.(type) {
 	case float32:
 		y, ok := b.(float32)
+		if bits {
+			return ok && math.Float32bits(x) == math.Float32bits(y)
+		}
 		return ok && (x == y || x != x && y != y)
 	case float64:
 		y, ok := b.(float64)
+		if bits {
+			return ok && math.Float64bits(x) == math.Float64bits(y)
+		}
 		return ok && (x == y || math.IsNaN(x) && math.IsNaN(y))
 	case []any:
 		y, ok := b.([]any)
@@ -75,20 +87,20 @@ func equalValues(a, b any) bool {
 			return false
 		}
 		for i := range x {
-			if !equalValues(x[i], y[i]) {
+			if !compareValues(x[i], y[i], bits) {
 				return false
 			}
 		}
 		return true
 	case Variant:
 		y, ok := b.(Variant)
-		return ok && x.Case == y.Case && equalValues(x.Value, y.Value)
+		return ok && x.Case == y.Case && compareValues(x.Value, y.Value, bits)
 	case Option:
 		y, ok := b.(Option)
-		return ok && x.Some == y.Some && equalValues(x.Value, y.Value)
+		return ok && x.Some == y.Some && compareValues(x.Value, y.Value, bits)
 	case Result:
 		y, ok := b.(Result)
-		return ok && x.Err == y.Err && equalValues(x.Value, y.Value)
+		return ok && x.Err == y.Err && compareValues(x.Value, y.Value, bits)
 	}
 	return reflect.DeepEqual(a, b)
 }

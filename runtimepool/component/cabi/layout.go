@@ -1,6 +1,8 @@
 package cabi
 
 import (
+	"sync/atomic"
+
 	"github.com/tetratelabs/wazero/api"
 )
 
@@ -24,24 +26,10 @@ func Size(t *Type) uint32 {
 		return 4
 	case KindS64, KindU64, KindF64, KindString, KindList:
 		return 8
-	case KindRecord, KindTuple:
-		var s uint32
-		for i, n := 0, fieldCount(t); i < n; i++ {
-			f := fieldType(t, i)
-			s = alignTo(s, Align(f)) + Size(f)
-		}
-		return alignTo(s, Align(t))
-	case KindVariant, KindEnum, KindOption, KindResult:
-		s := alignTo(discSize(t), maxCaseAlign(t))
-		var cs uint32
-		for i, n := uint32(0), numCases(t); i < n; i++ {
-			if c := caseType(t, i); c != nil {
-				cs = max(cs, Size(c))
-			}
-		}
-		return alignTo(s+cs, Align(t))
 	case KindFlags:
 		return flagsSize(t)
+	case KindRecord, KindTuple, KindVariant, KindEnum, KindOption, KindResult:
+		return layoutOf(t).size
 	}
 	return 0
 }
@@ -57,18 +45,88 @@ func Align(t *Type) uint32 {
 		return 4
 	case KindS64, KindU64, KindF64:
 		return 8
-	case KindRecord, KindTuple:
-		a := uint32(1)
-		for i, n := 0, fieldCount(t); i < n; i++ {
-			a = max(a, Align(fieldType(t, i)))
-		}
-		return a
-	case KindVariant, KindEnum, KindOption, KindResult:
-		return max(discSize(t), maxCaseAlign(t))
 	case KindFlags:
 		return flagsSize(t)
+	case KindRecord, KindTuple, KindVariant, KindEnum, KindOption, KindResult:
+		return layoutOf(t).align
 	}
 	return 1
+}
+
+// layout is what a record, tuple or variant-like type's values look like,
+// computed once per Type (see Type.layout).
+type layout struct {
+	size, align uint32
+	payload     uint32 // variant-like: the offset of the payload
+	flat        int    // the number of flat values
+}
+
+// The packing of a layout into Type.layout: a valid bit, log2 of the
+// alignment, the payload offset, the flat count (flatUnknown when it does
+// not fit) and the size.
+const (
+	layoutValid = 1
+	flatBits    = 24
+	flatUnknown = 1<<flatBits - 1
+)
+
+// layoutOf returns the layout of a record, tuple or variant-like type,
+// computing it on first use. Concurrent first uses compute the same value
+// and store it atomically.
+func layoutOf(t *Type) layout {
+	x := atomic.LoadUint64(&t.layout)
+	if x == 0 {
+		x = packLayout(computeLayout(t))
+		atomic.StoreUint64(&t.layout, x)
+	}
+	l := layout{
+		size:    uint32(x >> 32),
+		align:   1 << (x >> 1 & 3),
+		payload: uint32(x >> 4 & 15),
+		flat:    int(x >> 8 & flatUnknown),
+	}
+	if l.flat == flatUnknown {
+		l.flat = computeFlatLen(t)
+	}
+	return l
+}
+
+func packLayout(l layout) uint64 {
+	x := uint64(l.size)<<32 | uint64(l.payload)<<4 | layoutValid
+	for a := l.align; a > 1; a >>= 1 {
+		x += 1 << 1
+	}
+	return x | uint64(min(l.flat, flatUnknown))<<8
+}
+
+func computeLayout(t *Type) layout {
+	var l layout
+	switch t.Kind {
+	case KindRecord, KindTuple:
+		l.align = 1
+		for i, n := 0, fieldCount(t); i < n; i++ {
+			f := fieldType(t, i)
+			fa := Align(f)
+			l.size = alignTo(l.size, fa) + Size(f)
+			l.align = max(l.align, fa)
+		}
+		l.size = alignTo(l.size, l.align)
+	default: // variant-like
+		caseAlign := uint32(1)
+		var caseSize uint32
+		for i, n := uint32(0), numCases(t); i < n; i++ {
+			if c := caseType(t, i); c != nil {
+				caseAlign = max(caseAlign, Align(c))
+				caseSize = max(caseSize, Size(c))
+			}
+		}
+		d := discSize(t)
+		l.payload = alignTo(d, caseAlign)
+		l.align = max(d, caseAlign)
+		l.size = alignTo(l.payload+caseSize, l.align)
+	}
+	l.flat = computeFlatLen(t)
+	return l
 }
 
 // discSize is the size (and alignment) of a variant-like type's
@@ -84,20 +142,9 @@ func discSize(t *Type) uint32 {
 	}
 }
 
-// maxCaseAlign is the largest alignment of a variant-like type's payloads.
-func maxCaseAlign(t *Type) uint32 {
-	a := uint32(1)
-	for i, n := uint32(0), numCases(t); i < n; i++ {
-		if c := caseType(t, i); c != nil {
-			a = max(a, Align(c))
-		}
-	}
-	return a
-}
-
 // payloadOffset is where a variant-like type's payload starts.
 func payloadOffset(t *Type) uint32 {
-	return alignTo(discSize(t), maxCaseAlign(t))
+	return layoutOf(t).payload
 }
 
 func flagsSize(t *Type) uint32 {
@@ -201,22 +248,30 @@ func flatLen(t *Type) int {
 	switch t.Kind {
 	case KindString, KindList:
 		return 2
+	case KindRecord, KindTuple, KindVariant, KindOption, KindResult:
+		return layoutOf(t).flat
+	}
+	return 1
+}
+
+func computeFlatLen(t *Type) int {
+	n := 0
+	switch t.Kind {
 	case KindRecord, KindTuple:
-		n := 0
 		for i, c := 0, fieldCount(t); i < c; i++ {
 			n += flatLen(fieldType(t, i))
 		}
-		return n
-	case KindVariant, KindOption, KindResult:
-		n := 0
+	case KindEnum:
+		return 1
+	default: // variant-like
 		for i, c := uint32(0), numCases(t); i < c; i++ {
 			if ct := caseType(t, i); ct != nil {
 				n = max(n, flatLen(ct))
 			}
 		}
-		return 1 + n
+		n++
 	}
-	return 1
+	return n
 }
 
 // flatLenAll is the number of core values a list of types flattens to, up
@@ -265,24 +320,47 @@ type FlatSig struct {
 // flatten_functype for synchronous functions).
 func FlatFunc(params, results []*Type, dir Direction) FlatSig {
 	var sig FlatSig
-	for _, t := range params {
-		sig.Params = appendFlat(sig.Params, t)
-	}
-	for _, t := range results {
-		sig.Results = appendFlat(sig.Results, t)
-	}
-	if len(sig.Params) > MaxFlatParams {
+	if flatLenAll(params, MaxFlatParams) > MaxFlatParams {
 		sig.Params = []api.ValueType{api.ValueTypeI32}
 		sig.ParamsSpilled = true
+	} else {
+		for _, t := range params {
+			sig.Params = appendFlat(sig.Params, t)
+		}
 	}
-	if len(sig.Results) > MaxFlatResults {
+	if flatLenAll(results, MaxFlatResults) > MaxFlatResults {
 		sig.ResultsSpilled = true
 		if dir == Lift {
 			sig.Results = []api.ValueType{api.ValueTypeI32}
 		} else {
 			sig.Params = append(sig.Params, api.ValueTypeI32)
-			sig.Results = nil
+		}
+	} else {
+		for _, t := range results {
+			sig.Results = appendFlat(sig.Results, t)
 		}
 	}
 	return sig
+}
+
+// Matches says whether a core function with these parameter and result
+// types has the signature s.
+func (s FlatSig) Matches(params, results []api.ValueType) bool {
+	return string(params) == string(s.Params) && string(results) == string(s.Results)
+}
+
+// String returns the signature as "(i32, i32) -> (i32)".
+func (s FlatSig) String() string {
+	return valueTypes(s.Params) + " -> " + valueTypes(s.Results)
+}
+
+func valueTypes(ts []api.ValueType) string {
+	b := []byte{'('}
+	for i, t := range ts {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, api.ValueTypeName(t)...)
+	}
+	return string(append(b, ')'))
 }

@@ -14,12 +14,12 @@ const (
 	MaxListBytes   = 1<<28 - 1
 )
 
-// MaxLiftBytes bounds what one call may lift into Go: the bytes of its
-// strings and, for its lists, their elements times the larger of their size
-// and 16 (a Go interface value). Without it a guest could make the host
-// allocate far more than its own memory, with lists whose elements all
-// point at the same long list. The specification has no such limit; a
-// call that reaches it is an error.
+// MaxLiftBytes bounds what one call may lift into Go, unless its Options
+// say otherwise: the bytes of its strings and, for its lists, their
+// elements times the larger of their size and 16 (a Go interface value).
+// Without it a guest could make the host allocate far more than its own
+// memory, with lists whose elements all point at the same long list. The
+// specification has no such limit; a call that reaches it is an error.
 const MaxLiftBytes = 1 << 30
 
 // The canonical NaNs floats are lifted and lowered as.
@@ -44,16 +44,25 @@ type lifter struct {
 
 // charge counts n more bytes lifted.
 func (l *lifter) charge(n uint64) error {
+	limit := uint64(MaxLiftBytes)
+	if l.c.Opts != nil && l.c.Opts.MaxLiftBytes != 0 {
+		limit = l.c.Opts.MaxLiftBytes
+	}
 	l.lifted += n
-	if l.lifted > MaxLiftBytes {
-		return fmt.Errorf("lifting more than %d bytes in one call", MaxLiftBytes)
+	if l.lifted > limit {
+		return fmt.Errorf("lifting more than %d bytes in one call", limit)
 	}
 	return nil
 }
 
+// label names a value in messages where there is no type to name it.
+type label string
+
+func (l label) String() string { return string(l) }
+
 // memory returns the guest's memory, or an error saying that what needs it
 // has none.
-func (l *lifter) memory(what *Type) ([]byte, error) {
+func (l *lifter) memory(what fmt.Stringer) ([]byte, error) {
 	if l.got {
 		return l.mem, nil
 	}
@@ -71,7 +80,7 @@ func (l *lifter) memory(what *Type) ([]byte, error) {
 
 // checkRange checks that size bytes at ptr, aligned to align, are inside
 // the memory, for a value described by what.
-func checkRange(mem []byte, what string, ptr uint32, size uint64, align uint32) error {
+func checkRange(mem []byte, what fmt.Stringer, ptr uint32, size uint64, align uint32) error {
 	if ptr%align != 0 {
 		return fmt.Errorf("%s at %#x is not aligned to %d", what, ptr, align)
 	}
@@ -86,7 +95,7 @@ func Load(c *Call, t *Type, ptr uint32) (any, error) {
 	l := lifter{c: c}
 	mem, err := l.memory(t)
 	if err == nil {
-		err = checkRange(mem, t.String(), ptr, uint64(Size(t)), Align(t))
+		err = checkRange(mem, t, ptr, uint64(Size(t)), Align(t))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cabi: %w", err)
@@ -258,7 +267,7 @@ func (l *lifter) liftList(t *Type, ptr, n uint32) (any, error) {
 	if byteLen > MaxListBytes {
 		return nil, fmt.Errorf("%s at %#x of %d elements is %d bytes, more than %d", t, ptr, n, byteLen, MaxListBytes)
 	}
-	if err := checkRange(mem, t.String(), ptr, byteLen, Align(elem)); err != nil {
+	if err := checkRange(mem, t, ptr, byteLen, Align(elem)); err != nil {
 		return nil, err
 	}
 	cost := byteLen

@@ -1,6 +1,7 @@
 package cabi
 
 import (
+	"context"
 	"fmt"
 	"math"
 )
@@ -15,7 +16,7 @@ type lowerer struct {
 
 // needMemory fetches the guest's memory, or says that what needs it has
 // none.
-func (w *lowerer) needMemory(what *Type) error {
+func (w *lowerer) needMemory(what fmt.Stringer) error {
 	if w.mem != nil {
 		return nil
 	}
@@ -37,14 +38,18 @@ func (w *lowerer) refresh() error {
 
 // alloc calls the guest's realloc and checks that what it returned is
 // aligned and inside memory; what names the value, for messages.
-func (w *lowerer) alloc(oldPtr, oldSize, align, newSize uint32, what string) (uint32, error) {
+func (w *lowerer) alloc(oldPtr, oldSize, align, newSize uint32, what fmt.Stringer) (uint32, error) {
 	if w.c.Opts == nil || w.c.Opts.Realloc == nil {
 		return 0, fmt.Errorf("%s needs realloc, and the function has none", what)
 	}
 	if w.c.Opts.Memory == nil {
 		return 0, fmt.Errorf("%s needs memory, and the function has none", what)
 	}
-	p, err := w.c.Opts.Realloc(w.c.Ctx, oldPtr, oldSize, align, newSize)
+	ctx := w.c.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	p, err := w.c.Opts.Realloc(ctx, oldPtr, oldSize, align, newSize)
 	if err != nil {
 		return 0, fmt.Errorf("realloc of %d bytes for %s: %w", newSize, what, err)
 	}
@@ -66,7 +71,7 @@ func Store(c *Call, t *Type, v any, ptr uint32) error {
 	w := lowerer{c: c}
 	err := w.needMemory(t)
 	if err == nil {
-		err = checkRange(w.mem, t.String(), ptr, uint64(Size(t)), Align(t))
+		err = checkRange(w.mem, t, ptr, uint64(Size(t)), Align(t))
 	}
 	if err == nil {
 		err = w.store(t, v, ptr)
@@ -340,6 +345,9 @@ func caseOf(t *Type, v any) (uint32, any, error) {
 		}
 		payload = x.Value
 	}
+	if payload != nil && caseType(t, d) == nil {
+		return 0, nil, fmt.Errorf("%s case %d has no payload, the value has a %T", t, d, payload)
+	}
 	return d, payload, nil
 }
 
@@ -375,7 +383,7 @@ func (w *lowerer) storeList(t *Type, v any) (uint32, uint32, error) {
 	if err := w.needMemory(t); err != nil {
 		return 0, 0, err
 	}
-	p, err := w.alloc(0, 0, Align(elem), uint32(byteLen), t.String())
+	p, err := w.alloc(0, 0, Align(elem), uint32(byteLen), t)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -491,3 +491,38 @@ func TestSizeAlign(t *testing.T) {
 		})
 	}
 }
+
+// TestLayoutCache: layouts computed concurrently on first use agree, and a
+// flat count too large to keep is computed again.
+func TestLayoutCache(t *testing.T) {
+	t.Parallel()
+	rep := func(e *Type, n int) *Type {
+		ts := make([]*Type, n)
+		for i := range ts {
+			ts[i] = e
+		}
+		return TupleOf(ts...)
+	}
+	huge := rep(rep(rep(U8Type, 256), 256), 256) // 2^24 flat values
+	nested := OptionOf(variant(Case{"a", TupleOf(U8Type, F64Type)}, Case{"b", StringType}))
+	type result struct {
+		size, align uint32
+		flat        int
+		sig         string
+	}
+	results := make(chan result, 8)
+	for range 8 {
+		go func() {
+			results <- result{Size(huge), Align(nested), flatLen(huge), FlatFunc([]*Type{huge}, []*Type{nested}, Lower).String()}
+		}()
+	}
+	for range 8 {
+		r := <-results
+		if r.size != 1<<24 || r.align != 8 || r.flat != 1<<24 || r.sig != "(i32, i32) -> ()" {
+			t.Fatalf("got %+v", r)
+		}
+	}
+	if Size(nested) != 32 || payloadOffset(nested) != 8 || flatLen(nested) != 4 {
+		t.Fatalf("option<variant>: size %d, payload at %d, %d flat values", Size(nested), payloadOffset(nested), flatLen(nested))
+	}
+}

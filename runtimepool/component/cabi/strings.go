@@ -39,7 +39,7 @@ func (l *lifter) liftString(ptr, tagged uint32) (string, error) {
 	if byteLen > MaxStringBytes {
 		return "", fmt.Errorf("%s string at %#x of %d bytes, more than %d", enc, ptr, byteLen, MaxStringBytes)
 	}
-	if err := checkRange(mem, enc.String()+" string", ptr, byteLen, align); err != nil {
+	if err := checkRange(mem, stringLabels[enc], ptr, byteLen, align); err != nil {
 		return "", err
 	}
 	if err := l.charge(byteLen); err != nil {
@@ -58,6 +58,9 @@ func (l *lifter) liftString(ptr, tagged uint32) (string, error) {
 		return decodeLatin1(b), nil
 	}
 }
+
+// stringLabels name a string of each encoding in messages.
+var stringLabels = [...]fmt.Stringer{UTF8: label("utf8 string"), UTF16: label("utf16 string"), Latin1UTF16: label("latin1+utf16 string")}
 
 // decodeUTF16 decodes little-endian UTF-16, refusing unpaired surrogates.
 func decodeUTF16(b []byte, ptr uint32) (string, error) {
@@ -123,7 +126,7 @@ func (w *lowerer) storeString(s string) (ptr, tagged uint32, err error) {
 	n := uint32(len(s))
 	switch w.c.Opts.Encoding {
 	case UTF8:
-		p, err := w.alloc(0, 0, 1, n, "string")
+		p, err := w.alloc(0, 0, 1, n, label("string"))
 		if err != nil {
 			return 0, 0, err
 		}
@@ -141,13 +144,13 @@ func (w *lowerer) storeString(s string) (ptr, tagged uint32, err error) {
 // UTF-8 byte), encode, then shrink to what the encoding took.
 func (w *lowerer) storeUTF16(s string) (uint32, uint32, error) {
 	worst := 2 * uint32(len(s))
-	p, err := w.alloc(0, 0, 2, worst, "string")
+	p, err := w.alloc(0, 0, 2, worst, label("string"))
 	if err != nil {
 		return 0, 0, err
 	}
 	units := putUTF16(w.mem[p:], s)
 	if 2*units < worst {
-		if p, err = w.alloc(p, worst, 2, 2*units, "string"); err != nil {
+		if p, err = w.alloc(p, worst, 2, 2*units, label("string")); err != nil {
 			return 0, 0, err
 		}
 	}
@@ -178,7 +181,7 @@ func putUTF16(b []byte, s string) uint32 {
 // go on in UTF-16. Either way shrink to what was used.
 func (w *lowerer) storeLatin1OrUTF16(s string) (uint32, uint32, error) {
 	n := uint32(len(s))
-	p, err := w.alloc(0, 0, 2, n, "string")
+	p, err := w.alloc(0, 0, 2, n, label("string"))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -190,7 +193,7 @@ func (w *lowerer) storeLatin1OrUTF16(s string) (uint32, uint32, error) {
 			continue
 		}
 		worst := 2 * n
-		if p, err = w.alloc(p, n, 2, worst, "string"); err != nil {
+		if p, err = w.alloc(p, n, 2, worst, label("string")); err != nil {
 			return 0, 0, err
 		}
 		m := w.mem
@@ -200,14 +203,14 @@ func (w *lowerer) storeLatin1OrUTF16(s string) (uint32, uint32, error) {
 		}
 		units := written + putUTF16(m[p+2*written:], s[i:])
 		if worst > 2*units {
-			if p, err = w.alloc(p, worst, 2, 2*units, "string"); err != nil {
+			if p, err = w.alloc(p, worst, 2, 2*units, label("string")); err != nil {
 				return 0, 0, err
 			}
 		}
 		return p, units | utf16Tag, nil
 	}
 	if written < n {
-		if p, err = w.alloc(p, n, 2, written, "string"); err != nil {
+		if p, err = w.alloc(p, n, 2, written, label("string")); err != nil {
 			return 0, 0, err
 		}
 	}

@@ -55,8 +55,9 @@ func (k Kind) String() string {
 const MaxFlags = 32
 
 // Type is a resolved component-model value type: no type indices left, every
-// field points at the type itself. Types are not modified once built and may
-// be shared by concurrent calls.
+// field points at the type itself. Types may be shared by concurrent calls.
+// A Type keeps its layout once it was used: never modify a Type, or a copy
+// of one, after its first use; build a new one.
 type Type struct {
 	Kind Kind
 	// Name is the type's name in WIT ("error-code"), for messages; empty
@@ -72,6 +73,10 @@ type Type struct {
 	// Resource is the identity of an own's or borrow's resource type,
 	// compared by pointer.
 	Resource *Resource
+
+	// layout caches the size, alignment and flattening of a record,
+	// tuple or variant-like type once first used (see layoutOf).
+	layout uint64
 }
 
 // Field is a record's field.
