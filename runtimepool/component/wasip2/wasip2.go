@@ -65,7 +65,9 @@ type Dir struct {
 // fields replace Config's for that instance.
 type State struct {
 	// Stdin, Stdout and Stderr, when set, are the instance's standard
-	// streams instead of Config's.
+	// streams instead of Config's. Stdin is read ahead by a goroutine
+	// from the first get-stdin until it ends; whoever owns it closes it
+	// when the instance is done.
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 
