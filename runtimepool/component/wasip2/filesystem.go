@@ -733,8 +733,16 @@ func defineFilesystem(h *component.Host, cfg *Config) error {
 	types := &component.HostInstance{
 		Name: "wasi:filesystem/types", Version: Version, Funcs: funcs,
 		Resources: map[string]*component.HostResource{
-			"descriptor":             {Type: DescriptorType, Drop: func(v any) { v.(*descriptor).close() }},
-			"directory-entry-stream": {Type: DirectoryEntryStreamType, Drop: func(v any) { v.(*dirStream).f.Close() }},
+			"descriptor": {Type: DescriptorType, Drop: func(v any) {
+				if d, ok := v.(*descriptor); ok {
+					d.close()
+				}
+			}},
+			"directory-entry-stream": {Type: DirectoryEntryStreamType, Drop: func(v any) {
+				if s, ok := v.(*dirStream); ok {
+					s.f.Close()
+				}
+			}},
 		},
 	}
 	preopens := &component.HostInstance{

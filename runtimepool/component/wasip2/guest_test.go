@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 
@@ -175,6 +176,23 @@ func TestGuestStdio(t *testing.T) {
 			t.Fatalf("instance stdout got %q, host stdout %q", instOut.String(), hostOut.String())
 		}
 	})
+}
+
+func TestGuestBlockedReadIsInterrupted(t *testing.T) {
+	t.Parallel()
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	g := loadGuest(t, "stdio", Config{Stdin: pr})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for !g.blocked() {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	if _, err := g.callCtx(ctx, "echo"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled blocking-read gave %v", err)
+	}
 }
 
 type stateData struct{ s *State }
