@@ -4,7 +4,9 @@ BIN      := bin
 GUESTS   := hello echo json-api router middleware fetch-json
 WASMENV  := GOOS=wasip1 GOARCH=wasm
 PORT     ?= 8080
-WAT      := $(wildcard guest-examples/*/*.wat */testdata/*.wat cmd/*/testdata/*.wat)
+WAT      := $(sort $(wildcard guest-examples/*/*.wat */testdata/*.wat */*/testdata/*.wat */*/*/testdata/*.wat cmd/*/testdata/*.wat))
+# jco builds the component fixtures (component text): npm's @bytecodealliance/jco
+JCO      ?= $(or $(wildcard $(NPMTOOLS)/node_modules/.bin/jco),$(wildcard /tmp/npmtools/node_modules/.bin/jco),jco)
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 IMAGE    ?= wasmserve:dev
@@ -77,9 +79,12 @@ check:
 	@git diff --exit-code go.mod go.sum || (echo "go mod tidy changed go.mod/go.sum"; exit 1)
 
 ## wat: rebuild the committed .wasm of every .wat (needs wabt's wat2wasm; with
-## --debug-names where its Rebuild line says so)
+## --debug-names where its Rebuild line says so), and of every component
+## fixture whose Rebuild line says jco parse (needs jco from npm: JCO=path)
 wat:
-	@for f in $(WAT); do n=$$(grep -q -- '--debug-names' $$f && echo --debug-names); \
+	@for f in $(WAT); do \
+		if grep -q 'Rebuild: jco parse' $$f; then echo "jco parse $$f"; $(JCO) parse $$f -o $${f%.wat}.wasm || exit 1; continue; fi; \
+		n=$$(grep -q -- '--debug-names' $$f && echo --debug-names); \
 		echo "wat2wasm $$n $$f"; wat2wasm $$n $$f -o $${f%.wat}.wasm || exit 1; done
 
 ## certs: remake the committed test certificates in certs/ (100 years; see certs/README.md)
