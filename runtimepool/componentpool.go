@@ -31,8 +31,8 @@ const ComponentResetBlocker = "it is a component: its instances are replaced, ne
 // Listener and StartTimeout (the host's interfaces give a component its
 // environment, files and output). Interruptible makes calls end when
 // their context is done (Stats.Interrupt is then InterruptContext): a
-// component's core modules are not rewritten. MemoryLimitPages caps each
-// of an instance's memories. BindComponent attaches the instance to the
+// component's core modules are not rewritten. MemoryLimitPages caps the
+// sum of an instance's memories (on Linux; elsewhere each memory). BindComponent attaches the instance to the
 // isolate's value.
 func NewComponent[V any](ctx context.Context, bin []byte, host *component.Host, cfg Config[V]) (*Pool[V], error) {
 	p, err := newPoolBase(cfg)
@@ -63,6 +63,10 @@ func NewComponent[V any](ctx context.Context, bin []byte, host *component.Host, 
 	cctx := experimental.WithCompilationWorkers(ctx, runtime.GOMAXPROCS(0))
 	if p.comp, err = component.LoadWith(cctx, p.rt, bin, host, component.Options{MemoryImages: memoryImagesSupported}); err != nil {
 		return nil, err
+	}
+	if limit := uint64(cfg.MemoryLimitPages); memoryImagesSupported && limit > 0 && p.comp.InitialMemoryPages() > limit {
+		return nil, fmt.Errorf("the component's memories start at %d pages (%d KiB) in all, over the memory limit of %d pages",
+			p.comp.InitialMemoryPages(), p.comp.InitialMemoryPages()*64, limit)
 	}
 	p.images = make([]*memImage, p.comp.Steps())
 	for k := range p.images {
@@ -156,9 +160,13 @@ func (p *Pool[V]) instantiateComponent(ctx context.Context) (*Isolate[V], error)
 		ictx, iso.Value = p.cfg.Prepare(ctx, id)
 	}
 	var alloc *memoryAllocator
+	var budget *memBudget
+	if p.cfg.MemoryLimitPages > 0 {
+		budget = &memBudget{limit: int(p.cfg.MemoryLimitPages) << 16}
+	}
 	inst, err := p.comp.InstantiateWith(ictx, component.InstantiateOptions{
 		Before: func(ctx context.Context, step int) context.Context {
-			ctx, alloc = withImageAllocator(ctx, p.images[step])
+			ctx, alloc = withImageAllocator(ctx, p.images[step], budget)
 			return ctx
 		},
 		After: func(_ int, mod api.Module, err error) {

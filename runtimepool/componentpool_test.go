@@ -147,3 +147,36 @@ func BenchmarkComponentInstantiate(b *testing.B) {
 		})
 	}
 }
+
+// TestComponentMemoryLimit: the memory limit bounds the sum of an
+// instance's memories, not each one.
+func TestComponentMemoryLimit(t *testing.T) {
+	t.Parallel()
+	if !memoryImagesSupported {
+		t.Skip("the limit over an instance's memories is kept on Linux only")
+	}
+	bin, err := os.ReadFile("testdata/twomem.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := NewComponent(ctx, bin, &component.Host{}, Config[struct{}]{Isolates: 1, MemoryLimitPages: 3}); err == nil {
+		t.Fatal("two memories of 2 pages each instantiated under a limit of 3 pages")
+	}
+	p, err := NewComponent(ctx, bin, &component.Host{}, Config[struct{}]{Isolates: 1, MemoryLimitPages: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(ctx)
+	iso, err := p.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Release(iso)
+	if got := callIso(t, iso, "grow", uint32(2)); got != int32(-1) {
+		t.Fatalf("growing to 6 pages in all under a limit of 5: memory.grow = %v, want -1", got)
+	}
+	if got := callIso(t, iso, "grow", uint32(1)); got != int32(2) {
+		t.Fatalf("growing to 5 pages in all: memory.grow = %v, want 2 (the old size)", got)
+	}
+}

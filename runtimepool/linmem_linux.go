@@ -44,6 +44,39 @@ type mappedMemory struct {
 	committed int    // bytes readable and writable
 	freed     bool
 	image     *memImage // mapped at the start of the memory by its first commit
+	budget    *memBudget
+}
+
+// memBudget bounds the bytes all the memories of one isolate commit
+// together: a component instance has a memory per core instance, and the
+// memory limit holds over their sum.
+type memBudget struct {
+	mu    sync.Mutex
+	limit int // bytes; 0 means no bound
+	used  int
+}
+
+// force counts n bytes whatever the limit.
+func (b *memBudget) force(n int) {
+	if b != nil {
+		b.mu.Lock()
+		b.used += n
+		b.mu.Unlock()
+	}
+}
+
+// take reserves n more bytes, reporting false past the limit.
+func (b *memBudget) take(n int) bool {
+	if b == nil || n <= 0 {
+		return true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.limit > 0 && b.used+n > b.limit {
+		return false
+	}
+	b.used += n
+	return true
 }
 
 // mappedLive counts reservations not yet unmapped, for the tests.
@@ -62,20 +95,21 @@ const maxPendingMappings = 256
 // memoryAllocator is the allocator of one instantiation: it remembers the
 // memory it made, so that the pool can tie its unmapping to the module.
 type memoryAllocator struct {
-	mem   *mappedMemory
-	image *memImage // the initial contents of the memory it makes, or nil
+	mem    *mappedMemory
+	image  *memImage  // the initial contents of the memory it makes, or nil
+	budget *memBudget // shared with the isolate's other memories, or nil
 }
 
 // withMemoryAllocator returns ctx with a new allocator for one
 // instantiation, and the allocator.
 func withMemoryAllocator(ctx context.Context) (context.Context, *memoryAllocator) {
-	return withImageAllocator(ctx, nil)
+	return withImageAllocator(ctx, nil, nil)
 }
 
 // withImageAllocator is withMemoryAllocator for a memory that starts as
-// img (nil: zeros).
-func withImageAllocator(ctx context.Context, img *memImage) (context.Context, *memoryAllocator) {
-	a := &memoryAllocator{image: img}
+// img (nil: zeros) and counts against budget (nil: only its own maximum).
+func withImageAllocator(ctx context.Context, img *memImage, budget *memBudget) (context.Context, *memoryAllocator) {
+	a := &memoryAllocator{image: img, budget: budget}
 	return experimental.WithMemoryAllocator(ctx, a), a
 }
 
@@ -91,13 +125,13 @@ func (a *memoryAllocator) Allocate(capBytes, maxBytes uint64) experimental.Linea
 		return a.heap()
 	}
 	mappedLive.Add(1)
-	a.mem = &mappedMemory{region: region, image: a.image}
+	a.mem = &mappedMemory{region: region, image: a.image, budget: a.budget}
 	return a.mem
 }
 
 // heap is the fallback memory, with the image copied in.
 func (a *memoryAllocator) heap() *heapMemory {
-	h := &heapMemory{}
+	h := &heapMemory{budget: a.budget}
 	if a.image != nil {
 		h.init = a.image.data
 	}
@@ -113,15 +147,26 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 	if m.freed || size > uint64(len(m.region)) {
 		return nil
 	}
-	if m.committed == 0 && m.image != nil && size >= uint64(m.image.size) {
+	// The first allocation is the memory's initial size, which wazero
+	// cannot be refused (the pool checks it against the budget before it
+	// instantiates); a grow past the budget fails like any memory.grow.
+	first := m.committed == 0
+	if first {
+		m.budget.force(int(size))
+	} else if !m.budget.take(int(size) - m.committed) {
+		return nil
+	}
+	if first && m.image != nil && size >= uint64(m.image.size) {
 		// The image's pages, shared with every memory made from it until
 		// written: a megabyte image costs one system call, not a copy.
 		_, err := unix.MmapPtr(m.image.fd, 0, unsafe.Pointer(&m.region[0]), uintptr(m.image.size),
 			unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_FIXED)
-		if err != nil {
-			return nil
+		if err == nil {
+			m.committed = m.image.size
+		} else if err := syscall.Mprotect(m.region[:size], syscall.PROT_READ|syscall.PROT_WRITE); err == nil {
+			copy(m.region, m.image.data)
+			m.committed = int(size)
 		}
-		m.committed = m.image.size
 	}
 	if n := int(size); n > m.committed {
 		if err := syscall.Mprotect(m.region[m.committed:n], syscall.PROT_READ|syscall.PROT_WRITE); err != nil {
@@ -201,12 +246,18 @@ func (a *memoryAllocator) release() {
 // heapMemory is a linear memory on the Go heap, as wazero's own: the
 // fallback when a reservation cannot be made.
 type heapMemory struct {
-	b    []byte
-	init []byte // an image copied in by the first allocation
+	b      []byte
+	init   []byte // an image copied in by the first allocation
+	budget *memBudget
 }
 
 // Reallocate implements experimental.LinearMemory.
 func (h *heapMemory) Reallocate(size uint64) []byte {
+	if h.b == nil {
+		h.budget.force(int(size)) // the initial size: see mappedMemory
+	} else if !h.budget.take(int(size) - len(h.b)) {
+		return nil
+	}
 	if size > uint64(cap(h.b)) {
 		nb := make([]byte, size)
 		copy(nb, h.b)

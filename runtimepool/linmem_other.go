@@ -20,7 +20,7 @@ func (*memoryAllocator) bindMemory(api.Module) {}
 
 func (*memoryAllocator) release() {}
 
-func withImageAllocator(ctx context.Context, _ *memImage) (context.Context, *memoryAllocator) {
+func withImageAllocator(ctx context.Context, _ *memImage, _ *memBudget) (context.Context, *memoryAllocator) {
 	return ctx, nil
 }
 
@@ -33,3 +33,6 @@ type memImage struct{}
 func newMemImage([]byte) (*memImage, error) { return nil, nil }
 
 func (*memImage) close() {}
+
+// memBudget is not kept outside Linux: each memory has only its own limit.
+type memBudget struct{ limit int }

@@ -50,6 +50,9 @@ type Component struct {
 	hostDrops map[*cabi.Resource]func(any)
 	exports   map[string]item
 	info      Info
+	// initialPages is the initial size of all the memories an instance
+	// defines, in 64 KiB pages.
+	initialPages uint64
 }
 
 // Info describes a component: what it imports, what it exports, what
@@ -181,6 +184,10 @@ func link(ctx context.Context, rt wazero.Runtime, bin []byte, host *Host, dry, i
 
 // Info describes the component.
 func (c *Component) Info() Info { return c.info }
+
+// InitialMemoryPages is the initial size, in 64 KiB pages, of all the
+// linear memories one instance of the component defines together.
+func (c *Component) InitialMemoryPages() uint64 { return c.initialPages }
 
 // Steps is the number of core instances an instance of the component has:
 // the steps of InstantiateOptions.

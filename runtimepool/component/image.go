@@ -168,3 +168,31 @@ func imageData(body []byte, minBytes uint64, drop bool) ([]byte, []byte, bool, e
 	}
 	return append(wasmbin.AppendU32(nil, kept), out...), image, len(image) > 0, nil
 }
+
+// definedMemoryPages returns the initial size, in 64 KiB pages, of the
+// memories a core module defines (not those it imports).
+func definedMemoryPages(mod []byte) (uint64, error) {
+	secs, err := wasmbin.Sections(mod)
+	if err != nil {
+		return 0, err
+	}
+	var pages uint64
+	for _, s := range secs {
+		if s.ID != 5 {
+			continue
+		}
+		r := &wasmbin.Reader{B: s.Body}
+		n, err := r.U32()
+		if err != nil {
+			return 0, fmt.Errorf("memory section: %w", err)
+		}
+		for i := uint32(0); i < n; i++ {
+			l, err := r.Limits()
+			if err != nil {
+				return 0, fmt.Errorf("memory section: %w", err)
+			}
+			pages += l.Min
+		}
+	}
+	return pages, nil
+}

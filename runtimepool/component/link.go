@@ -332,6 +332,11 @@ func (l *linker) coreInstance(ci *binary.CoreInstance, sc *scope) (*coreInstVal,
 	}
 	k := len(l.c.steps)
 	step := coreStep{what: fmt.Sprintf("core instance %d (%s)", k, mod.what)}
+	pages, err := definedMemoryPages(renamed)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", mod.what, err)
+	}
+	l.c.initialPages += pages
 	if l.images && !l.dry {
 		stripped, image, ok, err := memoryImage(renamed)
 		if err != nil {
