@@ -112,6 +112,21 @@ if grep -q -- --max-requests-per-isolate <<<"$HELP"; then
   ORDER+=(wat-fresh go-fresh)
 fi
 
+# The JavaScript router component (componentize-js, a fresh instance per
+# request), when componentize-js is installed (NPMTOOLS, as .ci/run sets).
+JS=bin/guests/js-router.wasm
+NPMTOOLS=${NPMTOOLS:-/tmp/npmtools}
+if [ -x "$NPMTOOLS/node_modules/.bin/componentize-js" ]; then
+  if [ ! -s "$JS" ] || [ guest-examples/js-router/router.js -nt "$JS" ]; then
+    NPMTOOLS=$NPMTOOLS sh guest-examples/js-router/build.sh "$JS" >/dev/null
+  fi
+  CONFIGS[js]="${WS[*]} $JS"
+  ORDER+=(js)
+else
+  echo "load.sh: componentize-js not found in $NPMTOOLS: no component figures" >&2
+  JS=""
+fi
+
 # EXTRA="go-before=/tmp/hello-before.wasm ...": more guests, served like go,
 # such as a build of an earlier commit for a before/after in the same run.
 for extra in ${EXTRA:-}; do
@@ -159,6 +174,7 @@ awk '
       t = ""
       if (c in want) t = sprintf("req/s >= %.2fx: %s", want[c], r >= want[c] ? "met" : "NOT MET")
       if (c == "wat" || c == "go") t = t sprintf(", p99 <= 2x: %s", q <= 2 ? "met" : "NOT MET")
+      if (c == "js") t = sprintf("req/s >= 1000 (a fresh instance per request): %s", median(rps[c]) >= 1000 ? "met" : "NOT MET")
       printf "%-22s %12.0f %8d %8d %9.2fx %9.2fx %8.2f  %s\n", c, median(rps[c]), median(p50[c]), median(p99[c]), r, q, median(cpu[c]), t
     }
     if ("wat-nolog" in rps) {
@@ -214,14 +230,16 @@ awk '
 
 echo
 echo "# start-up: exec to first 200 (median of 5), ms"
-for g in "wat $WAT" "go $GOHELLO"; do
+GUESTS=("wat $WAT" "go $GOHELLO")
+[ -z "$JS" ] || GUESTS+=("js $JS")
+for g in "${GUESTS[@]}"; do
   set -- $g
   rm -rf "$CACHE"/*
   cold=$(bin/bench/startup -n 1 -- bin/wasmserve serve --no-banner --no-url --address 127.0.0.1 --isolates 1 --cache-dir "$CACHE" "$2")
   warm=$(bin/bench/startup -n 5 -- bin/wasmserve serve --no-banner --no-url --address 127.0.0.1 --isolates 1 --cache-dir "$CACHE" "$2")
   nocache=$(bin/bench/startup -n 3 -- bin/wasmserve serve --no-banner --no-url --address 127.0.0.1 --isolates 1 --no-cache "$2")
   native=$(bin/bench/startup -n 5 -- bin/bench/native -address 127.0.0.1 x)
-  limit=30; [ "$1" = go ] && limit=100
+  limit=30; [ "$1" = go ] && limit=100; [ "$1" = js ] && limit=1000
   verdict=$(awk -v w="$warm" -v l="$limit" 'BEGIN { print (w <= l) ? "met" : "NOT MET" }')
   printf '  %-4s cold %8s  warm cache %8s  no cache %8s   (native server: %s)  target warm <= %d ms: %s\n' "$1" "$cold" "$warm" "$nocache" "$native" "$limit" "$verdict"
 done
@@ -234,7 +252,7 @@ printf '  go   reload in place (SIGHUP to the first 200 of the new module) %s ms
 echo
 echo "# memory: resident set size over idle isolates (after one request each)"
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
-for g in "wat $WAT" "go $GOHELLO"; do
+for g in "${GUESTS[@]}"; do
   set -- $g
   line="  $1"
   declare -A R=()
@@ -250,3 +268,13 @@ for g in "wat $WAT" "go $GOHELLO"; do
   [ "$1" = wat ] && { [ "$per" -le 64 ] && note="  target <= 64 KiB beyond a 64 KiB linear memory: met" || note="  target <= 64 KiB: NOT MET"; }
   echo "$line  per isolate (16->64): $per KiB$note"
 done
+
+if [ -n "$JS" ]; then
+  echo
+  echo "# component instances: a new instance of the JS component in its pool (memory from its image), and"
+  echo "# the linking beyond wazero's instantiation of its core modules (Go benchmarks, in process)"
+  WASMSERVE_COMPONENT=$PWD/$JS go test -run '^$' -bench 'ComponentInstantiate/real' -benchtime 200x ./runtimepool/ |
+    awk '/^Benchmark/ { us = $3 / 1000; printf "  instance start %.0f us; target <= 200 us: %s\n", us, (us <= 200 ? "met" : "NOT MET") }'
+  WASMSERVE_COMPONENT=$PWD/$JS go test -run '^$' -bench 'Instantiate/real' -benchtime 50x ./runtimepool/component/ |
+    awk '/^Benchmark/ { for (i = 1; i <= NF; i++) if ($i == "link-ns/op") l = $(i-1); printf "  linking %.1f us per instance; target <= 50 us: %s\n", l / 1000, (l <= 50000 ? "met" : "NOT MET") }'
+fi
