@@ -173,3 +173,16 @@ func TestComponentOutbound(t *testing.T) {
 		})
 	}
 }
+
+// TestComponentMemoryLimitAtLoad: a component whose memories start larger
+// than --memory-limit is refused when loaded, with both sizes named.
+func TestComponentMemoryLimitAtLoad(t *testing.T) {
+	wasm, err := os.ReadFile(testguest.BuildComponent(t, "guest-examples/js-router"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = NewHandler(context.Background(), wasm, HandlerConfig{Isolates: 1, MemoryLimit: 1 << 20, CacheDir: testguest.CacheDir(t)})
+	if err == nil || !strings.Contains(err.Error(), "over the memory limit of 16 pages") {
+		t.Fatalf("NewHandler with a 1 MiB limit: err = %v", err)
+	}
+}
