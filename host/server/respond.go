@@ -40,7 +40,8 @@ type recorder struct {
 	status      int
 	bytes       int64
 	wroteHeader bool
-	closeConn   bool // commit with Connection: close (see mustClose)
+	closeConn   bool     // commit with Connection: close (see mustClose)
+	altSvc      []string // the Alt-Svc header to add: HTTP/3's, over TCP
 	info        reqinfo.Info
 }
 
@@ -70,6 +71,11 @@ func (rw *recorder) WriteHeader(code int) {
 	}
 	if _, set := h[HeaderRequestID]; !set {
 		h[HeaderRequestID] = []string{rw.info.ID}
+	}
+	if rw.altSvc != nil {
+		if _, set := h["Alt-Svc"]; !set {
+			h["Alt-Svc"] = rw.altSvc
+		}
 	}
 	if rw.closeConn {
 		h["Connection"] = connectionClose // over the guest's own value
@@ -155,6 +161,16 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rw.info.ID = requestIDOf(r)
 	rw.closeConn = r.ProtoMajor == 1 && mustClose(r)
 	r.Header[HeaderRequestID] = []string{rw.info.ID}
+	tooEarly := false
+	if s.quic != nil {
+		if r.ProtoMajor == 3 {
+			ok, done := s.quicRequest(r)
+			defer done()
+			tooEarly = !ok
+		} else {
+			rw.altSvc = s.quic.altSvc
+		}
+	}
 	var in *countingBody
 	if s.cfg.Metrics != nil && r.Body != nil && r.Body != http.NoBody {
 		in = &countingBody{body: r.Body}
@@ -175,6 +191,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		// Not a forward proxy: the guest would see an authority as "/".
 		rw.Header()["Allow"] = allowed
 		reqinfo.WriteError(rw, http.StatusMethodNotAllowed, "405 method not allowed", rw.info.ID)
+		aborted = false
+		return
+	}
+	if tooEarly {
+		// Replayable: the client sends it again after the handshake.
+		reqinfo.WriteError(rw, http.StatusTooEarly, "425 too early: send the request again after the TLS handshake", rw.info.ID)
 		aborted = false
 		return
 	}
