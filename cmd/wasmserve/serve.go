@@ -310,7 +310,11 @@ func listenConfig(c *cli.Context) (server.Config, error) {
 		return cfg, fmt.Errorf("--listen-fd must be a file descriptor number, got %d", cfg.ListenFD)
 	}
 	tc, err := tlsConfig(c)
+	if err != nil {
+		return cfg, err
+	}
 	cfg.TLS = tc
+	cfg.HTTP3, err = http3Config(c)
 	return cfg, err
 }
 
@@ -444,6 +448,9 @@ func serve(c *cli.Context) error {
 	}
 	if !c.Bool("no-url") && !styled {
 		charm.Info("listening on " + strings.Join(srv.URLs(), " "))
+		if a := srv.HTTP3Addr(); a != nil {
+			charm.Info("HTTP/3 on UDP " + a.String())
+		}
 		if admin != nil {
 			charm.Info("admin on " + admin.URL() + " (/metrics /healthz /readyz /debug/pprof/ /debug/connections)")
 		}

@@ -179,9 +179,13 @@ func (q *quicServer) serve() error {
 	return fmt.Errorf("serving HTTP/3: %w", err)
 }
 
-// shutdown sends every QUIC connection a GOAWAY and waits for their
-// requests until ctx is done, then closes the UDP socket.
+// shutdown refuses new QUIC connections, sends every open one a GOAWAY
+// and waits for their requests until ctx is done, then closes the UDP
+// socket.
 func (q *quicServer) shutdown(ctx context.Context) error {
+	// Closing the listener refuses handshakes (CONNECTION_REFUSED) and
+	// leaves the accepted connections to the HTTP/3 server's drain.
+	q.ln.Close()
 	err := q.h3.Shutdown(ctx)
 	q.close()
 	return err

@@ -252,7 +252,8 @@ func TestHTTP3Refused(t *testing.T) {
 }
 
 // TestHTTP3Shutdown: Shutdown lets a request in flight over HTTP/3 finish,
-// refuses new ones, and closes the UDP socket: its port can be bound again.
+// refuses new connections during the drain, and closes the UDP socket: its
+// port can be bound again.
 func TestHTTP3Shutdown(t *testing.T) {
 	ca := testCA(t)
 	cf, kf, _ := tlsFiles(t, ca)
@@ -297,7 +298,10 @@ func TestHTTP3Shutdown(t *testing.T) {
 	// Once the server is draining, a new connection is refused.
 	waitFor(t, "the server draining", srv.Draining)
 	fresh := h3Client(t, ca)
-	fresh.Timeout = 2 * time.Second
+	fresh.Transport.(*http3.Transport).QUICConfig = &quic.Config{HandshakeIdleTimeout: 500 * time.Millisecond}
+	if _, _, err := get(t, fresh, base+"/during"); err == nil {
+		t.Error("a new connection was served during the drain")
+	}
 	close(release)
 	if r := <-slow; r.err != nil || r.body != "done /slow" {
 		t.Errorf("the request in flight: %q %v", r.body, r.err)

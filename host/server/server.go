@@ -246,6 +246,15 @@ func (s *Server) Resolved() Resolved { return s.resolved }
 // Addr returns the bound address; valid after Listen.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
+// HTTP3Addr returns the UDP address HTTP/3 is served on, nil without
+// HTTP/3; valid after Listen.
+func (s *Server) HTTP3Addr() net.Addr {
+	if s.quic == nil {
+		return nil
+	}
+	return s.quic.udp.LocalAddr()
+}
+
 // Port returns the bound port; valid after Listen.
 func (s *Server) Port() int { return s.port }
 
