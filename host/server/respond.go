@@ -3,10 +3,12 @@ package server
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +44,7 @@ type recorder struct {
 	wroteHeader bool
 	closeConn   bool     // commit with Connection: close (see mustClose)
 	altSvc      []string // the Alt-Svc header to add: HTTP/3's, over TCP
+	streamProto string   // the protocol of an HTTP/2 or HTTP/3 request, for a stalled write
 	info        reqinfo.Info
 }
 
@@ -99,7 +102,24 @@ func (rw *recorder) Write(b []byte) (int, error) {
 	}
 	n, err := rw.ResponseWriter.Write(b)
 	rw.bytes += int64(n)
+	if err != nil && rw.streamProto != "" {
+		rw.stalled(err)
+	}
 	return n, err
+}
+
+// stalled counts, once, a write of an HTTP/2 or HTTP/3 response that
+// passed its deadline: its stream is reset when the handler returns, and
+// the connection, which other streams share, stays. (An HTTP/1 connection
+// is reset and counted by its stallConn.)
+func (rw *recorder) stalled(err error) {
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return
+	}
+	if m := rw.s.cfg.Metrics; m != nil {
+		m.WriteTimeout(rw.streamProto)
+	}
+	rw.streamProto = "" // once
 }
 
 // Unwrap gives http.ResponseController the connection's writer (Flush,
@@ -160,6 +180,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	*rw = recorder{ResponseWriter: w, s: s}
 	rw.info.ID = requestIDOf(r)
 	rw.closeConn = r.ProtoMajor == 1 && mustClose(r)
+	if r.ProtoMajor >= 2 {
+		rw.streamProto = r.Proto
+	}
 	r.Header[HeaderRequestID] = []string{rw.info.ID}
 	tooEarly := false
 	if s.quic != nil {

@@ -292,12 +292,13 @@ func (s *Server) Serve() error {
 // nil after them.
 func (s *Server) serveTCP() error {
 	var err error
+	ln := stallListener{s.ln, s}
 	if s.certs != nil {
-		err = s.http.ServeTLS(s.ln, "", "")
+		err = s.http.ServeTLS(ln, "", "")
 	} else {
 		// Plain HTTP only: TLS connections cannot be scanned (see
 		// lengthScanListener).
-		err = s.http.Serve(lengthScanListener{s.ln})
+		err = s.http.Serve(lengthScanListener{ln})
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
