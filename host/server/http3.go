@@ -214,7 +214,9 @@ type quicConnKey struct{}
 
 // quicConnContext is the QUIC transport's ConnContext: it tracks the
 // connection from its first packet until its context ends (closed, or the
-// handshake failed).
+// handshake failed), and counts a handshake failure when it ends without
+// a completed handshake (a client certificate refused included: the
+// listener hands a connection over before the client's Finished).
 func (s *Server) quicConnContext(ctx context.Context, info *quic.ClientInfo) (context.Context, error) {
 	qc := &quicConn{remote: info.RemoteAddr.String(), opened: time.Now()}
 	s.conns.mu.Lock()
@@ -228,7 +230,7 @@ func (s *Server) quicConnContext(ctx context.Context, info *quic.ClientInfo) (co
 		s.conns.mu.Lock()
 		delete(s.conns.quic, qc)
 		s.conns.mu.Unlock()
-		if qc.conn.Load() == nil && s.cfg.Metrics != nil {
+		if c := qc.conn.Load(); s.cfg.Metrics != nil && (c == nil || !c.ConnectionState().TLS.HandshakeComplete) {
 			s.cfg.Metrics.TLSFailure()
 		}
 	})

@@ -338,6 +338,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // and QUIC listeners alike: after it a certificate of the new CA is
 // accepted and one of the old CA refused, also by a client that resumes a
 // session it had before; a CA file that does not load keeps the old one.
+// Every refused handshake is counted, QUIC's too.
 func TestClientCAReload(t *testing.T) {
 	serverCA, oldCA, newCA := testCA(t), testCA(t), testCA(t)
 	clientCert := func(ca *devcert.Authority) tls.Certificate {
@@ -350,7 +351,8 @@ func TestClientCAReload(t *testing.T) {
 	oldCert, newCert := clientCert(oldCA), clientCert(newCA)
 	caFile := filepath.Join(t.TempDir(), "clients.pem")
 	os.WriteFile(caFile, devcert.CertPEM(oldCA.Cert), 0o600)
-	srv := serveTLS(t, serverCA, Config{HTTP3: &HTTP3Config{},
+	metrics := observe.NewMetrics()
+	srv := serveTLS(t, serverCA, Config{HTTP3: &HTTP3Config{}, Metrics: metrics,
 		TLS: &TLSConfig{ClientCert: ClientCertRequire, ClientCAFile: caFile}},
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, r.Proto+" "+r.Header.Get(HeaderClientCertSubject))
@@ -405,6 +407,22 @@ func TestClientCAReload(t *testing.T) {
 	if _, body, err := get(t, resumer, base); err == nil {
 		t.Errorf("a session of the old CA's certificate was resumed after the reload: %q", body)
 	}
+	// A refused QUIC handshake is counted, though the listener had handed
+	// its connection over before the client's certificate came.
+	failures := func() float64 {
+		mfs, _ := metrics.Registry().Gather()
+		for _, mf := range mfs {
+			if mf.GetName() == "wasmserve_tls_handshake_failures_total" {
+				return mf.GetMetric()[0].GetCounter().GetValue()
+			}
+		}
+		return 0
+	}
+	before := failures()
+	if _, _, err := get(t, h3Client(t, serverCA, oldCert), base); err == nil {
+		t.Fatal("the old CA's certificate was accepted over QUIC")
+	}
+	waitFor(t, "the refused QUIC handshake counted", func() bool { return failures() > before })
 }
 
 // TestHTTP3ZeroRTT: a client resuming a session gets 0-RTT only with
