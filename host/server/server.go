@@ -1,9 +1,9 @@
 // Package server is wasmserve's HTTP server: it resolves, binds and secures
 // the listener (address keywords, port 0, backlog, v6only, SO_REUSEPORT,
 // inherited sockets, TLS with client certificates and ALPN), serves
-// HTTP/1.1, HTTP/2, h2c and HTTP/3 over QUIC, and puts request ids, default headers,
-// compression, the access log, metrics and tracing in front of the handler
-// it is given. It knows nothing of WebAssembly: the handler is any
+// HTTP/1.1, HTTP/2, h2c and HTTP/3 over QUIC, and puts request ids,
+// default headers, compression, the access log, metrics and tracing in
+// front of the handler it is given. It knows nothing of WebAssembly: the handler is any
 // http.Handler (host.Handler in wasmserve).
 package server
 
