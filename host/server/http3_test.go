@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -426,46 +427,117 @@ func TestClientCAReload(t *testing.T) {
 }
 
 // TestHTTP3ZeroRTT: a client resuming a session gets 0-RTT only with
-// Allow0RTT, and its GET sent in early data is answered (the handler sees
-// Early-Data: 1 when it came before the handshake completed, which on
-// loopback it may or may not have).
+// Allow0RTT. Its client's datagrams after the server's first answer are held
+// back 300 ms, so the requests it sends in its first flight reach the
+// server before the handshake completes: a GET reaches the handler marked
+// Early-Data: 1, a POST is answered 425 without reaching it. Without
+// Allow0RTT both wait for the handshake and are served as usual.
 func TestHTTP3ZeroRTT(t *testing.T) {
 	for _, allow := range []bool{true, false} {
 		t.Run("allow="+strconv.FormatBool(allow), func(t *testing.T) {
 			ca := testCA(t)
-			srv := serveTLS(t, ca, Config{HTTP3: &HTTP3Config{Allow0RTT: allow}}, protoHandler)
-			addr := "127.0.0.1:" + strconv.Itoa(srv.Port())
+			var posts atomic.Int64
+			srv := serveTLS(t, ca, Config{HTTP3: &HTTP3Config{Allow0RTT: allow}},
+				http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.Method == "POST" {
+						posts.Add(1)
+					}
+					protoHandler(w, r)
+				}))
+			addr := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: srv.Port()}
 			tc := clientTLS(ca)
 			tc.ClientSessionCache = tls.NewLRUClientSessionCache(4)
 			tc.NextProtos = []string{http3.NextProtoH3}
-			tr := &http3.Transport{}
-			roundTrip := func(path string) (*quic.Conn, int, string) {
+			h3 := &http3.Transport{}
+			// send sends a request on a new connection right after the
+			// dial, in 0-RTT when the session allows it.
+			send := func(method, path string, slow bool) (*quic.Conn, int, string) {
 				t.Helper()
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				udp, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				tr := &quic.Transport{Conn: &slowReplies{PacketConn: udp, udp: udp, slow: slow}}
+				defer tr.Close()
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
-				conn, err := quic.DialAddrEarly(ctx, addr, tc, &quic.Config{})
+				conn, err := tr.DialEarly(ctx, addr, tc, &quic.Config{})
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer conn.CloseWithError(0, "")
-				req, _ := http.NewRequest(http3.MethodGet0RTT, "https://"+addr+path, nil)
-				resp, err := tr.NewClientConn(conn).RoundTrip(req)
+				rs, err := h3.NewClientConn(conn).OpenRequestStream(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req, _ := http.NewRequest(method, "https://localhost:"+strconv.Itoa(srv.Port())+path, nil)
+				if method == "POST" {
+					req.ContentLength = 1
+				}
+				if err := rs.SendRequestHeader(req); err != nil {
+					t.Fatal(err)
+				}
+				if method == "POST" {
+					rs.Write([]byte("x"))
+				}
+				rs.Close()
+				resp, err := rs.ReadResponse()
 				if err != nil {
 					t.Fatal(err)
 				}
 				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
 				return conn, resp.StatusCode, string(b)
 			}
-			roundTrip("/first") // for the session ticket
-			conn, code, body := roundTrip("/again")
+			send("GET", "/first", false) // for the session ticket
+			conn, code, body := send("GET", "/early", true)
 			if used := conn.ConnectionState().Used0RTT; used != allow {
 				t.Errorf("0-RTT used: %v, want %v", used, allow)
 			}
-			ok := body == "HTTP/3.0 /again" || allow && body == "HTTP/3.0 /again1"
-			if code != 200 || !ok {
-				t.Errorf("resumed GET: %d %q", code, body)
+			want := "HTTP/3.0 /early"
+			if allow {
+				want += "1" // Early-Data: 1
+			}
+			if code != 200 || body != want {
+				t.Errorf("GET: %d %q, want 200 %q", code, body, want)
+			}
+			_, code, body = send("POST", "/early", true)
+			switch {
+			case allow && (code != http.StatusTooEarly || posts.Load() != 0):
+				t.Errorf("POST in early data: %d %q (handler ran %d times), want 425 before the handler", code, body, posts.Load())
+			case !allow && (code != 200 || body != "HTTP/3.0 /early"):
+				t.Errorf("POST without 0-RTT: %d %q, want 200", code, body)
 			}
 		})
 	}
 }
+
+// slowReplies is a client's UDP socket that holds the first datagram it
+// sends after it first received one back (when slow) by 300 ms, and the
+// ones after it behind: the client's handshake completes that much later
+// at the server, while what it sent in its first flight (0-RTT) is already
+// there.
+type slowReplies struct {
+	net.PacketConn // not *net.UDPConn: quic-go would use its ReadMsgUDP and WriteMsgUDP instead
+	udp            *net.UDPConn
+	slow           bool
+	received       atomic.Bool
+	held           atomic.Bool
+}
+
+func (c *slowReplies) ReadFrom(p []byte) (int, net.Addr, error) {
+	n, a, err := c.PacketConn.ReadFrom(p)
+	if err == nil {
+		c.received.Store(true)
+	}
+	return n, a, err
+}
+
+func (c *slowReplies) WriteTo(p []byte, a net.Addr) (int, error) {
+	if c.slow && c.received.Load() && c.held.CompareAndSwap(false, true) {
+		time.Sleep(300 * time.Millisecond)
+	}
+	return c.PacketConn.WriteTo(p, a)
+}
+
+func (c *slowReplies) SetReadBuffer(n int) error  { return c.udp.SetReadBuffer(n) }
+func (c *slowReplies) SetWriteBuffer(n int) error { return c.udp.SetWriteBuffer(n) }
