@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/quic-go/quic-go/http3"
 
+	"github.com/wasmserve/wasmserve/internal/devcert"
 	"github.com/wasmserve/wasmserve/internal/testguest"
 )
 
@@ -132,5 +135,61 @@ func TestHTTP3DrainOnSIGTERM(t *testing.T) {
 	}
 	if code := waitExit(t, cmd, stderr); code != 0 {
 		t.Fatalf("exit code %d after SIGTERM\n%s", code, stderr)
+	}
+}
+
+// TestSIGHUPReloadsClientCA: with --client-cert require and --http3, SIGHUP
+// re-reads --client-ca: a certificate of the new CA is accepted over TCP
+// and QUIC, one of the old CA refused over both.
+func TestSIGHUPReloadsClientCA(t *testing.T) {
+	dir := t.TempDir()
+	issue := func(name string) (*devcert.Authority, tls.Certificate) {
+		ca, err := devcert.NewAuthority(name, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, key, err := ca.Issue(devcert.Leaf{CommonName: name + " client", Client: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ca, tls.Certificate{Certificate: [][]byte{cert.Raw}, PrivateKey: key}
+	}
+	oldCA, oldCert := issue("old")
+	newCA, newCert := issue("new")
+	caFile := filepath.Join(dir, "clients.pem")
+	os.WriteFile(caFile, devcert.CertPEM(oldCA.Cert), 0o644)
+	cmd, base, stderr := startServer(t, "--tls-cert", certSet.Cert, "--tls-key", certSet.Key, "--http3",
+		"--client-cert", "require", "--client-ca", caFile, testguest.Path("guest-examples/hello-wat/hello.wasm"))
+	base = strings.Replace(base, "http://", "https://", 1)
+	accepted := func(cert tls.Certificate) (tcp, quic bool) {
+		tc := &tls.Config{RootCAs: rootPool(t), ServerName: "localhost", Certificates: []tls.Certificate{cert}}
+		h2 := &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: true, DisableKeepAlives: true}
+		h3 := &http3.Transport{TLSClientConfig: tc.Clone()}
+		defer h3.Close()
+		for i, rt := range []http.RoundTripper{h2, h3} {
+			resp, _, err := h3Get(t, &http.Client{Transport: rt, Timeout: 10 * time.Second}, base+"/ca")
+			ok := err == nil && resp.StatusCode == 200
+			if i == 0 {
+				tcp = ok
+			} else {
+				quic = ok
+			}
+		}
+		return tcp, quic
+	}
+	if tcp, quic := accepted(oldCert); !tcp || !quic {
+		t.Fatalf("before SIGHUP the old CA's certificate: TCP %v, QUIC %v, want both accepted\n%s", tcp, quic, stderr)
+	}
+	os.WriteFile(caFile, devcert.CertPEM(newCA.Cert), 0o644)
+	before := strings.Count(stderr.String(), `SIGHUP: reloaded what="TLS certificate"`)
+	cmd.Process.Signal(syscall.SIGHUP)
+	testguest.WaitFor(t, "the reload logged", func() bool {
+		return strings.Count(stderr.String(), `SIGHUP: reloaded what="TLS certificate"`) > before
+	})
+	if tcp, quic := accepted(newCert); !tcp || !quic {
+		t.Errorf("after SIGHUP the new CA's certificate: TCP %v, QUIC %v, want both accepted", tcp, quic)
+	}
+	if tcp, quic := accepted(oldCert); tcp || quic {
+		t.Errorf("after SIGHUP the old CA's certificate: TCP %v, QUIC %v, want both refused", tcp, quic)
 	}
 }

@@ -342,6 +342,10 @@ func serve(c *cli.Context) error {
 		return err
 	}
 	lc.Logger = logger
+	// Libraries that log through the log package or slog's default (quic-go
+	// warns there of a UDP buffer it could not enlarge) write in the
+	// server's format too.
+	slog.SetDefault(logger)
 	hc, ob, err := mc.handler(logger)
 	if err != nil {
 		return err
