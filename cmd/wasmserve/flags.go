@@ -113,7 +113,7 @@ func tlsFlags() []cli.Flag {
 		&cli.StringFlag{Name: "client-cert", Value: "none", EnvVars: env("client-cert"),
 			Usage: "ask clients for a certificate: none, request or require"},
 		&cli.StringFlag{Name: "client-ca", EnvVars: env("client-ca"),
-			Usage: "PEM CAs that client certificates must chain to"},
+			Usage: "PEM CAs that client certificates must chain to (re-read on SIGHUP)"},
 		&cli.StringFlag{Name: "alpn", Value: "h2,http/1.1", EnvVars: env("alpn"),
 			Usage: "TLS application protocols in preference order; http/1.1 alone turns HTTP/2 off"},
 		&cli.StringFlag{Name: "tls-min-version", Value: "1.2", EnvVars: env("tls-min-version"),
