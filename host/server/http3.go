@@ -180,16 +180,53 @@ func (q *quicServer) serve() error {
 }
 
 // shutdown refuses new QUIC connections, sends every open one a GOAWAY
-// and waits for their requests until ctx is done, then closes the UDP
-// socket.
-func (q *quicServer) shutdown(ctx context.Context) error {
-	// Closing the listener refuses handshakes (CONNECTION_REFUSED) and
-	// leaves the accepted connections to the HTTP/3 server's drain.
+// and waits for their requests until ctx is done, closing each connection
+// once it has none, then closes the UDP socket.
+func (s *Server) shutdownQUIC(ctx context.Context) error {
+	q := s.quic
+	// Closing the listener refuses handshakes and leaves the accepted
+	// connections to the HTTP/3 server's drain.
 	q.ln.Close()
-	err := q.h3.Shutdown(ctx)
-	q.close()
-	return err
+	done := make(chan error, 1)
+	go func() { done <- q.h3.Shutdown(ctx) }()
+	// The HTTP/3 server waits for each client to close its connection
+	// after the GOAWAY, and a client that went away without closing it
+	// would hold the drain until QUIC's idle timeout. So, as net/http
+	// closes idle keep-alive connections, idle QUIC connections are closed
+	// here: those seen without a request at two polls in a row.
+	tick := time.NewTicker(quicDrainPoll)
+	defer tick.Stop()
+	seen := map[*quicConn]int64{} // idle at the last poll, with its request count then
+	for {
+		select {
+		case err := <-done:
+			q.close()
+			return err
+		case <-tick.C:
+		}
+		s.conns.mu.Lock()
+		var idle []*quic.Conn
+		for qc := range s.conns.quic {
+			c, started := qc.conn.Load(), qc.started.Load()
+			if c == nil || qc.requests.Load() > 0 {
+				delete(seen, qc)
+				continue
+			}
+			if n, ok := seen[qc]; ok && n == started {
+				idle = append(idle, c)
+				continue
+			}
+			seen[qc] = started
+		}
+		s.conns.mu.Unlock()
+		for _, c := range idle {
+			c.CloseWithError(quic.ApplicationErrorCode(http3.ErrCodeNoError), "")
+		}
+	}
 }
+
+// quicDrainPoll is how often a drain looks for idle QUIC connections.
+const quicDrainPoll = 50 * time.Millisecond
 
 // close closes every QUIC connection at once, and the socket.
 func (q *quicServer) close() {
@@ -207,6 +244,7 @@ type quicConn struct {
 	conn     atomic.Pointer[quic.Conn] // set once it is accepted for HTTP/3
 	proto    atomic.Pointer[string]
 	requests atomic.Int64 // requests in progress
+	started  atomic.Int64 // requests begun
 }
 
 // quicConnKey is the context key of a QUIC connection's *quicConn.
@@ -272,6 +310,7 @@ func (s *Server) quicRequest(r *http.Request) (ok bool, done func()) {
 	if qc == nil {
 		return true, func() {}
 	}
+	qc.started.Add(1)
 	qc.requests.Add(1)
 	done = func() { qc.requests.Add(-1) }
 	if !s.quic.cfg.Allow0RTT {

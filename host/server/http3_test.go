@@ -253,13 +253,14 @@ func TestHTTP3Refused(t *testing.T) {
 }
 
 // TestHTTP3Shutdown: Shutdown lets a request in flight over HTTP/3 finish,
-// refuses new connections during the drain, and closes the UDP socket: its
+// refuses new connections during the drain, does not wait for an idle
+// connection whose client never closes it, and closes the UDP socket: its
 // port can be bound again.
 func TestHTTP3Shutdown(t *testing.T) {
 	ca := testCA(t)
 	cf, kf, _ := tlsFiles(t, ca)
 	started, release := make(chan struct{}), make(chan struct{})
-	srv := NewServer(Config{Address: "127.0.0.1", HTTP3: &HTTP3Config{}, TLS: &TLSConfig{CertFile: cf, KeyFile: kf}},
+	srv := NewServer(Config{Address: "127.0.0.1", HTTP3: &HTTP3Config{IdleTimeout: time.Minute}, TLS: &TLSConfig{CertFile: cf, KeyFile: kf}},
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/slow" {
 				close(started)
@@ -290,6 +291,18 @@ func TestHTTP3Shutdown(t *testing.T) {
 		slow <- result{string(b), err}
 	}()
 	<-started
+	// A client that went away without closing its connection: it never
+	// reads the GOAWAY, and QUIC's idle timeout is a minute.
+	tc := clientTLS(ca)
+	tc.NextProtos = []string{http3.NextProtoH3}
+	dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	gone, err := quic.DialAddr(dctx, "127.0.0.1:"+strconv.Itoa(srv.Port()), tc, &quic.Config{MaxIdleTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gone.CloseWithError(0, "")
+	waitFor(t, "the silent connection accepted", func() bool { return srv.Connections().Total == 2 })
 	shut := make(chan error, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

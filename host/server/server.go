@@ -318,7 +318,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return s.http.Shutdown(ctx)
 	}
 	quicDone := make(chan error, 1)
-	go func() { quicDone <- s.quic.shutdown(ctx) }()
+	go func() { quicDone <- s.shutdownQUIC(ctx) }()
 	err := s.http.Shutdown(ctx)
 	return errors.Join(err, <-quicDone)
 }
