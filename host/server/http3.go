@@ -167,7 +167,7 @@ func (s *Server) listenQUIC(ctx context.Context) error {
 
 // errUDPInUse marks a UDP port taken by another socket, which Listen may
 // retry with another port when the port was its own choice.
-var errUDPInUse = errors.New("the UDP port is taken")
+var errUDPInUse = errors.New("stop the other server or choose another Config.Port")
 
 // serveQUIC serves HTTP/3 until Shutdown or Close; it returns nil after
 // them.

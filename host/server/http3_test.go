@@ -225,13 +225,23 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // TestHTTP3Refused: HTTP/3 without TLS, over a shared port, or asked for
 // through the TCP protocol list is refused with a message that says why.
 func TestHTTP3Refused(t *testing.T) {
+	t.Parallel()
 	ca := testCA(t)
 	cf, kf, _ := tlsFiles(t, ca)
+	// A UDP port taken by another socket, its TCP twin free.
+	taken, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	port := taken.LocalAddr().(*net.UDPAddr).Port
 	for _, c := range []struct {
 		name string
 		cfg  Config
 		want string
 	}{
+		{"UDP port taken", Config{Port: port, HTTP3: &HTTP3Config{}, TLS: &TLSConfig{CertFile: cf, KeyFile: kf}},
+			"UDP address 127.0.0.1:" + strconv.Itoa(port) + " for HTTP/3 is already in use: stop the other server or choose another Config.Port"},
 		{"no TLS", Config{HTTP3: &HTTP3Config{}}, "Config.HTTP3 needs TLS"},
 		{"shared", Config{HTTP3: &HTTP3Config{}, Shared: true, TLS: &TLSConfig{CertFile: cf, KeyFile: kf}}, "cannot be combined with Config.Shared"},
 		{"h3 in ALPN", Config{TLS: &TLSConfig{CertFile: cf, KeyFile: kf, ALPN: []string{"h3", "h2"}}}, `"h3" is served over QUIC, not TCP: set Config.HTTP3`},
