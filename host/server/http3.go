@@ -157,6 +157,7 @@ func (s *Server) listenQUIC(ctx context.Context) error {
 	// reload serves both.
 	q.ln, err = q.tr.ListenEarly(http3.ConfigureTLSConfig(s.http.TLSConfig), qc)
 	if err != nil {
+		q.tr.Close()
 		udp.Close()
 		return fmt.Errorf("listening on UDP %s for HTTP/3: %w", addr, err)
 	}
@@ -169,8 +170,7 @@ func (s *Server) listenQUIC(ctx context.Context) error {
 // retry with another port when the port was its own choice.
 var errUDPInUse = errors.New("stop the other server or choose another Config.Port")
 
-// serveQUIC serves HTTP/3 until Shutdown or Close; it returns nil after
-// them.
+// serve serves HTTP/3 until Shutdown or Close; it returns nil after them.
 func (q *quicServer) serve() error {
 	err := q.h3.ServeListener(q.ln)
 	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, quic.ErrServerClosed) {
@@ -179,7 +179,7 @@ func (q *quicServer) serve() error {
 	return fmt.Errorf("serving HTTP/3: %w", err)
 }
 
-// shutdown refuses new QUIC connections, sends every open one a GOAWAY
+// shutdownQUIC refuses new QUIC connections, sends every open one a GOAWAY
 // and waits for their requests until ctx is done, closing each connection
 // once it has none, then closes the UDP socket.
 func (s *Server) shutdownQUIC(ctx context.Context) error {
