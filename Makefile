@@ -13,7 +13,7 @@ IMAGE    ?= wasmserve:dev
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 CONTAINER_ENGINE ?= $(shell command -v podman 2>/dev/null || command -v docker 2>/dev/null)
 
-.PHONY: all build install guests run test test-short conformance check wat bench bench-go bench-targets bench-load clean certs image image-test fuzz
+.PHONY: all build install guests run test test-short conformance check wat bench bench-go bench-targets bench-load bench-http3 clean certs image image-test fuzz
 
 all: build guests
 
@@ -111,8 +111,8 @@ image:
 image-test:
 	cd deploy && WASMSERVE_IMAGE_TEST=require $(GO) test -count=1 -run '^TestImage' -v .
 
-## bench: in-process Go benchmarks, the in-process targets, then the load/start-up/memory script
-bench: bench-go bench-targets bench-load
+## bench: in-process Go benchmarks, the in-process targets, the load/start-up/memory script, then HTTP/3 beside HTTP/2
+bench: bench-go bench-targets bench-load bench-http3
 
 ## bench-go: every in-process benchmark; the slow ones (a new instance or a
 ## reload per iteration) with fewer iterations
@@ -125,3 +125,7 @@ bench-targets:
 
 bench-load:
 	bash bench/load.sh
+
+## bench-http3: HTTP/3 and HTTP/2 over TLS against one server, req/s and p99 (bench/protoload)
+bench-http3:
+	bash bench/http3.sh

@@ -134,6 +134,8 @@ func proto(b []byte) (string, bool) {
 		return "HTTP/2.0", true
 	case "HTTP/1.0":
 		return "HTTP/1.0", true
+	case "HTTP/3.0", "HTTP/3":
+		return "HTTP/3.0", true
 	}
 	return string(b), true
 }

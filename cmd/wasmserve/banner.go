@@ -68,6 +68,9 @@ func banner(c *cli.Context, charm *log.Logger, f bannerFacts) (styled bool) {
 			for _, u := range f.srv.URLs() {
 				rows = append(rows, [2]string{"url", u})
 			}
+			if a := f.srv.HTTP3Addr(); a != nil {
+				rows = append(rows, [2]string{"http/3", "UDP " + a.String()})
+			}
 		}
 		fmt.Fprintln(c.App.Writer, styledBanner(c.App.Writer, "wasmserve "+versionString(), rows))
 		styled = true

@@ -29,6 +29,8 @@ func TestCheck(t *testing.T) {
 		{"CGI command", "guest-examples/cgi-c/hello.wasm", 0, []string{"abi:             CGI (WASI command) (it is a WASI command: it exports _start", "start:           _start", "result:          ok"}},
 		{"start function traps", "cmd/wasmserve/testdata/badstart.wasm", 1, []string{"starting an isolate", "unreachable"}},
 		{"built for GOOS=js", "cmd/wasmserve/testdata/gojs.wasm", 1, []string{"was built with GOOS=js (it imports gojs), which runs only under JavaScript: rebuild it with GOOS=wasip1 GOARCH=wasm"}},
+		{"tables above the bound together", "cmd/wasmserve/testdata/tables.wasm", 1,
+			[]string{"starting an isolate: the module's tables need 1200000 elements at start in all (2 tables so far), above the 1048576"}},
 		{"each import once", "cmd/wasmserve/testdata/dupimport.wasm", 0, []string{"other imports:   wasi_snapshot_preview1.fd_write\n"}},
 	}
 	for _, tc := range tests {

@@ -99,7 +99,7 @@ func listenFlags() []cli.Flag {
 	}
 }
 
-// tlsFlags configure HTTPS and HTTP/2 over TLS.
+// tlsFlags configure HTTPS, HTTP/2 over TLS and HTTP/3.
 func tlsFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "tls-cert", EnvVars: env("tls-cert"),
@@ -113,11 +113,15 @@ func tlsFlags() []cli.Flag {
 		&cli.StringFlag{Name: "client-cert", Value: "none", EnvVars: env("client-cert"),
 			Usage: "ask clients for a certificate: none, request or require"},
 		&cli.StringFlag{Name: "client-ca", EnvVars: env("client-ca"),
-			Usage: "PEM CAs that client certificates must chain to"},
+			Usage: "PEM CAs that client certificates must chain to (re-read on SIGHUP)"},
 		&cli.StringFlag{Name: "alpn", Value: "h2,http/1.1", EnvVars: env("alpn"),
 			Usage: "TLS application protocols in preference order; http/1.1 alone turns HTTP/2 off"},
 		&cli.StringFlag{Name: "tls-min-version", Value: "1.2", EnvVars: env("tls-min-version"),
 			Usage: "lowest TLS version accepted: 1.0, 1.1, 1.2 or 1.3"},
+		&cli.BoolFlag{Name: "http3", EnvVars: env("http3"),
+			Usage: "also serve HTTP/3 over QUIC on the UDP port of the same number, advertised with Alt-Svc; needs --tls-cert and --tls-key"},
+		&cli.BoolFlag{Name: "http3-0rtt", EnvVars: env("http3-0rtt"),
+			Usage: "accept HTTP/3 requests in 0-RTT early data, which can be replayed (GET, HEAD and OPTIONS only; others get 425)"},
 	}
 }
 

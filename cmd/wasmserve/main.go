@@ -90,6 +90,7 @@ var flagNames = strings.NewReplacer(
 	"Config.Shared", "--shared",
 	"Config.Port", "--port",
 	"Config.H2C", "--h2c",
+	"Config.HTTP3", "--http3",
 	"raise the start timeout", "raise --handler-timeout",
 )
 

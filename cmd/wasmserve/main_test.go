@@ -59,6 +59,9 @@ func TestBadInput(t *testing.T) {
 			"import section, offset 10: import count 4294967295 exceeds the 0 bytes left in the section"},
 		{"vector count beyond its section, check", []string{"check", td("importcount.wasm")}, nil,
 			"import section, offset 10: import count 4294967295 exceeds the 0 bytes left in the section"},
+		// Two tables within the bound one by one, above it together.
+		{"tables above the bound together", []string{"serve", td("tables.wasm")}, nil,
+			"the module's tables need 1200000 elements at start in all (2 tables so far), above the 1048576 its tables may have together"},
 		// component.wasm: the preamble of a component and one core module
 		// section holding an empty core module (18 bytes, written with
 		// printf '\x00asm\x0d\x00\x01\x00\x01\x08\x00asm\x01\x00\x00\x00').

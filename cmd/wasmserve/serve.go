@@ -311,7 +311,11 @@ func listenConfig(c *cli.Context) (server.Config, error) {
 		return cfg, fmt.Errorf("--listen-fd must be a file descriptor number, got %d", cfg.ListenFD)
 	}
 	tc, err := tlsConfig(c)
+	if err != nil {
+		return cfg, err
+	}
 	cfg.TLS = tc
+	cfg.HTTP3, err = http3Config(c)
 	return cfg, err
 }
 
@@ -339,6 +343,10 @@ func serve(c *cli.Context) error {
 		return err
 	}
 	lc.Logger = logger
+	// Libraries that log through the log package or slog's default (quic-go
+	// warns there of a UDP buffer it could not enlarge) write in the
+	// server's format too.
+	slog.SetDefault(logger)
 	hc, ob, err := mc.handler(logger)
 	if err != nil {
 		return err
@@ -445,6 +453,9 @@ func serve(c *cli.Context) error {
 	}
 	if !c.Bool("no-url") && !styled {
 		charm.Info("listening on " + strings.Join(srv.URLs(), " "))
+		if a := srv.HTTP3Addr(); a != nil {
+			charm.Info("HTTP/3 on UDP " + a.String())
+		}
 		if admin != nil {
 			charm.Info("admin on " + admin.URL() + " (/metrics /healthz /readyz /debug/pprof/ /debug/connections)")
 		}

@@ -11,9 +11,23 @@ import (
 	"github.com/wasmserve/wasmserve/host/server"
 )
 
+// http3Config reads --http3 and --http3-0rtt; nil without --http3.
+func http3Config(c *cli.Context) (*server.HTTP3Config, error) {
+	if !c.Bool("http3") {
+		if c.Bool("http3-0rtt") {
+			return nil, errors.New("--http3-0rtt needs --http3")
+		}
+		return nil, nil
+	}
+	return &server.HTTP3Config{Allow0RTT: c.Bool("http3-0rtt")}, nil
+}
+
 // tlsConfig reads the TLS flags; nil without --tls-cert and --tls-key.
 func tlsConfig(c *cli.Context) (*server.TLSConfig, error) {
 	if c.String("tls-cert") == "" && c.String("tls-key") == "" {
+		if c.Bool("http3") || c.Bool("http3-0rtt") {
+			return nil, errors.New("--http3 needs TLS: QUIC is always encrypted; give --tls-cert and --tls-key")
+		}
 		for _, name := range []string{"tls-key-password", "tls-key-password-file", "client-cert", "client-ca", "alpn", "tls-min-version"} {
 			if c.IsSet(name) {
 				return nil, fmt.Errorf("--%s needs --tls-cert and --tls-key", name)

@@ -28,6 +28,8 @@ type Metrics struct {
 	unavailable   prometheus.Counter
 	timeouts      prometheus.Counter
 	connsOpened   prometheus.Counter
+	quicOpened    prometheus.Counter
+	writeStalls   *prometheus.CounterVec
 	tlsHandshakes *prometheus.CounterVec
 	tlsFailures   prometheus.Counter
 }
@@ -75,15 +77,23 @@ func NewMetrics() *Metrics {
 	})).(prometheus.Counter)
 	m.connsOpened = f(prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "wasmserve_connections_opened_total",
-		Help: "Connections accepted.",
+		Help: "Connections accepted: TCP, and QUIC (HTTP/3) from their first packet.",
 	})).(prometheus.Counter)
+	m.quicOpened = f(prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "wasmserve_quic_connections_opened_total",
+		Help: "QUIC connections (HTTP/3) begun, among wasmserve_connections_opened_total.",
+	})).(prometheus.Counter)
+	m.writeStalls = f(prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "wasmserve_http_write_timeouts_total",
+		Help: "Responses cut because the client stopped reading past the write timeout, by protocol; an HTTP/1 connection is reset at once.",
+	}, []string{"proto"})).(*prometheus.CounterVec)
 	m.tlsHandshakes = f(prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "wasmserve_tls_handshakes_total",
 		Help: "Completed TLS handshakes, by TLS version.",
 	}, []string{"version"})).(*prometheus.CounterVec)
 	m.tlsFailures = f(prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "wasmserve_tls_handshake_failures_total",
-		Help: "Connections closed before their TLS handshake completed.",
+		Help: "Connections (TCP or QUIC) closed before their TLS handshake completed.",
 	})).(prometheus.Counter)
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -133,6 +143,13 @@ type HandlerStats struct {
 
 // ConnOpened counts a new connection.
 func (m *Metrics) ConnOpened() { m.connsOpened.Inc() }
+
+// QUICConnOpened counts a new QUIC connection (also counted by ConnOpened).
+func (m *Metrics) QUICConnOpened() { m.quicOpened.Inc() }
+
+// WriteTimeout counts a response cut because its client stopped reading
+// past the write deadline; proto is "HTTP/1.1", "HTTP/2.0" or "HTTP/3.0".
+func (m *Metrics) WriteTimeout(proto string) { m.writeStalls.WithLabelValues(proto).Inc() }
 
 // TLSHandshake counts a completed TLS handshake of the given version.
 func (m *Metrics) TLSHandshake(version string) { m.tlsHandshakes.WithLabelValues(version).Inc() }

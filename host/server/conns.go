@@ -30,7 +30,8 @@ type ConnInfo struct {
 	State string `json:"state"`
 	// Protocol is "http" for a cleartext connection (HTTP/1.1, or h2c),
 	// and the ALPN protocol and TLS version for HTTPS ("h2 TLS 1.3",
-	// "http/1.1 TLS 1.2"); empty before the first request.
+	// "http/1.1 TLS 1.2", and "h3 TLS 1.3" for QUIC); empty before the
+	// first request (for QUIC, before its handshake completes).
 	Protocol string `json:"protocol"`
 	// Age is how long the connection has been open.
 	Age time.Duration `json:"age_ns"`
@@ -42,6 +43,7 @@ type ConnInfo struct {
 type connTracker struct {
 	mu      sync.Mutex
 	conns   map[net.Conn]*connEntry
+	quic    map[*quicConn]struct{} // HTTP/3's connections
 	metrics *observe.Metrics
 }
 
@@ -54,6 +56,7 @@ type connEntry struct {
 
 func (t *connTracker) init(m *observe.Metrics) {
 	t.conns = map[net.Conn]*connEntry{}
+	t.quic = map[*quicConn]struct{}{}
 	t.metrics = m
 }
 
@@ -108,6 +111,16 @@ func (s *Server) Connections() ConnectionsInfo {
 	for _, e := range s.conns.conns {
 		countConn(&ci, e.state)
 	}
+	for qc := range s.conns.quic {
+		switch qc.state() {
+		case http.StateActive.String():
+			countConn(&ci, http.StateActive)
+		case http.StateIdle.String():
+			countConn(&ci, http.StateIdle)
+		default:
+			countConn(&ci, http.StateNew)
+		}
+	}
 	return ci
 }
 
@@ -127,12 +140,13 @@ func countConn(ci *ConnectionsInfo, state http.ConnState) {
 func (s *Server) OpenConnections() []ConnInfo {
 	now := time.Now()
 	s.conns.mu.Lock()
-	out := make([]ConnInfo, 0, len(s.conns.conns))
+	out := make([]ConnInfo, 0, len(s.conns.conns)+len(s.conns.quic))
 	for c, e := range s.conns.conns {
 		age := now.Sub(e.opened)
 		out = append(out, ConnInfo{Remote: c.RemoteAddr().String(), State: e.state.String(),
 			Protocol: e.proto, Age: age, AgeText: age.Round(time.Millisecond).String()})
 	}
+	out = s.conns.quicConnInfos(now, out)
 	s.conns.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].Age > out[j].Age })
 	return out

@@ -3,10 +3,12 @@ package server
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -40,7 +42,9 @@ type recorder struct {
 	status      int
 	bytes       int64
 	wroteHeader bool
-	closeConn   bool // commit with Connection: close (see mustClose)
+	closeConn   bool     // commit with Connection: close (see mustClose)
+	altSvc      []string // the Alt-Svc header to add: HTTP/3's, over TCP
+	streamProto string   // the protocol of an HTTP/2 or HTTP/3 request, for a stalled write
 	info        reqinfo.Info
 }
 
@@ -71,6 +75,11 @@ func (rw *recorder) WriteHeader(code int) {
 	if _, set := h[HeaderRequestID]; !set {
 		h[HeaderRequestID] = []string{rw.info.ID}
 	}
+	if rw.altSvc != nil {
+		if _, set := h["Alt-Svc"]; !set {
+			h["Alt-Svc"] = rw.altSvc
+		}
+	}
 	if rw.closeConn {
 		h["Connection"] = connectionClose // over the guest's own value
 	}
@@ -93,7 +102,24 @@ func (rw *recorder) Write(b []byte) (int, error) {
 	}
 	n, err := rw.ResponseWriter.Write(b)
 	rw.bytes += int64(n)
+	if err != nil && rw.streamProto != "" {
+		rw.stalled(err)
+	}
 	return n, err
+}
+
+// stalled counts, once, a write of an HTTP/2 or HTTP/3 response that
+// passed its deadline: its stream is reset when the handler returns, and
+// the connection, which other streams share, stays. (An HTTP/1 connection
+// is reset and counted by its stallConn.)
+func (rw *recorder) stalled(err error) {
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return
+	}
+	if m := rw.s.cfg.Metrics; m != nil {
+		m.WriteTimeout(rw.streamProto)
+	}
+	rw.streamProto = "" // once
 }
 
 // Unwrap gives http.ResponseController the connection's writer (Flush,
@@ -154,7 +180,20 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	*rw = recorder{ResponseWriter: w, s: s}
 	rw.info.ID = requestIDOf(r)
 	rw.closeConn = r.ProtoMajor == 1 && mustClose(r)
+	if r.ProtoMajor >= 2 {
+		rw.streamProto = r.Proto
+	}
 	r.Header[HeaderRequestID] = []string{rw.info.ID}
+	tooEarly := false
+	if s.quic != nil {
+		if r.ProtoMajor == 3 {
+			ok, done := s.quicRequest(r)
+			defer done()
+			tooEarly = !ok
+		} else {
+			rw.altSvc = s.quic.altSvc
+		}
+	}
 	var in *countingBody
 	if s.cfg.Metrics != nil && r.Body != nil && r.Body != http.NoBody {
 		in = &countingBody{body: r.Body}
@@ -175,6 +214,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		// Not a forward proxy: the guest would see an authority as "/".
 		rw.Header()["Allow"] = allowed
 		reqinfo.WriteError(rw, http.StatusMethodNotAllowed, "405 method not allowed", rw.info.ID)
+		aborted = false
+		return
+	}
+	if tooEarly {
+		// Replayable: the client sends it again after the handshake.
+		reqinfo.WriteError(rw, http.StatusTooEarly, "425 too early: send the request again after the TLS handshake", rw.info.ID)
 		aborted = false
 		return
 	}

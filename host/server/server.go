@@ -1,9 +1,9 @@
 // Package server is wasmserve's HTTP server: it resolves, binds and secures
 // the listener (address keywords, port 0, backlog, v6only, SO_REUSEPORT,
 // inherited sockets, TLS with client certificates and ALPN), serves
-// HTTP/1.1, HTTP/2 and h2c, and puts request ids, default headers,
-// compression, the access log, metrics and tracing in front of the handler
-// it is given. It knows nothing of WebAssembly: the handler is any
+// HTTP/1.1, HTTP/2, h2c and HTTP/3 over QUIC, and puts request ids,
+// default headers, compression, the access log, metrics and tracing in
+// front of the handler it is given. It knows nothing of WebAssembly: the handler is any
 // http.Handler (host.Handler in wasmserve).
 package server
 
@@ -65,6 +65,10 @@ type Config struct {
 	ListenFD int
 	// TLS, when non-nil, serves HTTPS.
 	TLS *TLSConfig
+	// HTTP3, when non-nil, serves HTTP/3 over QUIC on a UDP socket of the
+	// TLS listener's address and port, and advertises it with Alt-Svc on
+	// HTTP/1.1 and HTTP/2 responses; see [HTTP3Config]. Needs TLS.
+	HTTP3 *HTTP3Config
 	// H2C serves cleartext HTTP/2 (prior knowledge and Upgrade: h2c)
 	// beside HTTP/1.1 when TLS is nil. An upgrade request with a body is
 	// served as HTTP/1.1, under the handler's body limit.
@@ -109,7 +113,8 @@ type Server struct {
 	ln       net.Listener
 	resolved Resolved
 	port     int
-	certs    *certStore // nil without TLS
+	certs    *certStore  // nil without TLS
+	quic     *quicServer // nil without HTTP/3
 
 	serverHeader []string               // {cfg.ServerHeader}, shared by every response
 	compress     *compressor            // nil without compression
@@ -173,21 +178,43 @@ func NewServer(cfg Config, handler http.Handler) *Server {
 	return s
 }
 
-// Listen resolves the address and binds the port, then writes the port
-// file.
+// Listen resolves the address and binds the port (with HTTP/3, the UDP
+// port of the same number too), then writes the port file.
 func (s *Server) Listen(ctx context.Context) error {
 	if err := s.configureProtocols(); err != nil {
 		return err
 	}
-	ln, res, err := s.bind(ctx)
-	if err != nil {
+	if err := s.checkHTTP3(); err != nil {
 		return err
 	}
-	s.ln, s.resolved = ln, res
-	s.port = ln.Addr().(*net.TCPAddr).Port
+	// With port 0 the kernel picks a free TCP port, whose UDP twin may be
+	// taken: then another pick, a few times.
+	for try := 1; ; try++ {
+		ln, res, err := s.bind(ctx)
+		if err != nil {
+			return err
+		}
+		s.ln, s.resolved = ln, res
+		if s.cfg.HTTP3 == nil {
+			break
+		}
+		err = s.listenQUIC(ctx)
+		if err == nil {
+			break
+		}
+		ln.Close()
+		if !errors.Is(err, errUDPInUse) || s.cfg.Port != 0 || s.cfg.ListenFD > 0 || try == 8 {
+			return err
+		}
+	}
+	s.port = s.ln.Addr().(*net.TCPAddr).Port
+	ln := s.ln
 	if s.cfg.PortFile != "" {
 		if err := writePortFile(s.cfg.PortFile, s.port); err != nil {
 			ln.Close()
+			if s.quic != nil {
+				s.quic.close()
+			}
 			return err
 		}
 		s.wrotePortFile = true
@@ -219,6 +246,15 @@ func (s *Server) Resolved() Resolved { return s.resolved }
 // Addr returns the bound address; valid after Listen.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
+// HTTP3Addr returns the UDP address HTTP/3 is served on, nil without
+// HTTP/3; valid after Listen.
+func (s *Server) HTTP3Addr() net.Addr {
+	if s.quic == nil {
+		return nil
+	}
+	return s.quic.udp.LocalAddr()
+}
+
 // Port returns the bound port; valid after Listen.
 func (s *Server) Port() int { return s.port }
 
@@ -231,17 +267,38 @@ func (s *Server) URLs() []string {
 }
 
 // Serve serves until Shutdown or Close; it returns nil after a shutdown.
+// With HTTP/3 it serves TCP and QUIC, and the first of them to fail closes
+// both.
 func (s *Server) Serve() error {
 	if s.ln == nil {
 		return errors.New("serve called before listen")
 	}
+	if s.quic == nil {
+		return s.serveTCP()
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- s.quic.serve() }()
+	go func() { errc <- s.serveTCP() }()
+	err := <-errc
+	if err != nil {
+		s.Close()
+		<-errc
+		return err
+	}
+	return <-errc
+}
+
+// serveTCP serves HTTP/1.1 and HTTP/2 until Shutdown or Close; it returns
+// nil after them.
+func (s *Server) serveTCP() error {
 	var err error
+	ln := stallListener{s.ln, s}
 	if s.certs != nil {
-		err = s.http.ServeTLS(s.ln, "", "")
+		err = s.http.ServeTLS(ln, "", "")
 	} else {
 		// Plain HTTP only: TLS connections cannot be scanned (see
 		// lengthScanListener).
-		err = s.http.Serve(lengthScanListener{s.ln})
+		err = s.http.Serve(lengthScanListener{ln})
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
@@ -250,13 +307,20 @@ func (s *Server) Serve() error {
 }
 
 // Shutdown stops accepting, closes idle connections and waits for requests
-// in flight until ctx is done. From its start the server is draining:
-// [Server.Ready] is false, and the port file is removed if it still holds
-// the server's port.
+// in flight until ctx is done; QUIC connections get a GOAWAY and are
+// closed once their requests are done, then the UDP socket. From its start
+// the server is draining: [Server.Ready] is false, and the port file is
+// removed if it still holds the server's port.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	s.removePortFile()
-	return s.http.Shutdown(ctx)
+	if s.quic == nil {
+		return s.http.Shutdown(ctx)
+	}
+	quicDone := make(chan error, 1)
+	go func() { quicDone <- s.shutdownQUIC(ctx) }()
+	err := s.http.Shutdown(ctx)
+	return errors.Join(err, <-quicDone)
 }
 
 // Handler is what the server serves with: request ids, default and Server
@@ -285,5 +349,8 @@ func (s *Server) ConnectionsReport() any {
 // port file if it still holds the server's port.
 func (s *Server) Close() error {
 	s.removePortFile()
+	if s.quic != nil {
+		s.quic.close()
+	}
 	return s.http.Close()
 }

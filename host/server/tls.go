@@ -84,20 +84,37 @@ type TLSConfig struct {
 	MinVersion uint16
 }
 
-// certStore holds the serving certificate and swaps it on reload; in-flight
-// handshakes and connections keep the one they started with.
+// certStore holds what SIGHUP re-reads: the serving certificate and the
+// client CAs, and the tls.Config made of them. Every handshake, over TCP
+// and QUIC, takes the config current when it starts (GetConfigForClient);
+// handshakes under way and open connections keep theirs.
 type certStore struct {
 	certFile, keyFile string
 	password          []byte
+	clientCAFile      string // "" without client certificates
+	clientAuth        tls.ClientAuthType
+	minVersion        uint16
+	alpn              []string
 	logger            *slog.Logger
 	cur               atomic.Pointer[tls.Certificate]
+	config            atomic.Pointer[tls.Config]
 }
 
-// load reads the pair, checks it, and only then makes it current.
+// load reads the pair and the client CAs, checks them, and only then makes
+// them current, together: a reload that fails anywhere changes nothing.
+// Each load makes a new tls.Config, whose session ticket keys are its own,
+// so a session that a client resumes was verified against the client CAs
+// now current (see RATIONALE.md).
 func (s *certStore) load() error {
 	cert, err := loadKeyPair(s.certFile, s.keyFile, s.password)
 	if err != nil {
 		return err
+	}
+	var cas *x509.CertPool
+	if s.clientCAFile != "" {
+		if cas, err = loadClientCAs(s.clientCAFile); err != nil {
+			return err
+		}
 	}
 	if now := time.Now(); now.After(cert.Leaf.NotAfter) {
 		s.logger.Warn("TLS certificate has expired; serving it anyway, but clients will reject it",
@@ -106,9 +123,33 @@ func (s *certStore) load() error {
 		s.logger.Warn("TLS certificate is not valid yet; serving it anyway, but clients will reject it",
 			"cert", s.certFile, "not_before", cert.Leaf.NotBefore.UTC().Format(time.RFC3339))
 	}
+	tc := &tls.Config{
+		Certificates: []tls.Certificate{*cert},
+		MinVersion:   s.minVersion,
+		NextProtos:   s.alpn,
+		ClientCAs:    cas,
+		ClientAuth:   s.clientAuth,
+	}
 	s.cur.Store(cert)
+	s.config.Store(tc)
 	return nil
 }
+
+// loadClientCAs reads the PEM CAs client certificates must chain to.
+func loadClientCAs(path string) (*x509.CertPool, error) {
+	caPEM, err := readPEMFile("TLSConfig.ClientCAFile", path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, fmt.Errorf("TLSConfig.ClientCAFile %s holds no PEM certificate", path)
+	}
+	return pool, nil
+}
+
+// configFor is the tls.Config's GetConfigForClient: the config now current.
+func (s *certStore) configFor(*tls.ClientHelloInfo) (*tls.Config, error) { return s.config.Load(), nil }
 
 func (s *certStore) get(*tls.ClientHelloInfo) (*tls.Certificate, error) { return s.cur.Load(), nil }
 
@@ -168,15 +209,11 @@ func readPEMFile(field, path string) ([]byte, error) {
 	return b, nil
 }
 
-// newTLS validates c and builds the server's tls.Config with a certificate
-// store that reload swaps.
+// newTLS validates c and builds the server's tls.Config: each handshake
+// gets the config of the certificate store, which reload swaps.
 func newTLS(c *TLSConfig, logger *slog.Logger) (*tls.Config, *certStore, error) {
 	if c.CertFile == "" || c.KeyFile == "" {
 		return nil, nil, errors.New("TLS needs both TLSConfig.CertFile and TLSConfig.KeyFile")
-	}
-	store := &certStore{certFile: c.CertFile, keyFile: c.KeyFile, password: c.KeyPassword, logger: logger}
-	if err := store.load(); err != nil {
-		return nil, nil, err
 	}
 	minVersion := c.MinVersion
 	if minVersion == 0 {
@@ -186,11 +223,8 @@ func newTLS(c *TLSConfig, logger *slog.Logger) (*tls.Config, *certStore, error) 
 	if alpn == nil {
 		alpn = []string{"h2", "http/1.1"}
 	}
-	tc := &tls.Config{
-		GetCertificate: store.get,
-		MinVersion:     minVersion,
-		NextProtos:     alpn,
-	}
+	store := &certStore{certFile: c.CertFile, keyFile: c.KeyFile, password: c.KeyPassword,
+		minVersion: minVersion, alpn: alpn, logger: logger}
 	switch c.ClientCert {
 	case ClientCertNone:
 		if c.ClientCAFile != "" {
@@ -200,21 +234,25 @@ func newTLS(c *TLSConfig, logger *slog.Logger) (*tls.Config, *certStore, error) 
 		if c.ClientCAFile == "" {
 			return nil, nil, errors.New("TLSConfig.ClientCert request and require need TLSConfig.ClientCAFile, the CAs client certificates must chain to")
 		}
-		caPEM, err := readPEMFile("TLSConfig.ClientCAFile", c.ClientCAFile)
-		if err != nil {
-			return nil, nil, err
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(caPEM) {
-			return nil, nil, fmt.Errorf("TLSConfig.ClientCAFile %s holds no PEM certificate", c.ClientCAFile)
-		}
-		tc.ClientCAs = pool
-		tc.ClientAuth = tls.VerifyClientCertIfGiven
+		store.clientCAFile = c.ClientCAFile
+		store.clientAuth = tls.VerifyClientCertIfGiven
 		if c.ClientCert == ClientCertRequire {
-			tc.ClientAuth = tls.RequireAndVerifyClientCert
+			store.clientAuth = tls.RequireAndVerifyClientCert
 		}
 	default:
 		return nil, nil, fmt.Errorf("client certificate mode %d is unknown", c.ClientCert)
+	}
+	if err := store.load(); err != nil {
+		return nil, nil, err
+	}
+	// The outer config only hands each handshake the current one; its
+	// certificate and protocols are there for net/http, which looks at
+	// them before serving.
+	tc := &tls.Config{
+		GetConfigForClient: store.configFor,
+		GetCertificate:     store.get,
+		MinVersion:         minVersion,
+		NextProtos:         alpn,
 	}
 	return tc, store, nil
 }
@@ -344,6 +382,8 @@ func (s *Server) configureProtocols() error {
 			p.SetHTTP2(true)
 		case "http/1.1":
 			p.SetHTTP1(true)
+		case "h3":
+			return errors.New("ALPN protocol \"h3\" is served over QUIC, not TCP: set Config.HTTP3 instead")
 		default:
 			return fmt.Errorf("ALPN protocol %q is not served: use h2, http/1.1 or both", proto)
 		}
@@ -355,10 +395,11 @@ func (s *Server) configureProtocols() error {
 	return nil
 }
 
-// ReloadTLS re-reads the certificate and key files. New handshakes use the
-// new pair; open connections keep theirs. When the new pair fails to load
-// the old one keeps serving and the error says why. Without TLS it does
-// nothing.
+// ReloadTLS re-reads the certificate and key files and the client CA file,
+// for the TCP and QUIC listeners alike. New handshakes use what was read;
+// open connections keep theirs, and a session ticket issued before cannot
+// be resumed after. When any file fails to load, all of the old ones keep
+// serving and the error says why. Without TLS it does nothing.
 func (s *Server) ReloadTLS() error {
 	if s.certs == nil {
 		return nil

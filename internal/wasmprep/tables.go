@@ -8,7 +8,7 @@ import (
 	"github.com/wasmserve/wasmserve/internal/wasmbin"
 )
 
-// MaxTableElements bounds every table a module defines, as the memory
+// MaxTableElements bounds the tables a module defines, together, as the memory
 // limit bounds its linear memory: a table is a slice of 8-byte references
 // in the host's own heap, so a table without a maximum let one table.grow
 // ask the Go runtime for gigabytes, and a refused allocation of that size
@@ -51,18 +51,27 @@ func (m *Module) LimitTables() (*Module, error) {
 	return &Module{wasm: out, secs: secs, imports: m.imports, exports: m.exports}, nil
 }
 
-// capTables returns the table section body with every table's maximum at
-// most MaxTableElements, so that table.grow beyond it returns -1 inside the
-// guest, as the spec has it for growth past a maximum. A table whose
-// minimum is above the bound is refused: it could never be instantiated
-// within it.
+// capTables returns the table section body with maximums that bound the
+// module's tables together to MaxTableElements, so that table.grow beyond
+// a table's share returns -1 inside the guest, as the spec has it for
+// growth past a maximum. Each table keeps its minimum and gets a maximum
+// of at most its minimum plus an equal share of what the minimums leave
+// of the bound (a single table: the whole bound). Tables whose minimums
+// are above the bound, alone or together, are refused: instantiating them
+// would allocate that much before the guest ran (a few bytes of table
+// section can declare thousands of tables of a million elements).
 func capTables(body []byte) ([]byte, error) {
 	r := wasmbin.Reader{B: body}
 	n, err := r.U32()
 	if err != nil {
 		return nil, err
 	}
-	out := wasmbin.AppendU32(make([]byte, 0, len(body)+8*int(min(n, 1024))), n)
+	type table struct {
+		typ    []byte // the reference type, as it was
+		limits wasmbin.Limits
+	}
+	tabs := make([]table, 0, min(n, 1024))
+	var mins uint64
 	for i := range n {
 		start := r.Pos
 		t, err := r.Byte()
@@ -74,7 +83,7 @@ func capTables(body []byte) ([]byte, error) {
 				return nil, err
 			}
 		}
-		out = append(out, body[start:r.Pos]...)
+		typ := body[start:r.Pos]
 		l, err := r.Limits()
 		if err != nil {
 			return nil, err
@@ -85,16 +94,28 @@ func capTables(body []byte) ([]byte, error) {
 		if l.Min > MaxTableElements {
 			return nil, fmt.Errorf("table %d needs %d elements at start, above the %d a table may have", i, l.Min, MaxTableElements)
 		}
-		max := uint64(MaxTableElements)
-		if l.HasMax {
-			max = min(max, l.Max)
+		if mins += l.Min; mins > MaxTableElements {
+			return nil, fmt.Errorf("the module's tables need %d elements at start in all (%d tables so far), above the %d its tables may have together", mins, i+1, MaxTableElements)
 		}
-		out = append(out, 0x01)
-		out = wasmbin.AppendU32(out, uint32(l.Min))
-		out = wasmbin.AppendU32(out, uint32(max))
+		tabs = append(tabs, table{typ, l})
 	}
 	if r.Len() != 0 {
 		return nil, fmt.Errorf("%d bytes after the last table", r.Len())
+	}
+	share := uint64(0)
+	if len(tabs) > 0 {
+		share = (MaxTableElements - mins) / uint64(len(tabs))
+	}
+	out := wasmbin.AppendU32(make([]byte, 0, len(body)+8*len(tabs)), n)
+	for _, t := range tabs {
+		max := t.limits.Min + share
+		if t.limits.HasMax {
+			max = min(max, t.limits.Max)
+		}
+		out = append(out, t.typ...)
+		out = append(out, 0x01)
+		out = wasmbin.AppendU32(out, uint32(t.limits.Min))
+		out = wasmbin.AppendU32(out, uint32(max))
 	}
 	return out, nil
 }

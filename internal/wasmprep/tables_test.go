@@ -21,9 +21,29 @@ func tables(flags byte, limits ...uint32) []byte {
 // tableModule is a module of tables(flags, limits...) alone.
 func tableModule(flags byte, limits ...uint32) []byte { return module(tables(flags, limits...)) }
 
-// TestLimitTables: every table leaves with a maximum of at most
-// MaxTableElements, one within it is left as it is, and a minimum above it
-// is refused with a message naming the table and the bound.
+// manyTables is a module of n funcref tables, each of min elements and no
+// maximum.
+func manyTables(n int, min uint32) []byte {
+	body := wasmbin.AppendU32(nil, uint32(n))
+	for range n {
+		body = wasmbin.AppendU32(append(body, 0x70, 0x00), min)
+	}
+	return module(sec(wasmbin.SecTable, body...))
+}
+
+// manyTablesMax is manyTables with each table's maximum its minimum.
+func manyTablesMax(n int, min uint32) []byte {
+	body := wasmbin.AppendU32(nil, uint32(n))
+	for range n {
+		body = wasmbin.AppendU32(wasmbin.AppendU32(append(body, 0x70, 0x01), min), min)
+	}
+	return module(sec(wasmbin.SecTable, body...))
+}
+
+// TestLimitTables: the tables leave with maximums of at most
+// MaxTableElements together, one within it is left as it is, and a minimum
+// above it, of one table or of all, is refused with a message naming the
+// table and the bound.
 func TestLimitTables(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -39,6 +59,13 @@ func TestLimitTables(t *testing.T) {
 		{"minimum at the bound", tableModule(0x00, MaxTableElements), tableModule(0x01, MaxTableElements, MaxTableElements), ""},
 		{"minimum above the bound", tableModule(0x00, MaxTableElements+1), nil, "table 0 needs 1048577 elements at start, above the 1048576"},
 		{"64-bit table", tableModule(0x04, 1), nil, "limits flags 0x04"},
+		{"two tables share the bound", module(sec(wasmbin.SecTable, 2, 0x70, 0x00, 0, 0x6f, 0x00, 0)),
+			module(sec(wasmbin.SecTable, append(append([]byte{2, 0x70, 0x01, 0}, wasmbin.AppendU32(nil, MaxTableElements/2)...),
+				append([]byte{0x6f, 0x01, 0}, wasmbin.AppendU32(nil, MaxTableElements/2)...)...)...)), ""},
+		// Each keeps its minimum as its maximum: nothing is left to share.
+		{"minimums within the bound together", manyTables(4, MaxTableElements/4), manyTablesMax(4, MaxTableElements/4), ""},
+		{"minimums above the bound together", manyTables(3000, MaxTableElements), nil,
+			"the module's tables need 2097152 elements at start in all (2 tables so far), above the 1048576 its tables may have together"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := Parse(tc.in)
