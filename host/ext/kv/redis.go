@@ -134,8 +134,9 @@ func (s *Redis) Exists(ctx context.Context, key string) (bool, error) {
 }
 
 // Keys is SCAN with MATCH prefix*: the cursor is SCAN's, keys come in no
-// order, a page may be empty while the cursor is not, and a key may come
-// twice in one listing (SCAN's guarantees).
+// order, a page may be empty while the cursor is not, or hold a few more
+// keys than limit (SCAN's COUNT is a hint), and a key may come twice in one
+// listing (SCAN's guarantees).
 func (s *Redis) Keys(ctx context.Context, prefix, cursor string, limit int) ([]string, string, error) {
 	var c uint64
 	if cursor != "" {

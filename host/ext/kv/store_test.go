@@ -152,7 +152,8 @@ func TestStoreTTL(t *testing.T) {
 	})
 }
 
-// allKeys lists every key with prefix, page by page of 3.
+// allKeys lists every key with prefix, page by page of 3 (on Redis, of
+// about 3: SCAN's COUNT is a hint).
 func allKeys(t *testing.T, s Store, prefix string) []string {
 	t.Helper()
 	seen := map[string]bool{}
@@ -166,7 +167,7 @@ func allKeys(t *testing.T, s Store, prefix string) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(keys) > 3 {
+		if _, redis := s.(*Redis); len(keys) > 3 && !redis {
 			t.Fatalf("a page of %d keys, limit 3", len(keys))
 		}
 		for _, k := range keys {
