@@ -23,7 +23,7 @@ type backend struct {
 }
 
 var (
-	redisSrv *testredis.Server // the package's, started by TestMain
+	redisSrv *testredis.Server    // the package's, started by TestMain
 	redisDBs = make(chan int, 16) // Redis databases 0-15, one per test at a time
 )
 
