@@ -39,13 +39,13 @@ var (
 // of the file.
 const fileLockWait = time.Second
 
-// OpenFile opens, or creates, the bbolt file at path. A file another
-// process holds open fails after a second.
+// OpenFile opens, or creates, the bbolt file at path. A file held open
+// (by another process, or another File) fails after a second.
 func OpenFile(path string, opts Options) (*File, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: fileLockWait})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
-			return nil, fmt.Errorf("store file %s: another process holds it open", path)
+			return nil, fmt.Errorf("store file %s is held open by another process, or another store of this one", path)
 		}
 		return nil, fmt.Errorf("store file %s: %w", path, err)
 	}

@@ -59,14 +59,30 @@ type state struct {
 	keptN    uint32 // keys: the count
 }
 
+// stateKey carries an isolate's state in the context it is instantiated
+// with, for the calls of its start function, which run before Bind.
+type stateKey struct{}
+
 // context returns a context derived from parent to instantiate the
-// isolate's module with: it forgets the module when the module is closed.
+// isolate's module with: the start function's calls find st in it, and it
+// forgets the module when the module is closed.
 func (st *state) context(parent context.Context) context.Context {
-	return experimental.WithCloseNotifier(parent, experimental.CloseNotifyFunc(func(context.Context, uint32) {
+	ctx := context.WithValue(parent, stateKey{}, st)
+	return experimental.WithCloseNotifier(ctx, experimental.CloseNotifyFunc(func(context.Context, uint32) {
 		if st.mod != nil {
 			st.e.mods.Delete(st.mod)
 		}
 	}))
+}
+
+// stateOf returns the state of the calling isolate: bound to mod, or, in
+// its start function, in ctx. Nil when there is none.
+func (e *Extension) stateOf(ctx context.Context, mod api.Module) *state {
+	if v, ok := e.mods.Load(mod); ok {
+		return v.(*state)
+	}
+	st, _ := ctx.Value(stateKey{}).(*state)
+	return st
 }
 
 // Bind makes the host functions called by mod find st.
@@ -219,14 +235,14 @@ func codeOf(err error) contract.Code {
 
 // open(name, name_len) -> handle or code. It works from a start function
 // too: a store's handle is the same in every isolate.
-func (e *Extension) open(_ context.Context, mod api.Module, stack []uint64) {
+func (e *Extension) open(ctx context.Context, mod api.Module, stack []uint64) {
 	name := view(mod, contract.FuncOpen, uint32(stack[0]), uint32(stack[1]))
 	if h, ok := e.byName[string(name)]; ok {
 		stack[0] = uint64(uint32(h))
 		return
 	}
-	if v, _ := e.mods.Load(mod); v != nil {
-		v.(*state).lastErr = fmt.Sprintf("open: no store named %q is configured (--kv-store NAME=URL)", name)
+	if st := e.stateOf(ctx, mod); st != nil {
+		st.lastErr = fmt.Sprintf("open: no store named %q is configured (--kv-store NAME=URL)", name)
 	}
 	stack[0] = i32Result(contract.CodeNoStore)
 }
@@ -247,8 +263,7 @@ func (e *Extension) get(_ context.Context, mod api.Module, stack []uint64) {
 	id := c.s.name + "\x00" + key
 	var value []byte
 	if c.st.keptCall == contract.FuncGet+"\x00"+id {
-		value = c.st.kept
-		c.s.m.result(c.fn, 0)
+		value = c.st.kept // counted when it was read
 	} else {
 		code, ok := c.do(key, func(ctx context.Context) (err error) {
 			value, err = c.s.s.Get(ctx, key)
@@ -361,8 +376,7 @@ func (e *Extension) keys(_ context.Context, mod api.Module, stack []uint64) {
 	var page []byte
 	var count uint32
 	if c.st.keptCall == id {
-		page, count = c.st.kept, c.st.keptN
-		c.s.m.result(c.fn, 0)
+		page, count = c.st.kept, c.st.keptN // counted when it was read
 	} else {
 		var keys []string
 		var next string
@@ -472,11 +486,10 @@ func (e *Extension) compareAndSwap(_ context.Context, mod api.Module, stack []ui
 
 // get_error(buf, buf_limit) -> the length of the last error's message,
 // written when it fits.
-func (e *Extension) getError(_ context.Context, mod api.Module, stack []uint64) {
+func (e *Extension) getError(ctx context.Context, mod api.Module, stack []uint64) {
 	buf, limit := uint32(stack[0]), uint32(stack[1])
-	v, _ := e.mods.Load(mod)
 	msg := ""
-	if st, _ := v.(*state); st != nil {
+	if st := e.stateOf(ctx, mod); st != nil {
 		msg = st.lastErr
 	}
 	n := uint32(len(msg))

@@ -346,7 +346,7 @@ func TestFileReopen(t *testing.T) {
 	ctx := context.Background()
 	s.Set(ctx, "a", []byte("x"), 0)
 	s.Increment(ctx, "n", 41)
-	if _, err := OpenFile(path, Options{}); err == nil || !contains(err.Error(), "another process holds it open") {
+	if _, err := OpenFile(path, Options{}); err == nil || !contains(err.Error(), "is held open by another process") {
 		t.Errorf("second open: %v", err)
 	}
 	s.Close()
