@@ -1,7 +1,7 @@
 # wasmserve — the two set-up commands are `make run` and `make test`.
 GO       ?= go
 BIN      := bin
-GUESTS   := hello echo json-api router middleware fetch-json
+GUESTS   := hello echo json-api router middleware fetch-json kv-counter
 WASMENV  := GOOS=wasip1 GOARCH=wasm
 PORT     ?= 8080
 WAT      := $(wildcard guest-examples/*/*.wat */testdata/*.wat cmd/*/testdata/*.wat)
