@@ -110,10 +110,11 @@ image-test:
 bench: bench-go bench-targets bench-load
 
 ## bench-go: every in-process benchmark; the slow ones (a new instance or a
-## reload per iteration) with fewer iterations
+## reload per iteration, a key-value write fsynced) with fewer iterations
 bench-go:
-	$(GO) test -run '^$$' -bench . -skip 'HelloGoFresh|ReloadGo' -benchmem -benchtime 20000x ./bench/
+	$(GO) test -run '^$$' -bench . -skip 'HelloGoFresh|ReloadGo|KV' -benchmem -benchtime 20000x ./bench/
 	$(GO) test -run '^$$' -bench 'HelloGoFresh$$|ReloadGo$$' -benchmem -benchtime 100x ./bench/
+	$(GO) test -run '^$$' -bench 'KV' -benchmem -benchtime 2000x ./bench/
 
 bench-targets:
 	bash bench/targets.sh

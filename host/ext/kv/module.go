@@ -184,17 +184,14 @@ func (c call) key(mod api.Module, ptr, n uint32) (string, contract.Code, bool) {
 }
 
 // ctx returns the context of one operation on the store: the request's,
-// and for a Redis store its deadline, or the extension's timeout if that
-// comes first.
+// and for a Redis store the request's deadline when it comes before the
+// extension's timeout (which bounds every network wait of the store
+// already: Options.Timeout).
 func (c call) ctx() (context.Context, context.CancelFunc) {
-	if !c.s.remote {
+	if !c.s.remote || c.st.deadline.IsZero() || time.Until(c.st.deadline) >= c.st.e.timeout {
 		return c.st.parent, func() {}
 	}
-	d := time.Now().Add(c.st.e.timeout)
-	if !c.st.deadline.IsZero() && c.st.deadline.Before(d) {
-		d = c.st.deadline
-	}
-	return context.WithDeadline(c.st.parent, d)
+	return context.WithDeadline(c.st.parent, c.st.deadline)
 }
 
 // do runs op on the store, timed and counted; a failure is recorded.
