@@ -135,22 +135,27 @@ func ptr(b []byte) *byte {
 	return unsafe.SliceData(b)
 }
 
-// firstRead is the buffer a read starts with; a longer value is read again
-// into one of its size (the host keeps it: no second trip to the store).
-const firstRead = 1024
+// scratch is the buffer a read starts with, reused: the guest runs one
+// goroutine at a time and a host call never yields, so nothing else writes
+// it between the call and the copy out. A longer value is read again into
+// a buffer of its size (the host keeps it: no second trip to the store).
+var scratch [1024]byte
 
 // Get returns the value under key, or [ErrNotFound].
 func (s *Store) Get(key string) ([]byte, error) {
-	buf := make([]byte, firstRead)
+	buf := scratch[:]
 	for {
 		n := get(s.h, key, &buf[0], uint32(len(buf)))
-		if n < 0 {
+		switch {
+		case n < 0:
 			return nil, hostError(Code(n))
-		}
-		if n <= int64(len(buf)) {
+		case n > int64(len(buf)):
+			buf = make([]byte, n)
+		case &buf[0] == &scratch[0]:
+			return append([]byte(nil), buf[:n]...), nil
+		default:
 			return buf[:n:n], nil
 		}
-		buf = make([]byte, n)
 	}
 }
 

@@ -288,3 +288,33 @@ func TestCHeader(t *testing.T) {
 		t.Fatalf("without a store: %d %q", resp.StatusCode, b)
 	}
 }
+
+// TestResetIsolates: with every isolate retired after each request (reset
+// to its state after start where the module allows it, else replaced), the
+// store opened in the start function stays open and the count goes on.
+func TestResetIsolates(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e, err := New(Config{Stores: []StoreConfig{{"default", "mem:"}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close(ctx)
+	wasm, err := os.ReadFile(testguest.Build(t, "kv-counter"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := host.NewHandler(ctx, wasm, host.HandlerConfig{Isolates: 2, MaxRequestsPerIsolate: 1,
+		CacheDir: testguest.CacheDir(t), Extensions: []ext.Extension{e}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(ctx)
+	for i := 1; i <= 10; i++ {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/count", nil))
+		if w.Code != 200 || w.Body.String() != fmt.Sprint(i) {
+			t.Fatalf("request %d: %d %q", i, w.Code, w.Body)
+		}
+	}
+}
