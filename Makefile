@@ -1,7 +1,7 @@
 # wasmserve — the two set-up commands are `make run` and `make test`.
 GO       ?= go
 BIN      := bin
-GUESTS   := hello echo json-api router middleware fetch-json
+GUESTS   := hello echo json-api router middleware fetch-json kv-counter
 WASMENV  := GOOS=wasip1 GOARCH=wasm
 PORT     ?= 8080
 WAT      := $(sort $(wildcard guest-examples/*/*.wat */testdata/*.wat */*/testdata/*.wat */*/*/testdata/*.wat cmd/*/testdata/*.wat))
@@ -115,10 +115,11 @@ image-test:
 bench: bench-go bench-targets bench-load bench-http3
 
 ## bench-go: every in-process benchmark; the slow ones (a new instance or a
-## reload per iteration) with fewer iterations
+## reload per iteration, a key-value write fsynced) with fewer iterations
 bench-go:
-	$(GO) test -run '^$$' -bench . -skip 'HelloGoFresh|ReloadGo' -benchmem -benchtime 20000x ./bench/
+	$(GO) test -run '^$$' -bench . -skip 'HelloGoFresh|ReloadGo|KV' -benchmem -benchtime 20000x ./bench/
 	$(GO) test -run '^$$' -bench 'HelloGoFresh$$|ReloadGo$$' -benchmem -benchtime 100x ./bench/
+	$(GO) test -run '^$$' -bench 'KV' -benchmem -benchtime 2000x ./bench/
 
 bench-targets:
 	bash bench/targets.sh

@@ -45,11 +45,11 @@ func check(c *cli.Context) error {
 	if err := abiConfig(c, &mc.hc); err != nil {
 		return err
 	}
-	hc, ob, err := mc.handler(nil)
+	hc, exts, err := mc.handler(nil)
 	if err != nil {
 		return err
 	}
-	defer ob.Close(context.Background())
+	defer exts.Close(context.Background())
 	rep, err := host.Inspect(context.Background(), wasm, hc)
 	if err != nil {
 		return fmt.Errorf("module %s: %s", path, firstLine(err.Error()))

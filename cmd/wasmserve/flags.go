@@ -33,6 +33,7 @@ func serveFlags() []cli.Flag {
 		{"Guest", guestFlags()},
 		{"Middleware", middlewareFlags()},
 		{"Outbound HTTP", outboundFlags()},
+		{"Key-value stores", kvFlags()},
 		{"Logging", logFlags()},
 		{"Admin", adminFlags()},
 	} {

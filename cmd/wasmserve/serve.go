@@ -24,7 +24,7 @@ import (
 	"github.com/wasmserve/wasmserve/host/executor/cgi"
 	"github.com/wasmserve/wasmserve/host/executor/httpwasm"
 	"github.com/wasmserve/wasmserve/host/executor/wasihttp"
-	"github.com/wasmserve/wasmserve/host/ext"
+	"github.com/wasmserve/wasmserve/host/ext/kv"
 	"github.com/wasmserve/wasmserve/host/ext/outbound"
 	"github.com/wasmserve/wasmserve/host/observe"
 	"github.com/wasmserve/wasmserve/host/server"
@@ -96,21 +96,24 @@ type moduleConfig struct {
 	hc host.HandlerConfig
 	hw httpwasm.Config
 	oc outbound.Config
+	kc kv.Config
 }
 
 // handler returns the handler's configuration with the executors and
-// extensions registered, logging to logger, and the outbound extension for
-// its metrics.
-func (m *moduleConfig) handler(logger *slog.Logger) (host.HandlerConfig, *outbound.Extension, error) {
+// extensions registered, logging to logger, and the extensions for their
+// metrics, readiness and closing.
+func (m *moduleConfig) handler(logger *slog.Logger) (host.HandlerConfig, *extensions, error) {
 	hc := m.hc
 	hc.Logger = logger
-	ob, err := outbound.New(m.oc, logger)
+	exts, err := newExtensions(m, logger)
 	if err != nil {
 		return hc, nil, err
 	}
-	hc.Executors = []executor.Kind{httpwasm.Kind(m.hw), cgi.Kind, wasihttp.Kind(wasihttp.KindConfig{Outbound: ob.Host()})}
-	hc.Extensions = []ext.Extension{ob}
-	return hc, ob, nil
+	// Components call out through the outbound extension's policy, its
+	// caps and its metrics.
+	hc.Executors = []executor.Kind{httpwasm.Kind(m.hw), cgi.Kind, wasihttp.Kind(wasihttp.KindConfig{Outbound: exts.ob.Host()})}
+	hc.Extensions = exts.list()
+	return hc, exts, nil
 }
 
 // handlerConfig reads and validates the pool, module and limit flags.
@@ -179,6 +182,9 @@ func handlerConfig(c *cli.Context) (moduleConfig, error) {
 	}
 	hc.GuestProfiler = c.Bool("guest-profiling") || c.String("guest-profile") != ""
 	if err := outboundConfig(c, &mc.oc); err != nil {
+		return mc, err
+	}
+	if err := kvConfig(c, &mc.kc); err != nil {
 		return mc, err
 	}
 	return mc, nil
@@ -347,11 +353,11 @@ func serve(c *cli.Context) error {
 	// warns there of a UDP buffer it could not enlarge) write in the
 	// server's format too.
 	slog.SetDefault(logger)
-	hc, ob, err := mc.handler(logger)
+	hc, exts, err := mc.handler(logger)
 	if err != nil {
 		return err
 	}
-	defer ob.Close(context.Background()) // after the handler: deferred first, runs last
+	defer exts.Close(context.Background()) // after the handler: deferred first, runs last
 	flushAccess := func() {}
 	if c.Bool("access-log") {
 		// Always at info level: --log-level quiets the server's
@@ -403,7 +409,7 @@ func serve(c *cli.Context) error {
 	srv := server.NewServer(lc, handler)
 	if lc.Metrics != nil {
 		lc.Metrics.Collect(handler)
-		lc.Metrics.Registry().MustRegister(ob.Collector())
+		lc.Metrics.Registry().MustRegister(exts.collectors()...)
 	}
 	// SIGHUP re-reads what can change under a running server, in order;
 	// it is caught from here on so that it never kills the process.
@@ -433,7 +439,7 @@ func serve(c *cli.Context) error {
 	var admin *observe.Admin
 	if addr := c.String("admin"); addr != "" {
 		admin, err = observe.NewAdmin(observe.AdminConfig{Address: addr, Server: srv, Handler: handler,
-			Metrics: lc.Metrics, Logger: logger})
+			Metrics: lc.Metrics, Logger: logger, Checks: []func(context.Context) error{exts.ready}})
 		if err != nil {
 			srv.Close()
 			return fmt.Errorf("--admin: %w", err)

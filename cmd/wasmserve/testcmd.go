@@ -57,7 +57,7 @@ func testFlags() []cli.Flag {
 		&cli.StringFlag{Name: "cacert", EnvVars: env("test-cacert"), TakesFile: true,
 			Usage: "with an https --url, verify the server's certificate with the PEM CAs of this file instead of the system's"},
 	}
-	for _, group := range [][]cli.Flag{poolFlags(), guestFlags(), middlewareFlags(), outboundFlags(), logFlags()} {
+	for _, group := range [][]cli.Flag{poolFlags(), guestFlags(), middlewareFlags(), outboundFlags(), kvFlags(), logFlags()} {
 		for _, f := range group {
 			if !serveOnly[f.Names()[0]] {
 				flags = append(flags, f)
@@ -168,7 +168,7 @@ func runTests(c *cli.Context) error {
 // logger writing to memory: each case's log lines are checked and shown
 // from there.
 //
-// The outbound extension lives as long as the process: the command exits
+// The extensions live as long as the process: the command exits
 // once the handler is closed.
 func testHandler(ctx context.Context, c *cli.Context, path string) (*host.Handler, *syncBuffer, error) {
 	mc, err := handlerConfig(c)

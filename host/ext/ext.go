@@ -1,7 +1,7 @@
 // Package ext is the contract of a host extension: an import module
 // wasmserve offers guests beyond their executor's own (outbound HTTP,
-// package host/ext/outbound), to every executor alike. A guest that does not
-// import it runs on any host; one that does is checked against it and gets
+// package host/ext/outbound; key-value stores, package host/ext/kv), to
+// every executor alike. A guest that does not import it runs on any host; one that does is checked against it and gets
 // per-isolate state, begun and ended with every request.
 //
 // The handler core holds its extensions as a list

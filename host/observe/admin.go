@@ -30,6 +30,10 @@ type AdminConfig struct {
 	Metrics *Metrics
 	// Logger receives the admin server's errors.
 	Logger *slog.Logger
+	// Checks are more conditions of readiness (a store's server
+	// answers): while one returns an error, /readyz answers 503 with it.
+	// Each is called with the request's context on every /readyz.
+	Checks []func(ctx context.Context) error
 }
 
 // Server is what the admin listener reports of the public server
@@ -58,7 +62,7 @@ type Handler interface {
 //
 //	/metrics            Prometheus text format
 //	/healthz            200 while the process is up
-//	/readyz             200 when the server is listening, not draining, and the pool healthy; else 503
+//	/readyz             200 when the server is listening, not draining, the pool healthy and every check passes; else 503
 //	/debug/pprof/       net/http/pprof
 //	/debug/pprof/guest  a CPU profile of guest code (Handler.ServeGuestProfile)
 //	/debug/connections  JSON: connection counts, and every open connection
@@ -99,6 +103,12 @@ func NewAdmin(cfg AdminConfig) (*Admin, error) {
 		case !cfg.Handler.Healthy():
 			http.Error(w, "isolate pool unhealthy: replacing isolates keeps failing", http.StatusServiceUnavailable)
 		default:
+			for _, check := range cfg.Checks {
+				if err := check(r.Context()); err != nil {
+					http.Error(w, err.Error(), http.StatusServiceUnavailable)
+					return
+				}
+			}
 			io.WriteString(w, "ready\n")
 		}
 	})
