@@ -1,0 +1,102 @@
+package wasihttp
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/tetratelabs/wazero"
+
+	"github.com/wasmserve/wasmserve/runtimepool/component"
+	"github.com/wasmserve/wasmserve/runtimepool/component/wasip2"
+)
+
+// loadFixture loads testdata/name (a component built from its .wat by jco
+// parse) on a host with wasip2 and wasi:http.
+func loadFixture(t *testing.T, name string, cfg Config) (*component.Component, *component.Func) {
+	t.Helper()
+	bin, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &component.Host{}
+	if err := wasip2.Define(h, wasip2.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Define(h, cfg); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	t.Cleanup(func() { rt.Close(ctx) })
+	c, err := component.Load(ctx, rt, bin, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.Func(IncomingHandler, "handle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, f
+}
+
+func TestHandlerFixture(t *testing.T) {
+	c, f := loadFixture(t, "handler.wasm", Config{})
+	results := make(chan served, 1)
+	srv := httptest.NewServer(serveHandler(c, f, 0, results))
+	defer srv.Close()
+	tests := []struct {
+		name       string
+		method     string
+		status     int // 0: the response is cut short
+		header     string
+		trapped    bool
+		noResponse bool
+		committed  bool
+		errHas     string
+	}{
+		{"outparam never set", "GET", 500, "", false, true, false, "without setting the response-outparam"},
+		{"outparam set twice", "POST", 0, "", true, false, true, "response-outparam"},
+		{"fields rules", "PUT", 200, "", false, false, true, ""},
+		{"trap before answering", "DELETE", 500, "", true, false, false, "unreachable"},
+		{"error-code answered", "PATCH", 500, "", false, true, false, "internal-error"},
+		{"from-list header", "OPTIONS", 204, "yes", false, false, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, srv.URL+"/x", nil)
+			resp, err := http.DefaultClient.Do(req)
+			res := (<-results).res
+			switch {
+			case tt.status == 0:
+				if err == nil {
+					_, err = io.ReadAll(resp.Body)
+					resp.Body.Close()
+				}
+				if err == nil && resp.ContentLength != 0 {
+					t.Errorf("%s: the response was not cut short", tt.method)
+				}
+			case err != nil:
+				t.Fatal(err)
+			default:
+				resp.Body.Close()
+				if resp.StatusCode != tt.status {
+					t.Errorf("%s = %d, want %d", tt.method, resp.StatusCode, tt.status)
+				}
+				if got := resp.Header.Get("X-From-List"); got != tt.header {
+					t.Errorf("x-from-list = %q, want %q", got, tt.header)
+				}
+			}
+			if res.Trapped != tt.trapped || res.NoResponse != tt.noResponse || res.Committed != tt.committed {
+				t.Errorf("result %+v: want trapped %v, no response %v, committed %v", res, tt.trapped, tt.noResponse, tt.committed)
+			}
+			if tt.errHas == "" && res.Err != nil || tt.errHas != "" && (res.Err == nil || !strings.Contains(res.Err.Error(), tt.errHas)) {
+				t.Errorf("error %v, want one saying %q", res.Err, tt.errHas)
+			}
+		})
+	}
+}
