@@ -96,6 +96,8 @@ func Poll(ctx context.Context, ps []Pollable) ([]uint32, error) {
 	}
 }
 
+// closeIfCloser is the drop of pollables and streams: Close, for a value
+// that has it.
 func closeIfCloser(v any) {
 	if c, ok := v.(interface{ Close() }); ok {
 		c.Close()
@@ -219,8 +221,8 @@ func defineIO(h *component.Host, _ *Config) error {
 			}),
 		},
 		Resources: map[string]*component.HostResource{
-			"input-stream":  {Type: InputStreamType, Drop: func(v any) { v.(InputStream).Close() }},
-			"output-stream": {Type: OutputStreamType, Drop: func(v any) { v.(OutputStream).Close() }},
+			"input-stream":  {Type: InputStreamType, Drop: closeIfCloser},
+			"output-stream": {Type: OutputStreamType, Drop: closeIfCloser},
 		},
 	}
 	for _, inst := range []*component.HostInstance{errInst, pollInst, streamsInst} {

@@ -37,9 +37,11 @@ type Config struct {
 	// Args are the arguments for get-arguments.
 	Args []string
 	// Stdin is what get-stdin reads, shared by every instance of the
-	// host; nil is empty.
+	// host (one goroutine reads ahead of them); nil is empty.
 	Stdin io.Reader
-	// Stdout and Stderr receive what the guests write; nil discards it.
+	// Stdout and Stderr receive what the guests write, each write as the
+	// guest made it; nil discards it. Every instance of the host writes
+	// to them, concurrently: they must be safe for that.
 	Stdout, Stderr io.Writer
 	// Dirs are the preopened directories; none by default.
 	Dirs []Dir
@@ -63,7 +65,9 @@ type Dir struct {
 // fields replace Config's for that instance.
 type State struct {
 	// Stdin, Stdout and Stderr, when set, are the instance's standard
-	// streams instead of Config's.
+	// streams instead of Config's. Stdin is read ahead by a goroutine
+	// from the first get-stdin until it ends; whoever owns it closes it
+	// when the instance is done.
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 

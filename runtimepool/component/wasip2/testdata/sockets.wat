@@ -1,0 +1,123 @@
+;; sockets.wat: a guest of wasi:sockets, which the host denies. tcp and udp
+;; create a socket and answer the error code (or 99 if one was made);
+;; lookup resolves a name on the instance network and answers likewise.
+;; Rebuild: jco parse sockets.wat -o sockets.wasm
+(component
+  (import "wasi:sockets/network@0.2.0" (instance $network
+    (export "network" (type (sub resource)))
+    (type $ec (enum "unknown" "access-denied" "not-supported" "invalid-argument" "out-of-memory" "timeout"
+      "concurrency-conflict" "not-in-progress" "would-block" "invalid-state" "new-socket-limit"
+      "address-not-bindable" "address-in-use" "remote-unreachable" "connection-refused"
+      "connection-reset" "connection-aborted" "datagram-too-large" "name-unresolvable"
+      "temporary-resolver-failure" "permanent-resolver-failure"))
+    (export "error-code" (type (eq $ec)))
+    (type $family (enum "ipv4" "ipv6"))
+    (export "ip-address-family" (type (eq $family)))
+  ))
+  (alias export $network "network" (type $net))
+  (alias export $network "error-code" (type $error-code))
+  (alias export $network "ip-address-family" (type $family))
+  (import "wasi:sockets/instance-network@0.2.0" (instance $instance-network
+    (alias outer 1 $net (type $net-outer))
+    (export "network" (type $n (eq $net-outer)))
+    (export "instance-network" (func (result (own $n))))
+  ))
+  (import "wasi:sockets/tcp@0.2.0" (instance $tcp
+    (export "tcp-socket" (type (sub resource)))
+  ))
+  (alias export $tcp "tcp-socket" (type $tcp-socket))
+  (import "wasi:sockets/tcp-create-socket@0.2.0" (instance $tcp-create
+    (alias outer 1 $error-code (type $ec-outer))
+    (export "error-code" (type $ec (eq $ec-outer)))
+    (alias outer 1 $family (type $f-outer))
+    (export "ip-address-family" (type $f (eq $f-outer)))
+    (alias outer 1 $tcp-socket (type $s-outer))
+    (export "tcp-socket" (type $s (eq $s-outer)))
+    (export "create-tcp-socket" (func (param "address-family" $f) (result (result (own $s) (error $ec)))))
+  ))
+  (import "wasi:sockets/udp@0.2.0" (instance $udp
+    (export "udp-socket" (type (sub resource)))
+  ))
+  (alias export $udp "udp-socket" (type $udp-socket))
+  (import "wasi:sockets/udp-create-socket@0.2.0" (instance $udp-create
+    (alias outer 1 $error-code (type $ec-outer))
+    (export "error-code" (type $ec (eq $ec-outer)))
+    (alias outer 1 $family (type $f-outer))
+    (export "ip-address-family" (type $f (eq $f-outer)))
+    (alias outer 1 $udp-socket (type $s-outer))
+    (export "udp-socket" (type $s (eq $s-outer)))
+    (export "create-udp-socket" (func (param "address-family" $f) (result (result (own $s) (error $ec)))))
+  ))
+  (import "wasi:sockets/ip-name-lookup@0.2.0" (instance $lookup
+    (alias outer 1 $error-code (type $ec-outer))
+    (export "error-code" (type $ec (eq $ec-outer)))
+    (alias outer 1 $net (type $net-outer))
+    (export "network" (type $n (eq $net-outer)))
+    (export "resolve-address-stream" (type $ras (sub resource)))
+    (export "resolve-addresses" (func (param "network" (borrow $n)) (param "name" string) (result (result (own $ras) (error $ec)))))
+  ))
+
+  (core module $libc
+    (memory (export "memory") 1)
+    (global $heap (mut i32) (i32.const 4096))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $p i32)
+      (local.set $p (i32.and
+        (i32.add (global.get $heap) (i32.sub (local.get 2) (i32.const 1)))
+        (i32.sub (i32.const 0) (local.get 2))))
+      (global.set $heap (i32.add (local.get $p) (local.get 3)))
+      (local.get $p))
+  )
+  (core instance $libc (instantiate $libc))
+  (alias core export $libc "memory" (core memory $mem))
+  (alias core export $libc "realloc" (core func $realloc))
+  (alias export $instance-network "instance-network" (func $f-instance-network))
+  (alias export $tcp-create "create-tcp-socket" (func $f-create-tcp))
+  (alias export $udp-create "create-udp-socket" (func $f-create-udp))
+  (alias export $lookup "resolve-addresses" (func $f-resolve))
+  (core func $instance-network (canon lower (func $f-instance-network)))
+  (core func $create-tcp (canon lower (func $f-create-tcp) (memory $mem)))
+  (core func $create-udp (canon lower (func $f-create-udp) (memory $mem)))
+  (core func $resolve (canon lower (func $f-resolve) (memory $mem)))
+  (core func $drop-network (canon resource.drop $net))
+  (core instance $host
+    (export "instance-network" (func $instance-network))
+    (export "create-tcp" (func $create-tcp))
+    (export "create-udp" (func $create-udp))
+    (export "resolve" (func $resolve))
+    (export "drop-network" (func $drop-network))
+  )
+  (core module $main
+    (import "libc" "memory" (memory 1))
+    (import "host" "instance-network" (func $instance-network (result i32)))
+    (import "host" "create-tcp" (func $create-tcp (param i32 i32)))
+    (import "host" "create-udp" (func $create-udp (param i32 i32)))
+    (import "host" "resolve" (func $resolve (param i32 i32 i32 i32)))
+    (import "host" "drop-network" (func $drop-network (param i32)))
+    ;; code answers the error code of the result at 64, 99 for ok.
+    (func $code (result i32)
+      (if (result i32) (i32.load8_u (i32.const 64))
+        (then (i32.load8_u (i32.const 68)))
+        (else (i32.const 99))))
+    (func (export "tcp") (param $family i32) (result i32)
+      (call $create-tcp (local.get $family) (i32.const 64))
+      (call $code))
+    (func (export "udp") (param $family i32) (result i32)
+      (call $create-udp (local.get $family) (i32.const 64))
+      (call $code))
+    (func (export "lookup") (param $ptr i32) (param $len i32) (result i32)
+      (local $net i32)
+      (local.set $net (call $instance-network))
+      (call $resolve (local.get $net) (local.get $ptr) (local.get $len) (i32.const 64))
+      (call $drop-network (local.get $net))
+      (call $code))
+  )
+  (core instance $main (instantiate $main
+    (with "libc" (instance $libc))
+    (with "host" (instance $host))
+  ))
+  (func (export "tcp") (param "family" u8) (result u8) (canon lift (core func $main "tcp")))
+  (func (export "udp") (param "family" u8) (result u8) (canon lift (core func $main "udp")))
+  (func (export "lookup") (param "name" string) (result u8)
+    (canon lift (core func $main "lookup") (memory $mem) (realloc $realloc)))
+)
