@@ -2,6 +2,7 @@ package wasihttp
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -96,6 +97,63 @@ func TestHandlerFixture(t *testing.T) {
 			}
 			if tt.errHas == "" && res.Err != nil || tt.errHas != "" && (res.Err == nil || !strings.Contains(res.Err.Error(), tt.errHas)) {
 				t.Errorf("error %v, want one saying %q", res.Err, tt.errHas)
+			}
+		})
+	}
+}
+
+func TestBodyFixture(t *testing.T) {
+	c, f := loadFixture(t, "body.wasm", Config{})
+	results := make(chan served, 1)
+	srv := httptest.NewServer(serveHandler(c, f, 1<<20, results))
+	defer srv.Close()
+	tests := []struct {
+		name     string
+		size     int
+		trailer  http.Header
+		clientOK bool // the response arrives whole
+	}{
+		{"empty", 0, nil, true},
+		{"small with a trailer", 100, http.Header{"X-Checksum": {"abc"}}, true},
+		{"several chunks with two trailers", 200 << 10, http.Header{"X-Checksum": {"def"}, "X-Count": {"2"}}, true},
+		{"over the body limit", 2 << 20, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := strings.Repeat("z", tt.size)
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/", io.MultiReader(strings.NewReader(body)))
+			req.ContentLength = -1
+			req.Trailer = tt.trailer
+			resp, err := http.DefaultClient.Do(req)
+			var got []byte
+			if err == nil {
+				got, err = io.ReadAll(resp.Body)
+				resp.Body.Close()
+			}
+			res := (<-results).res
+			if !tt.clientOK {
+				var tooBig *http.MaxBytesError
+				if !errors.As(res.ClientErr, &tooBig) || !res.Trapped {
+					t.Errorf("result %+v: want the guest trapped on a body over the limit", res)
+				}
+				if err == nil && len(got) == tt.size {
+					t.Errorf("a body over the limit was echoed whole")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != body {
+				t.Errorf("echoed %d bytes, want %d", len(got), tt.size)
+			}
+			for k, v := range tt.trailer {
+				if g := resp.Trailer.Get(k); g != v[0] {
+					t.Errorf("trailer %s = %q, want %q (trailers %v)", k, g, v[0], resp.Trailer)
+				}
+			}
+			if res.Err != nil || res.Written != int64(tt.size) {
+				t.Errorf("result %+v", res)
 			}
 		})
 	}
