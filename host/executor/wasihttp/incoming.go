@@ -99,10 +99,17 @@ func (b *incomingBody) readBody(n uint64) ([]byte, error) {
 	for m == 0 && err == nil {
 		m, err = b.r.Read(buf)
 	}
-	b.read += int64(m)
-	if b.limit > 0 && b.read > b.limit {
-		return nil, b.fail(&codeError{code: b.tooBig, err: &errBodyTooBig{limit: b.limit}})
+	if b.limit > 0 && b.read+int64(m) > b.limit {
+		// Hand out what is within the limit; the next read fails.
+		keep := b.limit - b.read
+		b.read = b.limit
+		b.r = errReader{&codeError{code: b.tooBig, err: &errBodyTooBig{limit: b.limit}}}
+		if keep > 0 {
+			return buf[:keep], nil
+		}
+		return nil, b.fail(b.r.(errReader).err)
 	}
+	b.read += int64(m)
 	switch {
 	case err == io.EOF:
 		b.eof = true

@@ -133,7 +133,8 @@ func (o *outgoing) maxBody() int64 {
 // handle is outgoing-handler.handle: it checks the request, counts it and
 // sends it through the outbound policy in the background. What the
 // policy refuses comes back as the future's error-code.
-func (o *outgoing) handle(ctx context.Context, r *outgoingRequest, opts *requestOptions) cabi.Result {
+// st is the calling instance's state, nil for none.
+func (o *outgoing) handle(ctx context.Context, st *State, r *outgoingRequest, opts *requestOptions) cabi.Result {
 	if r.authority == nil || *r.authority == "" {
 		return fail(errorCode{Case: ecHTTPRequestURIInvalid})
 	}
@@ -152,7 +153,6 @@ func (o *outgoing) handle(ctx context.Context, r *outgoingRequest, opts *request
 	if err != nil || u.Host != *r.authority || u.User != nil {
 		return fail(errorCode{Case: ecHTTPRequestURIInvalid})
 	}
-	st := stateOf(ctx)
 	if st != nil {
 		st.mu.Lock()
 		over := o.maxCalls() > 0 && st.calls >= o.maxCalls()
@@ -554,7 +554,7 @@ func (o *outgoing) handlerFuncs() map[string]*component.HostFunc {
 				if op := args[1].(cabi.Option); op.Some {
 					opts = op.Value.(*requestOptions)
 				}
-				return []any{o.handle(ctx, args[0].(*outgoingRequest), opts)}, nil
+				return []any{o.handle(ctx, stateOf(ctx), args[0].(*outgoingRequest), opts)}, nil
 			},
 		},
 	}
