@@ -178,7 +178,7 @@ func newEnv(path, cacheDir string) (*env, error) {
 		return nil, err
 	}
 	e.ext = ext
-	h := &component.Host{TrapMissing: true}
+	h := &component.Host{}
 	if err := wasip2.Define(h, wasip2.Config{}); err != nil {
 		return nil, err
 	}
