@@ -107,7 +107,17 @@ func Serve(ctx context.Context, inst *component.Instance, handle *component.Func
 	case out.errCode != nil:
 		res.Err, res.NoResponse = fmt.Errorf("the guest answered error-code %s", errorCodeName(*out.errCode)), true
 	case out.resp.body != nil && !out.resp.body.finished && out.writeErr == nil:
-		res.Err = errors.New("the guest did not finish the response body")
+		b := out.resp.body
+		if b.dropped || out.written > 0 || out.declared > 0 {
+			// Dropped unfinished (the specification's corrupted
+			// response), or cut short after bytes went out.
+			res.Err = errors.New("the guest did not finish the response body")
+			break
+		}
+		// The guest returned holding an empty body it never finished
+		// (StarlingMonkey does so when it answers a thrown error with
+		// its 500): nothing can follow, so the empty body is the body.
+		b.finished = true
 	}
 	return res
 }
