@@ -176,9 +176,6 @@ func (o *outgoing) handle(ctx context.Context, st *State, r *outgoingRequest, op
 	if t := o.h.Timeout; t > 0 {
 		timers = append(timers, time.AfterFunc(t, func() { cancel(context.DeadlineExceeded) }))
 	}
-	if d, ok := ctx.Deadline(); ok {
-		timers = append(timers, time.AfterFunc(time.Until(d), func() { cancel(context.DeadlineExceeded) }))
-	}
 	head := headTimeout(opts)
 	req := (&http.Request{
 		Method:     r.method,
