@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 
@@ -156,5 +157,45 @@ func TestBodyFixture(t *testing.T) {
 				t.Errorf("result %+v", res)
 			}
 		})
+	}
+}
+
+// TestBodyTimeout: a guest blocked reading the body of a client that
+// stopped sending is ended by the request's context (the handler
+// timeout), and the failure is not the client's.
+func TestBodyTimeout(t *testing.T) {
+	c, f := loadFixture(t, "body.wasm", Config{})
+	results := make(chan Result, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 100*time.Millisecond)
+		defer cancel()
+		inst, err := c.Instantiate(ctx)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer inst.Close(context.Background())
+		results <- Serve(ctx, inst, f, w, r, ServeOptions{})
+	}))
+	defer srv.Close()
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go func() {
+		pw.Write([]byte("the start, then nothing"))
+	}()
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, pr)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}()
+	select {
+	case res := <-results:
+		if res.Err == nil || res.ClientErr != nil {
+			t.Errorf("result %+v: want the guest's failure, not the client's", res)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the guest blocked in a body read was not ended by its context")
 	}
 }

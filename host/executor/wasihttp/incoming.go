@@ -73,6 +73,10 @@ type incomingBody struct {
 	clientErr error
 	// tooBig is the error-code of a body over its limit.
 	tooBig errorCode
+	// ctx is the request's: a read that fails once it is done failed
+	// because the request ended (the handler timeout), not by the
+	// client's doing.
+	ctx context.Context
 
 	streamTaken bool
 	streamOpen  bool
@@ -134,7 +138,7 @@ func (b *incomingBody) fail(err error) error {
 		err = &codeError{code: errorCodeOf(err), err: err}
 	}
 	b.err = err
-	if b.client {
+	if b.client && (b.ctx == nil || b.ctx.Err() == nil) {
 		var tb *errBodyTooBig
 		if errors.As(err, &tb) {
 			b.clientErr = &http.MaxBytesError{Limit: tb.limit}

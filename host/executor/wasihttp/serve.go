@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/wasmserve/wasmserve/host/executor"
 	"github.com/wasmserve/wasmserve/runtimepool/component"
@@ -85,7 +86,19 @@ func Serve(ctx context.Context, inst *component.Instance, handle *component.Func
 		return Result{Err: fmt.Errorf("enabling full duplex: %w", err)}
 	}
 	req := newIncomingRequest(r, opts.MaxBody)
+	req.body.ctx = ctx
 	out := &outparam{w: w, noBody: r.Method == http.MethodHead, declared: -1}
+	// A guest blocked reading the body from, or writing the response to,
+	// a slow client is inside the host, where no interrupt reaches it:
+	// when ctx ends (the handler timeout), the connection's deadlines
+	// end the read or write, and the guest traps on the next wait.
+	stop := context.AfterFunc(ctx, func() {
+		rc := http.NewResponseController(w)
+		now := time.Now()
+		rc.SetReadDeadline(now)
+		rc.SetWriteDeadline(now)
+	})
+	defer stop()
 	defer func() {
 		// The instance may outlive the request with handles to both.
 		out.ended = true
