@@ -2,47 +2,21 @@ package wasihttp
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/tetratelabs/wazero"
-
 	"github.com/wasmserve/wasmserve/internal/testguest"
-	"github.com/wasmserve/wasmserve/runtimepool/component"
 	"github.com/wasmserve/wasmserve/runtimepool/component/wasip2"
 )
 
 // TestComponentC serves the C example (committed, built by its build.sh
 // with clang, wasi-libc and jco's preview1 reactor adapter).
 func TestComponentC(t *testing.T) {
-	bin, err := os.ReadFile(testguest.Path("guest-examples/component-c/router.wasm"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var stderr testguest.SyncBuffer
-	h := &component.Host{}
-	if err := wasip2.Define(h, wasip2.Config{Stderr: &stderr}); err != nil {
-		t.Fatal(err)
-	}
-	if err := Define(h, Config{}); err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	rt := wazero.NewRuntime(ctx)
-	defer rt.Close(ctx)
-	c, err := component.Load(ctx, rt, bin, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := c.Func(IncomingHandler, "handle")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, f := loadComponent(t, testguest.Path("guest-examples/component-c/router.wasm"), wasip2.Config{Stderr: &stderr}, Config{})
 	srv := httptest.NewServer(serveHandler(c, f, 0, nil))
 	defer srv.Close()
 

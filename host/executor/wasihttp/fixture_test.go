@@ -21,12 +21,19 @@ import (
 // parse) on a host with wasip2 and wasi:http.
 func loadFixture(t *testing.T, name string, cfg Config) (*component.Component, *component.Func) {
 	t.Helper()
-	bin, err := os.ReadFile("testdata/" + name)
+	return loadComponent(t, "testdata/"+name, wasip2.Config{}, cfg)
+}
+
+// loadComponent loads the component at path on a host with wasip2 (wcfg)
+// and wasi:http (cfg), in a runtime of its own, and finds its handler.
+func loadComponent(t *testing.T, path string, wcfg wasip2.Config, cfg Config) (*component.Component, *component.Func) {
+	t.Helper()
+	bin, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := &component.Host{}
-	if err := wasip2.Define(h, wasip2.Config{}); err != nil {
+	if err := wasip2.Define(h, wcfg); err != nil {
 		t.Fatal(err)
 	}
 	if err := Define(h, cfg); err != nil {

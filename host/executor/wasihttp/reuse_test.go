@@ -3,13 +3,9 @@ package wasihttp
 import (
 	"context"
 	"net/http/httptest"
-	"os"
 	"testing"
 
-	"github.com/tetratelabs/wazero"
-
 	"github.com/wasmserve/wasmserve/internal/testguest"
-	"github.com/wasmserve/wasmserve/runtimepool/component"
 	"github.com/wasmserve/wasmserve/runtimepool/component/wasip2"
 )
 
@@ -20,24 +16,7 @@ import (
 func TestReuse(t *testing.T) {
 	ctx := context.Background()
 	t.Run("C answers every request", func(t *testing.T) {
-		bin, err := os.ReadFile(testguest.Path("guest-examples/component-c/router.wasm"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := &component.Host{}
-		if err := wasip2.Define(h, wasip2.Config{}); err != nil {
-			t.Fatal(err)
-		}
-		if err := Define(h, Config{}); err != nil {
-			t.Fatal(err)
-		}
-		rt := wazero.NewRuntime(ctx)
-		defer rt.Close(ctx)
-		c, err := component.Load(ctx, rt, bin, h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, _ := c.Func(IncomingHandler, "handle")
+		c, f := loadComponent(t, testguest.Path("guest-examples/component-c/router.wasm"), wasip2.Config{}, Config{})
 		inst, err := c.Instantiate(ctx)
 		if err != nil {
 			t.Fatal(err)
