@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/wasmserve/wasmserve/runtimepool/component"
 	"github.com/wasmserve/wasmserve/runtimepool/component/cabi"
@@ -81,6 +82,22 @@ type incomingBody struct {
 	streamTaken bool
 	streamOpen  bool
 	finished    bool
+
+	// mu serialises reads: the stream of a response body reads ahead in a
+	// goroutine of its own (wasip2.NewReaderStream) while the guest may
+	// finish the body and drain the rest for its trailers.
+	mu sync.Mutex
+}
+
+// Read reads the body as an io.Reader, for a read-ahead stream.
+func (b *incomingBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(p) == 0 {
+		return 0, nil
+	}
+	data, err := b.readBody(uint64(len(p)))
+	return copy(p, data), err
 }
 
 // readBody reads up to n bytes of the body, blocking until some arrive.
@@ -151,6 +168,8 @@ func (b *incomingBody) fail(err error) error {
 
 // drain reads the rest of the body, for its trailers.
 func (b *incomingBody) drain() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	for !b.eof && b.err == nil {
 		if _, err := b.readBody(chunkSize); err != nil && err != io.EOF {
 			return err
@@ -311,6 +330,12 @@ func incomingFuncs() map[string]*component.HostFunc {
 					return []any{fail(nil)}, nil
 				}
 				b.streamTaken, b.streamOpen = true, true
+				if !b.client {
+					// A response's body is read ahead, so that the guest
+					// can wait on it beside other pollables, and write
+					// the request body while the response streams.
+					return []any{ok(wasip2.NewReaderStream(b))}, nil
+				}
 				return []any{ok(wasip2.InputStream(&bodyStream{body: b}))}, nil
 			},
 		},

@@ -1,6 +1,7 @@
 package wasihttp
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/wasmserve/wasmserve/host/ext/outbound"
 	"github.com/wasmserve/wasmserve/runtimepool/component/cabi"
+	"github.com/wasmserve/wasmserve/runtimepool/component/wasip2"
 )
 
 // policy returns the outgoing handler on the real policy of package
@@ -119,7 +121,7 @@ func TestOutgoingPolicy(t *testing.T) {
 			if !resp.headers.immutable {
 				t.Error("the response's headers are mutable")
 			}
-			b, err := io.ReadAll(&bodyStreamReader{resp.body})
+			b, err := io.ReadAll(resp.body)
 			if err != nil || string(b) != "GET /a?b=c" {
 				t.Errorf("body %q, %v", b, err)
 			}
@@ -130,14 +132,6 @@ func TestOutgoingPolicy(t *testing.T) {
 			}
 		})
 	}
-}
-
-// bodyStreamReader reads an incoming body as the guest's stream does.
-type bodyStreamReader struct{ b *incomingBody }
-
-func (r *bodyStreamReader) Read(p []byte) (int, error) {
-	b, err := r.b.readBody(uint64(len(p)))
-	return copy(p, b), err
 }
 
 func TestOutgoingLimits(t *testing.T) {
@@ -159,6 +153,17 @@ func TestOutgoingLimits(t *testing.T) {
 		case "/echo":
 			b, _ := io.ReadAll(r.Body)
 			w.Write(b)
+		case "/duplex":
+			http.NewResponseController(w).EnableFullDuplex()
+			br := bufio.NewReader(r.Body)
+			for {
+				line, err := br.ReadString('\n')
+				if err != nil {
+					return
+				}
+				io.WriteString(w, line)
+				w.(http.Flusher).Flush()
+			}
 		}
 	}))
 	defer upstream.Close()
@@ -184,7 +189,7 @@ func TestOutgoingLimits(t *testing.T) {
 		if ec != nil {
 			t.Fatal(caseName(ec))
 		}
-		_, err := io.ReadAll(&bodyStreamReader{resp.body})
+		_, err := io.ReadAll(resp.body)
 		var ce *codeError
 		if !errors.As(err, &ce) || errorCodeType.Cases[ce.code.Case].Name != "HTTP-response-body-size" {
 			t.Errorf("reading: %v", err)
@@ -209,9 +214,59 @@ func TestOutgoingLimits(t *testing.T) {
 			t.Fatal(caseName(ec))
 		}
 		// The echo is over the 4000-byte response limit: read what fits.
-		b, err := io.ReadAll(&bodyStreamReader{resp.body})
+		b, err := io.ReadAll(resp.body)
 		if len(b) != 4000 {
 			t.Errorf("read %d bytes: %v", len(b), err)
+		}
+	})
+	t.Run("request and response bodies interleaved", func(t *testing.T) {
+		// The upstream echoes each line as it reads it: the guest must
+		// read the response while it still writes the request.
+		r := request("POST", "http", host, "/duplex")
+		r.body = &outgoingBody{pipe: newPipe()}
+		fut := o.handle(context.Background(), nil, r, nil)
+		out := pipeStream{r.body.pipe}
+		if err := out.Write([]byte("line 0\n")); err != nil {
+			t.Fatal(err)
+		}
+		resp, ec := wait(t, fut)
+		if ec != nil {
+			t.Fatal(caseName(ec))
+		}
+		in := call(t, incomingFuncs(), "[method]incoming-body.stream", resp.body).(cabi.Result).Value.(wasip2.InputStream)
+		defer in.Close()
+		ctx := context.Background()
+		var got strings.Builder
+		for i := 1; i <= 3; i++ {
+			// Read the echo of the last line, then write the next.
+			for !strings.HasSuffix(got.String(), "\n") {
+				if err := wasip2.Wait(ctx, in.Subscribe()); err != nil {
+					t.Fatal(err)
+				}
+				b, err := in.Read(100)
+				if err != nil {
+					t.Fatalf("reading: %v", err)
+				}
+				got.Write(b)
+			}
+			// Nothing more comes before the next line: the guest can
+			// wait on the body beside its other pollables.
+			if in.Subscribe().Ready() {
+				t.Error("the response body is ready with nothing to read")
+			}
+			if i < 3 {
+				if err := out.Write([]byte(fmt.Sprintf("line %d\n", i))); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				r.body.pipe.finish(nil)
+			}
+			if i < 3 {
+				got.WriteString("|")
+			}
+		}
+		if got.String() != "line 0\n|line 1\n|line 2\n" {
+			t.Errorf("echoed %q", got.String())
 		}
 	})
 	t.Run("calls per request", func(t *testing.T) {
