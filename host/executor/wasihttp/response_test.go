@@ -179,6 +179,7 @@ func TestFields(t *testing.T) {
 		{"bad value in a list", "[method]fields.set", []any{"x-b", []any{[]byte("ok"), []byte("a\rb")}}, heInvalidSyntax, true},
 		{"empty name", "[method]fields.append", []any{"", []byte("1")}, heInvalidSyntax, true},
 		{"forbidden upgrade", "[method]fields.append", []any{"upgrade", []byte("h2c")}, heForbidden, true},
+		{"forbidden host", "[method]fields.append", []any{"Host", []byte("example.com")}, heForbidden, true},
 		{"forbidden in from-list", "[static]fields.from-list", nil, heForbidden, true},
 	}
 	for _, tt := range tests {

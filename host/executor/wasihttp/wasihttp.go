@@ -23,9 +23,10 @@
 //
 // Fields follow the specification: names are tokens and values hold no
 // control characters (else header-error invalid-syntax), hop-by-hop
-// headers are forbidden (connection, keep-alive, proxy-authenticate,
-// proxy-authorization, proxy-connection, te, transfer-encoding, upgrade,
-// http2-settings), and the headers of incoming requests and responses,
+// headers and host are forbidden as wasmtime forbids them (connection,
+// keep-alive, proxy-authenticate, proxy-authorization, proxy-connection,
+// transfer-encoding, upgrade, host, http2-settings: header-error
+// forbidden), and the headers of incoming requests and responses,
 // of an outgoing response once set or once its body is taken, and of an
 // outgoing request once sent or once its body is taken, are immutable.
 //
