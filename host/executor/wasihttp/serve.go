@@ -102,7 +102,9 @@ func Serve(ctx context.Context, inst *component.Instance, handle *component.Func
 	defer func() {
 		// The instance may outlive the request with handles to both.
 		out.ended = true
+		req.body.mu.Lock()
 		req.body.r = errReader{errRequestEnded}
+		req.body.mu.Unlock()
 	}()
 	_, err := inst.Call(ctx, handle, req, out)
 	res := Result{Committed: out.committed, Written: out.written, ClientErr: req.body.clientErr}
