@@ -83,6 +83,8 @@ type incomingBody struct {
 	streamOpen  bool
 	finished    bool
 
+	scratch []byte // the buffer of readBody
+
 	// mu serialises reads: the stream of a response body reads ahead in a
 	// goroutine of its own (wasip2.NewReaderStream) while the guest may
 	// finish the body and drain the rest for its trailers.
@@ -115,7 +117,12 @@ func (b *incomingBody) readBody(n uint64) ([]byte, error) {
 		// One byte past the limit tells a body at it from one over.
 		k = min(k, uint64(b.limit-b.read+1))
 	}
-	buf := make([]byte, k)
+	// The bytes are lowered into the guest, or copied, before the next
+	// read: one buffer serves every read.
+	if uint64(cap(b.scratch)) < k {
+		b.scratch = make([]byte, k)
+	}
+	buf := b.scratch[:k]
 	m, err := b.r.Read(buf)
 	for m == 0 && err == nil {
 		m, err = b.r.Read(buf)
