@@ -27,17 +27,18 @@ type fieldEntry struct {
 }
 
 // forbiddenFields are the header names a guest may not set: hop-by-hop
-// headers, which the host's HTTP stack owns. Setting one answers
-// header-error forbidden.
+// headers, which the host's HTTP stack owns, and host, which the
+// authority gives. Setting one answers header-error forbidden. The list
+// is wasmtime's, so that a guest written against it behaves the same.
 var forbiddenFields = map[string]bool{
 	"connection":          true,
 	"keep-alive":          true,
 	"proxy-authenticate":  true,
 	"proxy-authorization": true,
 	"proxy-connection":    true,
-	"te":                  true,
 	"transfer-encoding":   true,
 	"upgrade":             true,
+	"host":                true,
 	"http2-settings":      true,
 }
 
@@ -80,13 +81,13 @@ func checkName(name string) int {
 
 func headerError(c uint32) cabi.Result { return fail(cabi.Variant{Case: c}) }
 
-// fieldsFromHeader makes immutable fields of h, hop-by-hop headers left
-// out, names in lower case; the values are shared with h, not copied.
+// fieldsFromHeader makes immutable fields of h, names in lower case,
+// hop-by-hop headers left out (host is kept: it is the request's).
 func fieldsFromHeader(h http.Header) *fields {
 	f := &fields{immutable: true}
 	for name, vs := range h {
 		lower := strings.ToLower(name)
-		if forbiddenFields[lower] {
+		if forbiddenFields[lower] && lower != "host" {
 			continue
 		}
 		for _, v := range vs {

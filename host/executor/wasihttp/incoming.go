@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/wasmserve/wasmserve/runtimepool/component"
 	"github.com/wasmserve/wasmserve/runtimepool/component/cabi"
@@ -73,10 +74,32 @@ type incomingBody struct {
 	clientErr error
 	// tooBig is the error-code of a body over its limit.
 	tooBig errorCode
+	// ctx is the request's: a read that fails once it is done failed
+	// because the request ended (the handler timeout), not by the
+	// client's doing.
+	ctx context.Context
 
 	streamTaken bool
 	streamOpen  bool
 	finished    bool
+
+	scratch []byte // the buffer of readBody
+
+	// mu serialises reads: the stream of a response body reads ahead in a
+	// goroutine of its own (wasip2.NewReaderStream) while the guest may
+	// finish the body and drain the rest for its trailers.
+	mu sync.Mutex
+}
+
+// Read reads the body as an io.Reader, for a read-ahead stream.
+func (b *incomingBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(p) == 0 {
+		return 0, nil
+	}
+	data, err := b.readBody(uint64(len(p)))
+	return copy(p, data), err
 }
 
 // readBody reads up to n bytes of the body, blocking until some arrive.
@@ -94,15 +117,27 @@ func (b *incomingBody) readBody(n uint64) ([]byte, error) {
 		// One byte past the limit tells a body at it from one over.
 		k = min(k, uint64(b.limit-b.read+1))
 	}
-	buf := make([]byte, k)
+	// The bytes are lowered into the guest, or copied, before the next
+	// read: one buffer serves every read.
+	if uint64(cap(b.scratch)) < k {
+		b.scratch = make([]byte, k)
+	}
+	buf := b.scratch[:k]
 	m, err := b.r.Read(buf)
 	for m == 0 && err == nil {
 		m, err = b.r.Read(buf)
 	}
-	b.read += int64(m)
-	if b.limit > 0 && b.read > b.limit {
-		return nil, b.fail(&codeError{code: b.tooBig, err: &errBodyTooBig{limit: b.limit}})
+	if b.limit > 0 && b.read+int64(m) > b.limit {
+		// Hand out what is within the limit; the next read fails.
+		keep := b.limit - b.read
+		b.read = b.limit
+		b.r = errReader{&codeError{code: b.tooBig, err: &errBodyTooBig{limit: b.limit}}}
+		if keep > 0 {
+			return buf[:keep], nil
+		}
+		return nil, b.fail(b.r.(errReader).err)
 	}
+	b.read += int64(m)
 	switch {
 	case err == io.EOF:
 		b.eof = true
@@ -127,7 +162,7 @@ func (b *incomingBody) fail(err error) error {
 		err = &codeError{code: errorCodeOf(err), err: err}
 	}
 	b.err = err
-	if b.client {
+	if b.client && (b.ctx == nil || b.ctx.Err() == nil) {
 		var tb *errBodyTooBig
 		if errors.As(err, &tb) {
 			b.clientErr = &http.MaxBytesError{Limit: tb.limit}
@@ -140,6 +175,8 @@ func (b *incomingBody) fail(err error) error {
 
 // drain reads the rest of the body, for its trailers.
 func (b *incomingBody) drain() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	for !b.eof && b.err == nil {
 		if _, err := b.readBody(chunkSize); err != nil && err != io.EOF {
 			return err
@@ -300,6 +337,12 @@ func incomingFuncs() map[string]*component.HostFunc {
 					return []any{fail(nil)}, nil
 				}
 				b.streamTaken, b.streamOpen = true, true
+				if !b.client {
+					// A response's body is read ahead, so that the guest
+					// can wait on it beside other pollables, and write
+					// the request body while the response streams.
+					return []any{ok(wasip2.NewReaderStream(b))}, nil
+				}
 				return []any{ok(wasip2.InputStream(&bodyStream{body: b}))}, nil
 			},
 		},

@@ -123,6 +123,7 @@ type env struct {
 	other    *httptest.Server // not allowed
 	ext      *outbound.Extension
 	hits     sync.Map // path → count of upstream hits
+	stderr   testguest.SyncBuffer
 }
 
 var shared struct {
@@ -178,8 +179,8 @@ func newEnv(path, cacheDir string) (*env, error) {
 		return nil, err
 	}
 	e.ext = ext
-	h := &component.Host{TrapMissing: true}
-	if err := wasip2.Define(h, wasip2.Config{}); err != nil {
+	h := &component.Host{}
+	if err := wasip2.Define(h, wasip2.Config{Stderr: &e.stderr}); err != nil {
 		return nil, err
 	}
 	if err := Define(h, Config{Outbound: policyHostOf(ext)}); err != nil {

@@ -133,7 +133,8 @@ func (o *outgoing) maxBody() int64 {
 // handle is outgoing-handler.handle: it checks the request, counts it and
 // sends it through the outbound policy in the background. What the
 // policy refuses comes back as the future's error-code.
-func (o *outgoing) handle(ctx context.Context, r *outgoingRequest, opts *requestOptions) cabi.Result {
+// st is the calling instance's state, nil for none.
+func (o *outgoing) handle(ctx context.Context, st *State, r *outgoingRequest, opts *requestOptions) cabi.Result {
 	if r.authority == nil || *r.authority == "" {
 		return fail(errorCode{Case: ecHTTPRequestURIInvalid})
 	}
@@ -152,7 +153,22 @@ func (o *outgoing) handle(ctx context.Context, r *outgoingRequest, opts *request
 	if err != nil || u.Host != *r.authority || u.User != nil {
 		return fail(errorCode{Case: ecHTTPRequestURIInvalid})
 	}
-	st := stateOf(ctx)
+	header := r.headers.header()
+	header.Del("Host") // the authority is the host
+	length := int64(0)
+	if r.body != nil {
+		length = -1 // chunked, unless declared
+	}
+	if cl := header.Get("Content-Length"); cl != "" {
+		n, err := strconv.ParseInt(cl, 10, 64)
+		if err != nil || n < 0 {
+			return fail(errorCode{Case: ecHTTPProtocolError})
+		}
+		if r.body != nil {
+			length = n
+		}
+		header.Del("Content-Length")
+	}
 	if st != nil {
 		st.mu.Lock()
 		over := o.maxCalls() > 0 && st.calls >= o.maxCalls()
@@ -164,58 +180,39 @@ func (o *outgoing) handle(ctx context.Context, r *outgoingRequest, opts *request
 			return fail(errorCode{Case: ecConnectionLimitReached})
 		}
 	}
+	r.headers.immutable = true
 	id := ""
 	if st != nil {
 		id = st.ID
 	}
 	// The call lives past this host call, up to the end of the request
-	// (State.end) or the guest dropping it.
+	// (State.end), the guest dropping it, or the outbound timeout.
 	cctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	stop := context.AfterFunc(ctx, func() { cancel(context.Cause(ctx)) })
-	var timers []*time.Timer
+	var timeout *time.Timer
 	if t := o.h.Timeout; t > 0 {
-		timers = append(timers, time.AfterFunc(t, func() { cancel(context.DeadlineExceeded) }))
+		timeout = time.AfterFunc(t, func() { cancel(context.DeadlineExceeded) })
 	}
-	if d, ok := ctx.Deadline(); ok {
-		timers = append(timers, time.AfterFunc(time.Until(d), func() { cancel(context.DeadlineExceeded) }))
-	}
-	head := headTimeout(opts)
 	req := (&http.Request{
-		Method:     r.method,
-		URL:        u,
-		Proto:      "HTTP/1.1",
-		ProtoMajor: 1,
-		ProtoMinor: 1,
-		Header:     r.headers.header(),
-		Host:       u.Host,
-		Body:       http.NoBody,
+		Method:        r.method,
+		URL:           u,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        header,
+		Host:          u.Host,
+		Body:          http.NoBody,
+		ContentLength: length,
 	}).WithContext(cctx)
-	req.Header.Del("Host")
-	if cl := req.Header.Get("Content-Length"); cl != "" {
-		n, err := strconv.ParseInt(cl, 10, 64)
-		if err != nil || n < 0 {
-			cancel(nil)
-			stop()
-			return fail(errorCode{Case: ecHTTPProtocolError})
-		}
-		req.ContentLength = n
-		req.Header.Del("Content-Length")
-	}
 	if r.body != nil {
 		req.Body = r.body.pipe
-		if req.Header.Get("Content-Length") == "" && req.ContentLength == 0 {
-			req.ContentLength = -1
-		}
-	} else {
-		req.ContentLength = 0
 	}
-	r.headers.immutable = true
 	call := &outgoingCall{
 		req: req,
 		cancel: func() {
 			stop()
-			for _, t := range timers {
-				t.Stop()
+			if timeout != nil {
+				timeout.Stop()
 			}
 			cancel(context.Canceled)
 		},
@@ -228,7 +225,7 @@ func (o *outgoing) handle(ctx context.Context, r *outgoingRequest, opts *request
 		st.mu.Unlock()
 	}
 	var headTimer *time.Timer
-	if head > 0 {
+	if head := headTimeout(opts); head > 0 {
 		headTimer = time.AfterFunc(head, func() { cancel(errHeadTimeout) })
 	}
 	go func() {
@@ -554,7 +551,7 @@ func (o *outgoing) handlerFuncs() map[string]*component.HostFunc {
 				if op := args[1].(cabi.Option); op.Some {
 					opts = op.Value.(*requestOptions)
 				}
-				return []any{o.handle(ctx, args[0].(*outgoingRequest), opts)}, nil
+				return []any{o.handle(ctx, stateOf(ctx), args[0].(*outgoingRequest), opts)}, nil
 			},
 		},
 	}

@@ -106,8 +106,13 @@ type outgoingResponse struct {
 }
 
 // earlyLimit bounds what a response body holds before its response is
-// set to the outparam; the stream's check-write is 0 past it.
-const earlyLimit = 64 << 10
+// set to the outparam; past it the stream fails, since only setting the
+// outparam could make room, which a guest waiting for room never does.
+const earlyLimit = 1 << 20
+
+// errEarlyBody is the stream error of a body written past earlyLimit
+// before its response was set.
+var errEarlyBody = fmt.Errorf("over %d bytes of response body written before the response was set", earlyLimit)
 
 // outgoingBody is the Go value of an outgoing-body: of the response to
 // the client, or of an outgoing request (pipe set).
@@ -135,8 +140,10 @@ func (s *responseStream) CheckWrite() (uint64, error) {
 	switch {
 	case s.r.body.finished:
 		return 0, io.EOF
+	case o == nil && len(s.r.early) >= earlyLimit:
+		return 0, errEarlyBody
 	case o == nil:
-		return uint64(earlyLimit - len(s.r.early)), nil
+		return uint64(min(chunkSize, earlyLimit-len(s.r.early))), nil
 	case o.writeErr != nil:
 		return 0, o.writeErr
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/wasmserve/wasmserve/host/executor"
 	"github.com/wasmserve/wasmserve/runtimepool/component"
@@ -85,11 +86,25 @@ func Serve(ctx context.Context, inst *component.Instance, handle *component.Func
 		return Result{Err: fmt.Errorf("enabling full duplex: %w", err)}
 	}
 	req := newIncomingRequest(r, opts.MaxBody)
+	req.body.ctx = ctx
 	out := &outparam{w: w, noBody: r.Method == http.MethodHead, declared: -1}
+	// A guest blocked reading the body from, or writing the response to,
+	// a slow client is inside the host, where no interrupt reaches it:
+	// when ctx ends (the handler timeout), the connection's deadlines
+	// end the read or write, and the guest traps on the next wait.
+	stop := context.AfterFunc(ctx, func() {
+		rc := http.NewResponseController(w)
+		now := time.Now()
+		rc.SetReadDeadline(now)
+		rc.SetWriteDeadline(now)
+	})
+	defer stop()
 	defer func() {
 		// The instance may outlive the request with handles to both.
 		out.ended = true
+		req.body.mu.Lock()
 		req.body.r = errReader{errRequestEnded}
+		req.body.mu.Unlock()
 	}()
 	_, err := inst.Call(ctx, handle, req, out)
 	res := Result{Committed: out.committed, Written: out.written, ClientErr: req.body.clientErr}
@@ -107,7 +122,17 @@ func Serve(ctx context.Context, inst *component.Instance, handle *component.Func
 	case out.errCode != nil:
 		res.Err, res.NoResponse = fmt.Errorf("the guest answered error-code %s", errorCodeName(*out.errCode)), true
 	case out.resp.body != nil && !out.resp.body.finished && out.writeErr == nil:
-		res.Err = errors.New("the guest did not finish the response body")
+		b := out.resp.body
+		if b.dropped || out.written > 0 || out.declared > 0 {
+			// Dropped unfinished (the specification's corrupted
+			// response), or cut short after bytes went out.
+			res.Err = errors.New("the guest did not finish the response body")
+			break
+		}
+		// The guest returned holding an empty body it never finished
+		// (StarlingMonkey does so when it answers a thrown error with
+		// its 500): nothing can follow, so the empty body is the body.
+		b.finished = true
 	}
 	return res
 }

@@ -15,14 +15,19 @@ const chunkSize = 64 << 10
 
 // bodyStream is the input stream of an incoming request's body: reads go
 // straight to the request body, blocking until the client sends bytes, so
-// no goroutine reads it behind the handler's back and nothing is read
-// ahead. Its pollable is always ready. It counts what it reads against a
-// limit and keeps the first read error, which is the client's fault.
+// no goroutine reads it behind the handler's back (net/http forbids that
+// past the handler's return) and nothing is read ahead. Its pollable is
+// always ready. It counts what it reads against a limit and keeps the
+// first read error, which is the client's fault.
 type bodyStream struct {
 	body *incomingBody
 }
 
-func (s *bodyStream) Read(n uint64) ([]byte, error) { return s.body.readBody(n) }
+func (s *bodyStream) Read(n uint64) ([]byte, error) {
+	s.body.mu.Lock()
+	defer s.body.mu.Unlock()
+	return s.body.readBody(n)
+}
 
 func (s *bodyStream) Subscribe() wasip2.Pollable { return wasip2.ReadyPollable() }
 

@@ -15,6 +15,20 @@
 // host/ext/outbound ([Config.Outbound]): deny by default, allowed origins,
 // blocked networks checked after DNS, its caps and counts. A refusal
 // reaches the guest as error-code HTTP-request-denied, never as a trap.
+// Redirects come back to the guest unfollowed. The request body streams
+// from the guest through a bounded buffer; trailers on it are refused
+// (net/http sends only trailers declared before the request). Of
+// request-options, the connect and first-byte timeouts bound the wait for
+// the response head; between-bytes is kept but not applied.
+//
+// Fields follow the specification: names are tokens and values hold no
+// control characters (else header-error invalid-syntax), hop-by-hop
+// headers and host are forbidden as wasmtime forbids them (connection,
+// keep-alive, proxy-authenticate, proxy-authorization, proxy-connection,
+// transfer-encoding, upgrade, host, http2-settings: header-error
+// forbidden), and the headers of incoming requests and responses,
+// of an outgoing response once set or once its body is taken, and of an
+// outgoing request once sent or once its body is taken, are immutable.
 //
 // Per-instance state (the outgoing requests of the request served) lives
 // in a [State] the instance's Data gives through [StateHolder]; Serve ends
