@@ -2,22 +2,15 @@ package wasihttp
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"reflect"
 	"sync"
 	"testing"
-	"unsafe"
 
 	"github.com/tetratelabs/wazero"
 
@@ -29,84 +22,11 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testguest.Main(m)) }
 
-// componentizeJS returns the componentize-js command's directory of npm
-// tools (holding node_modules), or "" when there is none.
-func npmTools() string {
-	if d := os.Getenv("NPMTOOLS"); d != "" {
-		return d
-	}
-	for _, d := range []string{"/tmp/npmtools"} {
-		if _, err := os.Stat(filepath.Join(d, "node_modules/.bin/componentize-js")); err == nil {
-			return d
-		}
-	}
-	if p, err := exec.LookPath("componentize-js"); err == nil {
-		// node_modules/.bin/componentize-js → the directory holding
-		// node_modules.
-		return filepath.Dir(filepath.Dir(filepath.Dir(p)))
-	}
-	return ""
-}
-
-var jsRouter struct {
-	once sync.Once
-	path string
-	err  error
-	skip string
-}
-
-// buildJSRouter builds guest-examples/js-router with its build.sh, once
-// per source: the component lands in the user's cache directory under the
-// hash of its sources, since a build takes half a minute.
+// buildJSRouter builds guest-examples/js-router with componentize-js,
+// once per source (see testguest.BuildComponent).
 func buildJSRouter(t testing.TB) string {
 	t.Helper()
-	jsRouter.once.Do(func() {
-		tools := npmTools()
-		if tools == "" {
-			jsRouter.skip = "componentize-js not found (in /tmp/npmtools, $NPMTOOLS or on PATH): the JS router cannot be built"
-			return
-		}
-		src := testguest.Path("guest-examples/js-router")
-		h := sha256.New()
-		for _, f := range []string{"router.js", "build.sh"} {
-			b, err := os.ReadFile(filepath.Join(src, f))
-			if err != nil {
-				jsRouter.err = err
-				return
-			}
-			h.Write(b)
-		}
-		cache, err := os.UserCacheDir()
-		if err != nil {
-			cache = os.TempDir()
-		}
-		dir := filepath.Join(cache, "wasmserve-test", "js-router")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			jsRouter.err = err
-			return
-		}
-		out := filepath.Join(dir, hex.EncodeToString(h.Sum(nil)[:12])+".wasm")
-		if _, err := os.Stat(out); err == nil {
-			jsRouter.path = out
-			return
-		}
-		tmp := out + fmt.Sprintf(".%d.tmp", os.Getpid())
-		cmd := exec.Command("sh", filepath.Join(src, "build.sh"), tmp)
-		cmd.Env = append(os.Environ(), "NPMTOOLS="+tools)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			jsRouter.err = fmt.Errorf("building the JS router: %v\n%s", err, b)
-			return
-		}
-		jsRouter.err = os.Rename(tmp, out)
-		jsRouter.path = out
-	})
-	if jsRouter.skip != "" {
-		t.Skip(jsRouter.skip)
-	}
-	if jsRouter.err != nil {
-		t.Fatal(jsRouter.err)
-	}
-	return jsRouter.path
+	return testguest.BuildComponent(t, "guest-examples/js-router")
 }
 
 // testData is an instance's Data in the tests: the wasi:http state.
@@ -183,7 +103,7 @@ func newEnv(path, cacheDir string) (*env, error) {
 	if err := wasip2.Define(h, wasip2.Config{Stderr: &e.stderr}); err != nil {
 		return nil, err
 	}
-	if err := Define(h, Config{Outbound: policyHostOf(ext)}); err != nil {
+	if err := Define(h, Config{Outbound: ext.Host()}); err != nil {
 		return nil, err
 	}
 	bin, err := os.ReadFile(path)
@@ -203,15 +123,6 @@ func newEnv(path, cacheDir string) (*env, error) {
 		return nil, err
 	}
 	return e, nil
-}
-
-// policyHostOf returns the outbound.Host behind an Extension: its Send is
-// the policy and transport the extension gives wasmserve_http's guests.
-// The package exports no accessor for it, so the test reads the
-// unexported field; an accessor (Extension.Host) would replace this.
-func policyHostOf(e *outbound.Extension) *outbound.Host {
-	f := reflect.ValueOf(e).Elem().FieldByName("host")
-	return *(**outbound.Host)(unsafe.Pointer(f.UnsafeAddr()))
 }
 
 // served is one request served by serveHandler: its Result.

@@ -29,7 +29,7 @@ func policy(t *testing.T, cfg outbound.Config) (*outgoing, *outbound.Extension) 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Close(context.Background()) })
-	return &outgoing{h: policyHostOf(e)}, e
+	return &outgoing{h: e.Host()}, e
 }
 
 // request is an outgoing-request to rawURL's parts.
