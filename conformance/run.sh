@@ -47,6 +47,10 @@ module_of() { # example module
   elif [ "$2" = go-command ]; then
     GOOS=wasip1 GOARCH=wasm $GO build -o "$work/$1.wasm" "./guest-examples/$1" || return 1
     echo "$work/$1.wasm"
+  elif [ "$2" = component-js ]; then
+    # componentize-js from npm (NPMTOOLS, as .ci/run installs it)
+    sh "./guest-examples/$1/build.sh" "$work/$1.wasm" >/dev/null || return 1
+    echo "$work/$1.wasm"
   else
     echo "$2"
   fi

@@ -82,6 +82,8 @@ func TestExamples(t *testing.T) {
 				module = testguest.Build(t, e.name)
 			case "go-command":
 				module = testguest.BuildCommand(t, "guest-examples/"+e.name)
+			case "component-js":
+				module = testguest.BuildComponent(t, "guest-examples/"+e.name)
 			}
 			args := []string{"test", "--cache-dir", testguest.CacheDir(t)}
 			if e.upstream == "echo" {
