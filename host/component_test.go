@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wasmserve/wasmserve/host/executor"
 	"github.com/wasmserve/wasmserve/host/executor/wasihttp"
@@ -187,5 +188,56 @@ func TestComponentMemoryLimitAtLoad(t *testing.T) {
 	// refused by the pool (runtimepool's TestComponentMemoryLimit).
 	if err == nil || !strings.Contains(err.Error(), "over limit of 16 pages") {
 		t.Fatalf("NewHandler with a 1 MiB limit: err = %v", err)
+	}
+}
+
+// TestComponentTimeout: a guest looping forever is stopped at the handler
+// timeout, answered 504, and the next request is served.
+func TestComponentTimeout(t *testing.T) {
+	base, _, _ := startJSRouter(t, HandlerConfig{Isolates: 1, HandlerTimeout: time.Second})
+	code, body, _ := fetch(t, "GET", base+"/spin", nil)
+	if code != http.StatusGatewayTimeout {
+		t.Fatalf("GET /spin = %d %q, want 504", code, body)
+	}
+	if code, _, _ := fetch(t, "GET", base+"/after", nil); code != 200 {
+		t.Fatalf("the request after a timeout = %d", code)
+	}
+}
+
+// TestComponentReload: a reload swaps a core module for a component and a
+// component for another, each answering as itself.
+func TestComponentReload(t *testing.T) {
+	js, err := os.ReadFile(testguest.BuildComponent(t, "guest-examples/js-router"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := os.ReadFile(testguest.Path("guest-examples/component-c/router.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wat, err := os.ReadFile(testguest.Path("guest-examples/hello-wat/hello.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, h, _ := startConfig(t, wat, HandlerConfig{Isolates: 1}, server.Config{})
+	steps := []struct {
+		name string
+		wasm []byte
+		want string
+	}{
+		{"a core module", nil, "Hello from wasmserve: /r\n"},
+		{"to the C component", c, "hello from C: /r\n"},
+		{"to the JS component", js, "path: /r\nquery: \n"},
+		{"back to the core module", wat, "Hello from wasmserve: /r\n"},
+	}
+	for _, s := range steps {
+		if s.wasm != nil {
+			if err := h.Reload(context.Background(), s.wasm); err != nil {
+				t.Fatalf("%s: %v", s.name, err)
+			}
+		}
+		if code, body, _ := fetch(t, "GET", base+"/r", nil); code != 200 || body != s.want {
+			t.Fatalf("%s: GET /r = %d %q, want %q", s.name, code, body, s.want)
+		}
 	}
 }

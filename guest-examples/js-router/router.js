@@ -21,6 +21,8 @@ async function route(req) {
       return big(1 << 20);
     case "GET /throw":
       throw new Error("the guest throws on purpose");
+    case "GET /spin":
+      for (;;) {} // until the handler timeout stops it
     case "GET /fetch":
       return relay(url.searchParams.get("url"));
     case "POST /fetch":
