@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"sort"
 	"strings"
 
@@ -76,20 +75,13 @@ func (h *Handler) componentExecutor(wasm []byte) (executor.Kind, string, executo
 	if err != nil {
 		return kind, "", nil, err
 	}
-	exec := h.execs[kind.Name]
-	if exec == nil {
-		if exec, err = kind.New(h.env()); err != nil {
-			return kind, "", nil, err
-		}
-		h.execs[kind.Name] = exec
-	}
-	return kind, why, exec, nil
+	exec, err := h.executor(kind)
+	return kind, why, exec, err
 }
 
 // newComponentGeneration is newGeneration for a component: its isolates
 // are component instances, linked to the executor's host.
 func (h *Handler) newComponentGeneration(ctx context.Context, wasm []byte) (*generation, error) {
-	cfg := h.cfg
 	kind, why, exec, err := h.componentExecutor(wasm)
 	if err != nil {
 		return nil, err
@@ -98,26 +90,7 @@ func (h *Handler) newComponentGeneration(ctx context.Context, wasm []byte) (*gen
 	if spec.ComponentHost == nil {
 		return nil, fmt.Errorf("executor %s gives no component host", kind.Name)
 	}
-	pc := runtimepool.Config[*isolateState]{
-		Isolates:              cfg.Isolates,
-		CacheDir:              cfg.CacheDir,
-		Cache:                 h.cache,
-		MemoryLimitPages:      uint32(min(cfg.MemoryLimit>>16, 65536)),
-		Interruptible:         cfg.HandlerTimeout > 0,
-		QueueTimeout:          cfg.QueueTimeout,
-		MaxQueue:              cfg.MaxQueue,
-		MaxRequestsPerIsolate: cfg.MaxRequestsPerIsolate,
-		Logger:                h.log,
-	}
-	if pc.Isolates == 0 {
-		pc.Isolates = max(spec.IsolatesPerCPU, 1) * runtime.NumCPU()
-	}
-	if spec.OneRequestPerIsolate {
-		pc.MaxRequestsPerIsolate = 1
-	}
-	if cfg.MemoryLimit > 0 && pc.MemoryLimitPages == 0 {
-		pc.MemoryLimitPages = 1
-	}
+	pc := h.poolConfig(spec)
 	pc.Prepare = func(ctx context.Context, id string) (context.Context, *isolateState) {
 		ctx, inst := exec.NewInstance(ctx, id)
 		return ctx, &isolateState{guest: inst}
@@ -133,11 +106,7 @@ func (h *Handler) newComponentGeneration(ctx context.Context, wasm []byte) (*gen
 	if err != nil {
 		return nil, err
 	}
-	h.pools.Store(p, struct{}{})
-	if h.interrupted.Load() {
-		p.InterruptAll()
-	}
-	return &generation{n: h.gens.Add(1), pool: p, kind: kind, abiWhy: why, call: h.caller(p)}, nil
+	return h.generation(p, kind, why), nil
 }
 
 // inspectComponent is Inspect for a component: its imports and exports,

@@ -252,41 +252,16 @@ func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, 
 	if err != nil {
 		return nil, err
 	}
-	exec := h.execs[kind.Name]
-	if exec == nil {
-		if exec, err = kind.New(h.env()); err != nil {
-			return nil, err
-		}
-		h.execs[kind.Name] = exec
+	exec, err := h.executor(kind)
+	if err != nil {
+		return nil, err
 	}
 	spec := exec.Pool()
-	pc := runtimepool.Config[*isolateState]{
-		Isolates:              cfg.Isolates,
-		CacheDir:              cfg.CacheDir,
-		Cache:                 h.cache,
-		MemoryLimitPages:      uint32(min(cfg.MemoryLimit>>16, 65536)),
-		Interruptible:         cfg.HandlerTimeout > 0,
-		StartTimeout:          cfg.HandlerTimeout,
-		QueueTimeout:          cfg.QueueTimeout,
-		MaxQueue:              cfg.MaxQueue,
-		MaxRequestsPerIsolate: cfg.MaxRequestsPerIsolate,
-		Dirs:                  cfg.Dirs,
-		Env:                   cfg.Env,
-		Installers:            spec.Installers,
-		ResetSafeImports:      spec.ResetSafeImports,
-		WASI:                  spec.WASI,
-		NoStart:               spec.NoStart,
-		Logger:                h.log,
-	}
-	if pc.Isolates == 0 {
-		pc.Isolates = max(spec.IsolatesPerCPU, 1) * runtime.NumCPU()
-	}
-	if spec.OneRequestPerIsolate {
-		pc.MaxRequestsPerIsolate = 1
-	}
-	if cfg.MemoryLimit > 0 && pc.MemoryLimitPages == 0 {
-		pc.MemoryLimitPages = 1
-	}
+	pc := h.poolConfig(spec)
+	pc.StartTimeout = cfg.HandlerTimeout
+	pc.Dirs, pc.Env = cfg.Dirs, cfg.Env
+	pc.Installers, pc.ResetSafeImports = spec.Installers, spec.ResetSafeImports
+	pc.WASI, pc.NoStart = spec.WASI, spec.NoStart
 	if h.prof != nil {
 		pc.Listener = h.prof.factory()
 	}
@@ -351,11 +326,57 @@ func (h *Handler) newGeneration(ctx context.Context, wasm []byte) (*generation, 
 	if err != nil {
 		return nil, err
 	}
+	return h.generation(p, kind, why), nil
+}
+
+// executor returns the handler's executor of kind, made at its first use.
+// The caller holds h.reload, or is NewHandler.
+func (h *Handler) executor(kind executor.Kind) (executor.Executor, error) {
+	if exec := h.execs[kind.Name]; exec != nil {
+		return exec, nil
+	}
+	exec, err := kind.New(h.env())
+	if err != nil {
+		return nil, err
+	}
+	h.execs[kind.Name] = exec
+	return exec, nil
+}
+
+// poolConfig is what every pool of the handler is configured with, core
+// module's or component's, for an executor that needs spec.
+func (h *Handler) poolConfig(spec executor.PoolSpec) runtimepool.Config[*isolateState] {
+	cfg := h.cfg
+	pc := runtimepool.Config[*isolateState]{
+		Isolates:              cfg.Isolates,
+		CacheDir:              cfg.CacheDir,
+		Cache:                 h.cache,
+		MemoryLimitPages:      uint32(min(cfg.MemoryLimit>>16, 65536)),
+		Interruptible:         cfg.HandlerTimeout > 0,
+		QueueTimeout:          cfg.QueueTimeout,
+		MaxQueue:              cfg.MaxQueue,
+		MaxRequestsPerIsolate: cfg.MaxRequestsPerIsolate,
+		Logger:                h.log,
+	}
+	if pc.Isolates == 0 {
+		pc.Isolates = max(spec.IsolatesPerCPU, 1) * runtime.NumCPU()
+	}
+	if spec.OneRequestPerIsolate {
+		pc.MaxRequestsPerIsolate = 1
+	}
+	if cfg.MemoryLimit > 0 && pc.MemoryLimitPages == 0 {
+		pc.MemoryLimitPages = 1
+	}
+	return pc
+}
+
+// generation registers a new pool and makes the generation serving it.
+func (h *Handler) generation(p *pool, kind executor.Kind, why string) *generation {
 	h.pools.Store(p, struct{}{})
 	if h.interrupted.Load() {
 		p.InterruptAll()
 	}
-	return &generation{n: h.gens.Add(1), pool: p, kind: kind, abiWhy: why, call: h.caller(p)}, nil
+	return &generation{n: h.gens.Add(1), pool: p, kind: kind, abiWhy: why, call: h.caller(p)}
 }
 
 // Pool returns the isolate pool now serving, for stats and tests.
