@@ -67,6 +67,14 @@ func TestBadInput(t *testing.T) {
 		// printf '\x00asm\x0d\x00\x01\x00\x01\x08\x00asm\x01\x00\x00\x00').
 		{"component", []string{"serve", td("component.wasm")}, nil, "this component exports nothing, which no executor runs (wasmserve runs components exporting wasi:http/incoming-handler@0.2.x)"},
 		{"component, check", []string{"check", td("component.wasm")}, nil, "this component exports nothing, which no executor runs (wasmserve runs components exporting wasi:http/incoming-handler@0.2.x)"},
+		// A component of the async proposal (WASI 0.3) is refused at load,
+		// naming what is not supported.
+		{"async component", []string{"serve", testguest.Path("runtimepool/component/testdata/stream.wasm")}, nil,
+			"the stream type is not supported: wasmserve runs synchronous WASI 0.2 components"},
+		{"async component, check", []string{"check", testguest.Path("runtimepool/component/testdata/stream.wasm")}, nil,
+			"the stream type is not supported"},
+		{"core module with --abi wasi-http", []string{"serve", "--abi", "wasi-http", hello}, nil,
+			"--abi wasi-http runs WebAssembly components (WASI 0.2), and this is a core module; leave --abi at auto"},
 		{"start function traps", []string{"serve", "--no-cache", td("badstart.wasm")}, nil, "_initialize"},
 		{"unknown flag", []string{"serve", "--bogus", hello}, nil, "--bogus is not a flag (run 'wasmserve serve --help' for the flags)"},
 		{"misspelt flag", []string{"serve", "--isolate", "2", hello}, nil, "--isolate is not a flag; did you mean --isolates?"},
