@@ -47,7 +47,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 2 && args[1] == "test" {
 		args = append(args[:2:2], flagsFirst(args[2:], testFlags())...)
 	}
-	if len(args) > 2 && args[1] == "serve" {
+	if len(args) > 2 && (args[1] == "serve" || args[1] == "dev") {
 		args = append(args[:2:2], flagsFirst(args[2:], serveFlags())...)
 	}
 	if len(args) == 1 {
@@ -104,7 +104,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:                 "wasmserve",
 		Usage:                "serve an HTTP handler compiled to WebAssembly, one isolate per request",
-		UsageText:            "wasmserve [serve] [flags] MODULE.wasm\nwasmserve check MODULE.wasm\nwasmserve test MODULE.wasm CASES.yaml...\nwasmserve version",
+		UsageText:            usageLines,
 		Version:              versionString(),
 		Writer:               stdout,
 		ErrWriter:            stderr,
@@ -113,6 +113,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		OnUsageError:         usageError("wasmserve"),
 		Commands: []*cli.Command{
 			serveCommand(),
+			newCommand(),
+			buildCommand(),
+			devCommand(),
 			checkCommand(),
 			testCommand(),
 			certsCommand(),

@@ -318,7 +318,17 @@ func serve(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return fmt.Errorf("serve takes one module file, got %d arguments (usage: wasmserve serve [flags] MODULE.wasm)", c.NArg())
 	}
-	path := c.Args().First()
+	return serveModule(c, c.Args().First(), nil)
+}
+
+// watchFunc watches what a module is made from until ctx is done, and calls
+// reload, which reports its own failures, when it changed. charm is the
+// command's logger.
+type watchFunc func(ctx context.Context, charm *log.Logger, reload func() error)
+
+// serveModule serves the module at path as the flags of c say. watch, when
+// not nil, replaces --watch's polling of the module file.
+func serveModule(c *cli.Context, path string, watch watchFunc) error {
 	mc, err := handlerConfig(c)
 	if err != nil {
 		return err
@@ -410,10 +420,15 @@ func serve(c *cli.Context) error {
 		reloaders = append(reloaders, reloader{"TLS certificate", srv.ReloadTLS})
 	}
 	defer reloadOnSIGHUP(charm, reloaders)()
-	if c.Bool("watch") {
+	if watch == nil && c.Bool("watch") {
+		watch = func(ctx context.Context, _ *log.Logger, reload func() error) {
+			host.Watch(ctx, path, time.Second, reload, logger)
+		}
+	}
+	if watch != nil {
 		wctx, cancel := context.WithCancel(ctx)
 		watched := make(chan struct{})
-		go func() { defer close(watched); host.Watch(wctx, path, time.Second, reloadModule, logger) }()
+		go func() { defer close(watched); watch(wctx, charm, reloadModule) }()
 		// Runs before the handler is closed: no reload after that.
 		defer func() { cancel(); <-watched }()
 	}

@@ -10,13 +10,18 @@ import (
 
 // shortUsage is what wasmserve without arguments prints, on stderr, before
 // it exits 2.
-const shortUsage = `usage: wasmserve [serve] [flags] MODULE.wasm
-       wasmserve check MODULE.wasm
-       wasmserve test MODULE.wasm CASES.yaml...
-       wasmserve certs [--out DIR] [HOST...]
-       wasmserve version
-Run 'wasmserve --help' for the commands, 'wasmserve serve --help' for the flags.
-`
+var shortUsage = "usage: " + strings.ReplaceAll(usageLines, "\n", "\n       ") + "\n" +
+	"Run 'wasmserve --help' for the commands, 'wasmserve serve --help' for the flags.\n"
+
+// usageLines are the forms of the command line, one a line.
+const usageLines = `wasmserve [serve] [flags] MODULE.wasm
+wasmserve new [--lang go|rust|c|wat] NAME
+wasmserve build
+wasmserve dev [flags]
+wasmserve check MODULE.wasm
+wasmserve test MODULE.wasm CASES.yaml...
+wasmserve certs [--out DIR] [HOST...]
+wasmserve version`
 
 // unknownCommand says that name is no command of app, and which one was
 // meant where one is near.

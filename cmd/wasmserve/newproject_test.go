@@ -1,0 +1,219 @@
+package main
+
+import (
+	"bytes"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wasmserve/wasmserve/internal/testguest"
+)
+
+// runIn runs the binary in dir with args and the environment env added,
+// and returns its exit code, stdout and stderr.
+func runIn(t *testing.T, dir string, env []string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, stdout.String(), stderr.String()
+}
+
+// TestNewBuildServe: `wasmserve new` writes a project of each language,
+// `wasmserve build` builds it, its own cases pass, and the server answers
+// 200 with the template's greeting. Go takes the SDK of this checkout
+// (--sdk); C needs clang and wasi-libc, WAT wat2wasm: without them the case
+// is skipped.
+func TestNewBuildServe(t *testing.T) {
+	cases := []struct {
+		lang  string
+		flags []string
+		needs string
+	}{
+		{"go", []string{"--sdk", testguest.Root()}, "go"},
+		{"c", nil, "clang"},
+		{"wat", nil, "wat2wasm"},
+	}
+	for _, c := range cases {
+		t.Run(c.lang, func(t *testing.T) {
+			if _, err := exec.LookPath(c.needs); err != nil {
+				t.Skipf("%s is not installed", c.needs)
+			}
+			dir := t.TempDir()
+			name := "hello-" + c.lang
+			code, out, errOut := runIn(t, dir, nil, append(append([]string{"new", "--lang", c.lang}, c.flags...), name)...)
+			if code != 0 {
+				t.Fatalf("new: exit %d\n%s%s", code, out, errOut)
+			}
+			if !strings.Contains(out, "wasmserve dev") {
+				t.Errorf("new does not say what to run next:\n%s", out)
+			}
+			project := filepath.Join(dir, name)
+			code, out, errOut = runIn(t, project, nil, "build")
+			if c.lang == "c" && code != 0 && strings.Contains(errOut, "apt-get install") {
+				t.Skipf("the C toolchain is incomplete: %s", errOut)
+			}
+			if code != 0 {
+				t.Fatalf("build: exit %d\n%s%s", code, out, errOut)
+			}
+			if !strings.Contains(errOut, "built handler.wasm") {
+				t.Errorf("build does not say what it built:\n%s", errOut)
+			}
+			if code, out, errOut := runIn(t, project, nil, "test", "--cache-dir", testguest.CacheDir(t), "handler.wasm", "cases.yaml"); code != 0 {
+				t.Errorf("the project's own cases: exit %d\n%s%s", code, out, errOut)
+			}
+			_, base, stderr := startServer(t, filepath.Join(project, "handler.wasm"))
+			got, body := get(t, base+"/hello?x=1")
+			if want := "Hello from " + name + ": /hello?x=1\n"; got != 200 || body != want {
+				t.Errorf("got %d %q, want 200 %q; log:\n%s", got, body, want, stderr)
+			}
+		})
+	}
+}
+
+// TestNewGoModule: a Go project's go.mod requires the SDK, and with --sdk
+// replaces it with that checkout.
+func TestNewGoModule(t *testing.T) {
+	dir := t.TempDir()
+	if code, out, errOut := runIn(t, dir, nil, "new", "--sdk", testguest.Root(), "svc"); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "svc", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"module svc\n", "require github.com/wasmserve/wasmserve v", "replace github.com/wasmserve/wasmserve => " + testguest.Root()} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("go.mod lacks %q:\n%s", want, b)
+		}
+	}
+}
+
+// TestNewAndBuildMistakes: each mistake gets one line saying what was
+// wrong and what to do, and exit 1.
+func TestNewAndBuildMistakes(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errOut := runIn(t, dir, nil, "new", "--lang", "wat", "taken"); code != 0 {
+		t.Fatalf("new: exit %d: %s", code, errOut)
+	}
+	empty := t.TempDir() // a PATH without any toolchain
+	cases := []struct {
+		name string
+		dir  string
+		env  []string
+		args []string
+		want string
+	}{
+		{"unknown language", dir, nil, []string{"new", "--lang", "cobol", "x"}, `--lang "cobol": want one of go, rust, c, wat`},
+		{"JavaScript", dir, nil, []string{"new", "--lang", "js", "x"}, "--lang js: a JavaScript handler is a WASI 0.2 component"},
+		{"folder not empty", dir, nil, []string{"new", "--lang", "wat", "taken"}, "taken already exists and is not empty"},
+		{"bad name", dir, nil, []string{"new", "--lang", "wat", "9lives"}, `"9lives" cannot name a project`},
+		{"sdk not a checkout", dir, nil, []string{"new", "--sdk", dir, "x"}, "--sdk " + dir + ": not a checkout of github.com/wasmserve/wasmserve"},
+		{"no name", dir, nil, []string{"new"}, "new takes the name of the project's folder, got 0 arguments"},
+		{"no project", t.TempDir(), nil, []string{"build"}, "no handler project in "},
+		{"toolchain missing", filepath.Join(dir, "taken"), []string{"PATH=" + empty}, []string{"build"},
+			"building a WebAssembly text handler needs wat2wasm, which is not on PATH: it is in wabt: apt-get install wabt"},
+		{"toolchain missing, dev", filepath.Join(dir, "taken"), []string{"PATH=" + empty}, []string{"dev"},
+			"building a WebAssembly text handler needs wat2wasm"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errOut := runIn(t, c.dir, c.env, c.args...)
+			if code != 1 || !strings.Contains(errOut, "wasmserve: "+c.want) {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit 1 and %q", code, errOut, c.want)
+			}
+		})
+	}
+}
+
+// TestDev: `wasmserve dev` builds and serves the project, rebuilds and
+// reloads it when a source changes, shows a failing build while the last
+// good one goes on serving, and stops on SIGINT.
+func TestDev(t *testing.T) {
+	if _, err := exec.LookPath("wat2wasm"); err != nil {
+		t.Skip("wat2wasm is not installed")
+	}
+	dir := t.TempDir()
+	if code, _, errOut := runIn(t, dir, nil, "new", "--lang", "wat", "live"); code != 0 {
+		t.Fatalf("new: exit %d: %s", code, errOut)
+	}
+	project := filepath.Join(dir, "live")
+	src := filepath.Join(project, "handler.wat")
+	pf := filepath.Join(t.TempDir(), "port")
+	cmd := exec.Command(binary, "dev", "--port", "0", "--port-file", pf, "--address", "127.0.0.1",
+		"--no-banner", "--cache-dir", testguest.CacheDir(t))
+	cmd.Dir = project
+	port, stderr := startCmd(t, cmd, pf)
+	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/x"
+	if code, body := get(t, url); code != 200 || body != "Hello from live: /x\n" {
+		t.Fatalf("got %d %q; log:\n%s", code, body, stderr)
+	}
+	edit := func(from, to string) {
+		t.Helper()
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(b, []byte(from)) {
+			t.Fatalf("handler.wat lacks %q", from)
+		}
+		if err := os.WriteFile(src, bytes.Replace(b, []byte(from), []byte(to), 1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	answers := func(want string) func() bool {
+		return func() bool {
+			resp, err := http.Get(url)
+			if err != nil {
+				return false
+			}
+			defer resp.Body.Close()
+			var b bytes.Buffer
+			b.ReadFrom(resp.Body)
+			return resp.StatusCode == 200 && b.String() == want
+		}
+	}
+	edit("Hello from", "Howdy from") // the same length: the offsets hold
+	testguest.WaitFor(t, "the edited greeting", answers("Howdy from live: /x\n"))
+
+	edit("(module", "(module (func $broken")
+	testguest.WaitFor(t, "the build error", func() bool { return strings.Contains(stderr.String(), "build failed") })
+	log := stderr.String()
+	if !strings.Contains(log, "handler.wat:") {
+		t.Errorf("the compiler's own message is not shown:\n%s", log)
+	}
+	if code, body := get(t, url); code != 200 || body != "Howdy from live: /x\n" {
+		t.Errorf("after a failed build: got %d %q, want the last good build's answer", code, body)
+	}
+
+	edit("(module (func $broken", "(module")
+	edit("Howdy from", "Hallo from")
+	testguest.WaitFor(t, "the fixed greeting", answers("Hallo from live: /x\n"))
+
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit after SIGINT: %v; log:\n%s", err, stderr)
+		}
+	case <-time.After(10 * time.Second):
+		t.Errorf("still running 10s after SIGINT; log:\n%s", stderr)
+	}
+}
