@@ -217,3 +217,35 @@ func TestDev(t *testing.T) {
 		t.Errorf("still running 10s after SIGINT; log:\n%s", stderr)
 	}
 }
+
+// TestMakeInstallNew: a wasmserve installed with `make install` from a
+// checkout writes Go projects that take the SDK from that checkout, with no
+// --sdk: the quick start works from a clone.
+func TestMakeInstallNew(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds wasmserve again")
+	}
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("make is not installed")
+	}
+	bin := t.TempDir()
+	install := exec.Command("make", "install")
+	install.Dir = testguest.Root()
+	install.Env = append(os.Environ(), "GOBIN="+bin)
+	if out, err := install.CombinedOutput(); err != nil {
+		t.Fatalf("make install: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(filepath.Join(bin, "wasmserve"), "new", "svc")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("new: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "svc", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "replace github.com/wasmserve/wasmserve => " + testguest.Root(); !strings.Contains(string(b), want) {
+		t.Errorf("go.mod lacks %q:\n%s", want, b)
+	}
+}
