@@ -218,16 +218,38 @@ func TestDev(t *testing.T) {
 	}
 }
 
-// TestMakeInstallNew: a wasmserve installed with `make install` from a
-// checkout writes Go projects that take the SDK from that checkout, with no
-// --sdk: the quick start works from a clone.
-func TestMakeInstallNew(t *testing.T) {
+// TestQuickStart: the README's quick start is at most six commands, and
+// they do what it says from a clone: make install (for the go install of
+// a release), wasmserve new, wasmserve dev serving the new Go handler, with
+// no --sdk: the installed binary points the project at its clone.
+func TestQuickStart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds wasmserve again")
 	}
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("make is not installed")
 	}
+	readme, err := os.ReadFile(testguest.Path("README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, _ := strings.Cut(string(readme), "## Quick start\n")
+	_, block, _ := strings.Cut(after, "```sh\n")
+	block, _, _ = strings.Cut(block, "```")
+	var commands []string
+	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+		cmd, _, _ := strings.Cut(line, "#")
+		commands = append(commands, strings.TrimSpace(cmd))
+	}
+	if len(commands) > 6 {
+		t.Errorf("the quick start has %d commands, more than 6: %q", len(commands), commands)
+	}
+	for i, want := range []string{"go install github.com/wasmserve/wasmserve/cmd/wasmserve@latest", "wasmserve new hello", "cd hello", "wasmserve dev", "curl localhost:8080/world"} {
+		if i >= len(commands) || commands[i] != want {
+			t.Fatalf("quick start command %d is not %q: %q", i+1, want, commands)
+		}
+	}
+
 	bin := t.TempDir()
 	install := exec.Command("make", "install")
 	install.Dir = testguest.Root()
@@ -235,17 +257,26 @@ func TestMakeInstallNew(t *testing.T) {
 	if out, err := install.CombinedOutput(); err != nil {
 		t.Fatalf("make install: %v\n%s", err, out)
 	}
+	wasmserve := filepath.Join(bin, "wasmserve")
 	dir := t.TempDir()
-	cmd := exec.Command(filepath.Join(bin, "wasmserve"), "new", "svc")
+	cmd := exec.Command(wasmserve, "new", "hello")
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("new: %v\n%s", err, out)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "svc", "go.mod"))
+	b, err := os.ReadFile(filepath.Join(dir, "hello", "go.mod"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := "replace github.com/wasmserve/wasmserve => " + testguest.Root(); !strings.Contains(string(b), want) {
 		t.Errorf("go.mod lacks %q:\n%s", want, b)
+	}
+	pf := filepath.Join(t.TempDir(), "port")
+	cmd = exec.Command(wasmserve, "dev", "--port", "0", "--port-file", pf, "--address", "127.0.0.1",
+		"--cache-dir", testguest.CacheDir(t))
+	cmd.Dir = filepath.Join(dir, "hello")
+	port, stderr := startCmd(t, cmd, pf)
+	if code, body := get(t, "http://127.0.0.1:"+strconv.Itoa(port)+"/world"); code != 200 || body != "Hello from hello: /world\n" {
+		t.Errorf("got %d %q; log:\n%s", code, body, stderr)
 	}
 }
