@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/creack/pty"
-	"github.com/urfave/cli/v2"
 
 	"github.com/wasmserve/wasmserve/internal/testguest"
 )
@@ -64,35 +63,6 @@ func TestFlagsAfterModule(t *testing.T) {
 				t.Errorf("got %d %q; stderr:\n%s", code, body, stderr)
 			}
 		})
-	}
-}
-
-// TestServeHelpGroups: `serve --help` lists every flag under its category.
-func TestServeHelpGroups(t *testing.T) {
-	out, err := exec.Command(binary, "serve", "--help").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	help := string(out)
-	last := -1
-	for _, cat := range []string{"Admin", "Guest", "Isolates and limits", "Listener", "Logging", "Middleware", "TLS"} {
-		i := strings.Index(help, "\n   "+cat+"\n")
-		if i < 0 {
-			t.Errorf("no %q group in serve --help:\n%s", cat, help)
-			continue
-		}
-		if i < last {
-			t.Errorf("group %q out of order", cat)
-		}
-		last = i
-	}
-	for _, f := range serveFlags() {
-		if c, ok := f.(cli.CategorizableFlag); !ok || c.GetCategory() == "" {
-			t.Errorf("--%s has no category", f.Names()[0])
-		}
-		if !strings.Contains(help, "--"+f.Names()[0]) {
-			t.Errorf("--%s is not in serve --help", f.Names()[0])
-		}
 	}
 }
 

@@ -57,14 +57,21 @@ func testFlags() []cli.Flag {
 		&cli.StringFlag{Name: "cacert", EnvVars: env("test-cacert"), TakesFile: true,
 			Usage: "with an https --url, verify the server's certificate with the PEM CAs of this file instead of the system's"},
 	}
-	for _, group := range [][]cli.Flag{poolFlags(), guestFlags(), middlewareFlags(), outboundFlags(), logFlags()} {
-		for _, f := range group {
+	flags = inCategory("Cases", flags)
+	for _, group := range []struct {
+		category string
+		flags    []cli.Flag
+	}{
+		{"Limits", poolFlags()}, {"Guest", guestFlags()}, {"Middleware", middlewareFlags()},
+		{"Outbound HTTP", outboundFlags()}, {"Logging", logFlags()},
+	} {
+		for _, f := range inCategory(group.category, group.flags) {
 			if !serveOnly[f.Names()[0]] {
 				flags = append(flags, f)
 			}
 		}
 	}
-	return flags
+	return regroup(flags)
 }
 
 // serveOnly are the flags of serve's groups that mean nothing without a
