@@ -61,11 +61,11 @@ var placeholders = map[string]string{
 	"address": "ADDR", "admin": "ADDR", "port": "PORT", "listen-fd": "FD",
 	"memory-limit": "SIZE", "max-body": "SIZE", "max-header-bytes": "SIZE", "compress-min-size": "SIZE",
 	"max-outbound-body": "SIZE",
-	"cache-dir":         "DIR", "sdk": "DIR", "dir": "HOST[:GUEST][:ro]", "env": "KEY=VALUE", "header": "'NAME: VALUE'",
+	"cache-dir": "DIR", "dir": "HOST[:GUEST][:ro]", "env": "KEY=VALUE", "header": "'NAME: VALUE'",
 	"server-header": "VALUE", "tls-key-password": "PASSWORD", "client-cert": "none|request|require",
 	"alpn": "PROTOCOLS", "tls-min-version": "VERSION", "abi": "ABI", "log-level": "LEVEL", "log-format": "FORMAT",
 	"upstream": "URL", "otlp-endpoint": "URL", "url": "URL", "guest-config-string": "STRING",
-	"allow-outbound": "PATTERN", "block-networks": "CIDRS", "run": "REGEXP", "lang": "LANG",
+	"allow-outbound": "PATTERN", "block-networks": "CIDRS", "run": "REGEXP", "lang": "LANG", "sdk": "DIR",
 	"guest-output-rate": "N",
 }
 
