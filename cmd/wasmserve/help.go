@@ -60,13 +60,12 @@ func helpPlace(name string) (string, int) {
 var placeholders = map[string]string{
 	"address": "ADDR", "admin": "ADDR", "port": "PORT", "listen-fd": "FD",
 	"memory-limit": "SIZE", "max-body": "SIZE", "max-header-bytes": "SIZE", "compress-min-size": "SIZE",
-	"max-outbound-body": "SIZE",
-	"cache-dir": "DIR", "dir": "HOST[:GUEST][:ro]", "env": "KEY=VALUE", "header": "'NAME: VALUE'",
+	"max-outbound-body": "SIZE", "cache-dir": "DIR", "dir": "HOST[:GUEST][:ro]", "env": "KEY=VALUE", "header": "'NAME: VALUE'",
 	"server-header": "VALUE", "tls-key-password": "PASSWORD", "client-cert": "none|request|require",
 	"alpn": "PROTOCOLS", "tls-min-version": "VERSION", "abi": "ABI", "log-level": "LEVEL", "log-format": "FORMAT",
 	"upstream": "URL", "otlp-endpoint": "URL", "url": "URL", "guest-config-string": "STRING",
 	"allow-outbound": "PATTERN", "block-networks": "CIDRS", "run": "REGEXP", "lang": "LANG", "sdk": "DIR",
-	"guest-output-rate": "N",
+	"guest-output-rate": "N", "tls-key-password-file": "FILE",
 }
 
 // backquoted is a placeholder written in a flag's usage, as urfave/cli
