@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/log"
 
 	"github.com/wasmserve/wasmserve/internal/logsafe"
@@ -39,14 +40,24 @@ func newLogger(w io.Writer, level, format string) (*log.Logger, *slog.Logger, er
 	default:
 		return nil, nil, fmt.Errorf("--log-format %q is not a format: use text, json or logfmt", format)
 	}
-	l := log.NewWithOptions(w, log.Options{
+	// The colours w's terminal supports, from the environment alone.
+	profile := lipgloss.NewRenderer(w).ColorProfile()
+	l := log.NewWithOptions(notATerminal{w}, log.Options{
 		Level:           lvl,
 		Formatter:       f,
 		ReportTimestamp: true,
 		TimeFormat:      timeFormat,
 	})
+	l.SetColorProfile(profile)
 	return l, slog.New(logsafe.NewHandler(l)), nil
 }
+
+// notATerminal hides that a writer is a terminal from the logging library,
+// which would otherwise ask the terminal for its colours and wait up to 5
+// seconds for each answer, with echo off, before the first line: a stall
+// at start-up on a terminal that does not answer. Its styles need the
+// colour profile alone, which newLogger sets.
+type notATerminal struct{ io.Writer }
 
 // textTimeFormat is RFC 3339 to the millisecond, the time of the text
 // format's lines.

@@ -329,6 +329,10 @@ type watchFunc func(ctx context.Context, charm *log.Logger, reload func() error)
 // serveModule serves the module at path as the flags of c say. watch, when
 // not nil, replaces --watch's polling of the module file.
 func serveModule(c *cli.Context, path string, watch watchFunc) error {
+	// SIGINT and SIGTERM are caught from here on: one that comes during
+	// start-up stops it where it is, and exits 128 and its number.
+	ctx, stop := notifyStop()
+	defer stop()
 	mc, err := handlerConfig(c)
 	if err != nil {
 		return err
@@ -378,12 +382,22 @@ func serveModule(c *cli.Context, path string, watch watchFunc) error {
 	if err != nil {
 		return err
 	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	if err := interrupted(ctx, "reading the module"); err != nil {
+		return err
+	}
 
 	handler, err := host.NewHandler(ctx, wasm, hc)
 	warm()
+	if ctx.Err() != nil {
+		if err == nil {
+			handler.Close(context.Background())
+		}
+		during := "starting the isolates of " + path
+		if err != nil && strings.Contains(err.Error(), "compiling module: interrupted") {
+			during = "compiling " + path
+		}
+		return interrupted(ctx, during)
+	}
 	if err != nil {
 		// wazero's errors end in a multi-line wasm stack trace: the
 		// user gets the first line, --log-level debug gets it all.
@@ -434,6 +448,9 @@ func serveModule(c *cli.Context, path string, watch watchFunc) error {
 	}
 
 	if err := srv.Listen(ctx); err != nil {
+		if ierr := interrupted(ctx, "opening the listener"); ierr != nil {
+			return ierr
+		}
 		return err
 	}
 	var admin *observe.Admin
