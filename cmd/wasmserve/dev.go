@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/charmbracelet/log"
@@ -63,16 +60,19 @@ func dev(c *cli.Context) error {
 		return err
 	}
 	// Until a build works, there is nothing to serve: wait for a fix.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyStop()
 	defer stop()
 	srcs := sourceStamps(dir, l.sources)
 	for !devBuild(ctx, charm, c.App.ErrWriter, dir, "built") {
+		if err := interrupted(ctx, "building"); err != nil {
+			return err
+		}
 		if err := l.missingTool(); err != nil {
 			return err
 		}
 		charm.Info("waiting for a change to the sources to build again")
 		if srcs, err = waitForChange(ctx, dir, l.sources, srcs); err != nil {
-			return nil // interrupted while waiting: nothing ran
+			return interrupted(ctx, "waiting for a build that works")
 		}
 	}
 	stop()
