@@ -63,7 +63,7 @@ func dev(c *cli.Context) error {
 	ctx, stop := notifyStop()
 	defer stop()
 	srcs := sourceStamps(dir, l.sources)
-	for !devBuild(ctx, charm, c.App.ErrWriter, dir, "built") {
+	for !devBuild(ctx, charm, c.App.ErrWriter, dir, "built", c.String("log-format")) {
 		if err := interrupted(ctx, "building"); err != nil {
 			return err
 		}
@@ -83,7 +83,7 @@ func dev(c *cli.Context) error {
 			if srcs, err = waitForChange(ctx, dir, l.sources, srcs); err != nil {
 				return
 			}
-			if devBuild(ctx, charm, c.App.ErrWriter, dir, "rebuilt") {
+			if devBuild(ctx, charm, c.App.ErrWriter, dir, "rebuilt", c.String("log-format")) {
 				reload()
 			} else if ctx.Err() == nil {
 				charm.Warn("the last build that worked goes on serving")
@@ -98,7 +98,7 @@ func dev(c *cli.Context) error {
 // devBuild builds the project in dir and reports whether it worked. A
 // failed build's commands and output are written to w as they are, so that
 // the compiler's file:line positions read as usual.
-func devBuild(ctx context.Context, charm *log.Logger, w io.Writer, dir, verb string) bool {
+func devBuild(ctx context.Context, charm *log.Logger, w io.Writer, dir, verb, format string) bool {
 	start := time.Now()
 	var out bytes.Buffer
 	l, err := buildProject(ctx, dir, &out)
@@ -112,7 +112,7 @@ func devBuild(ctx context.Context, charm *log.Logger, w io.Writer, dir, verb str
 		charm.Error("build failed", "err", err)
 		return false
 	}
-	charm.Info(verb+" "+builtModule, "lang", l.name, "took", time.Since(start).Round(10*time.Millisecond))
+	charm.Info(verb+" "+builtModule, "lang", l.name, "took", logDuration(format, time.Since(start).Round(time.Millisecond)))
 	return true
 }
 

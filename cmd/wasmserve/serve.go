@@ -487,7 +487,7 @@ func serveModule(c *cli.Context, path string, watch watchFunc) error {
 		return err
 	case <-ctx.Done():
 	}
-	err = shutdown(charm, srv, handler, c.Duration("grace"), flushAccess)
+	err = shutdown(charm, srv, handler, c.Duration("grace"), c.String("log-format"), flushAccess)
 	// After a forced or overrun shutdown guests may still be running:
 	// waiting for them to close the pool could take for ever.
 	closeHandler = err == nil
@@ -530,11 +530,11 @@ func firstLine(s string) string {
 // only with a --handler-timeout; without one a running guest is ended by the
 // process exiting. The access log's last lines are written before
 // "stopped", once no request is left to log.
-func shutdown(charm *log.Logger, srv *server.Server, handler *host.Handler, grace time.Duration, flushAccess func()) error {
+func shutdown(charm *log.Logger, srv *server.Server, handler *host.Handler, grace time.Duration, format string, flushAccess func()) error {
 	force := make(chan os.Signal, 1)
 	signal.Notify(force, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(force)
-	charm.Info("shutting down; a second signal forces", "grace", grace)
+	charm.Info("shutting down; a second signal forces", "grace", logDuration(format, grace))
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	done := make(chan error, 1)
