@@ -338,4 +338,10 @@ func TestGoGuestPanicAnswer(t *testing.T) {
 	testguest.WaitFor(t, "the panic in the log", func() bool {
 		return strings.Contains(stderr.String(), "panic serving request: boom")
 	})
+	// The line names the request, as the answer does.
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(line, "panic serving request: boom") && !strings.Contains(line, "request_id="+id) {
+			t.Errorf("the panic's log line lacks request_id=%s:\n%s", id, line)
+		}
+	}
 }
