@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -27,5 +28,18 @@ func TestGoReactorWithoutHandler(t *testing.T) {
 				t.Errorf("serve started:\n%s", stderr)
 			}
 		})
+	}
+}
+
+// TestGoGuestWithoutTransport: a Go guest's http.Get without the blank
+// import of abi/guest/outbound fails with an error that names the import
+// and the flag, not net/http's "connection refused".
+func TestGoGuestWithoutTransport(t *testing.T) {
+	guest := testguest.BuildPackage(t, "cmd/wasmserve/testdata/gonotransport")
+	_, base, _ := startServer(t, "--isolates", "1", guest)
+	code, body := get(t, base+"/?url="+url.QueryEscape("http://127.0.0.1:9/x"))
+	want := `add import _ "github.com/wasmserve/wasmserve/abi/guest/outbound" to the guest, and allow http://127.0.0.1:9 with --allow-outbound`
+	if code != 502 || !strings.Contains(body, want) {
+		t.Errorf("got %d %q, want 502 and %q", code, body, want)
 	}
 }
