@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	cases "github.com/wasmserve/wasmserve/conformance"
 	"github.com/wasmserve/wasmserve/host"
 	"github.com/wasmserve/wasmserve/internal/atomicfile"
 	"github.com/wasmserve/wasmserve/internal/conformance"
@@ -56,6 +57,8 @@ func testFlags() []cli.Flag {
 			Usage: "with an https --url, do not verify the server's certificate"},
 		&cli.StringFlag{Name: "cacert", EnvVars: env("test-cacert"), TakesFile: true,
 			Usage: "with an https --url, verify the server's certificate with the PEM CAs of this file instead of the system's"},
+		&cli.BoolFlag{Name: "schema",
+			Usage: "print the JSON Schema of case files (for an editor's YAML support) and exit"},
 	}
 	flags = inCategory("Cases", flags)
 	for _, group := range []struct {
@@ -82,6 +85,10 @@ var serveOnly = map[string]bool{
 }
 
 func runTests(c *cli.Context) error {
+	if c.Bool("schema") {
+		_, err := c.App.Writer.Write(cases.Schema)
+		return err
+	}
 	url := c.String("url")
 	args := c.Args().Slice()
 	var module string

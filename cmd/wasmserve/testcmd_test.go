@@ -228,7 +228,7 @@ func TestTestCommandBadInput(t *testing.T) {
 		{"no case file", []string{"test", wat}, "got 1 arguments"},
 		{"missing case file", []string{"test", wat, "nope.yaml"}, "case file nope.yaml: no such file"},
 		{"missing module", []string{"test", "nope.wasm", td("failing.yaml")}, "module nope.wasm: no such file"},
-		{"unknown field", []string{"test", wat, td("badfield.yaml")}, "badfield.yaml: line 5: field stauts not found"},
+		{"unknown field", []string{"test", wat, td("badfield.yaml")}, `badfield.yaml: case 1 ("typo"), expect.stauts (line 5): not a field of expect; did you mean status?`},
 		{"no name", []string{"test", wat, td("noname.yaml")}, "noname.yaml: case 1: name: missing"},
 		{"bad regexp", []string{"test", wat, td("badregexp.yaml")}, `badregexp.yaml: case 2 ("broken pattern"): expect.body_matches[0]: error parsing regexp`},
 		{"two bodies", []string{"test", wat, td("twobodies.yaml")}, `case 1 ("both"): request: body and body_file are exclusive`},
