@@ -159,17 +159,7 @@ func TestTerminalThatNeverAnswers(t *testing.T) {
 		t.Errorf("no styled banner on the terminal:\n%s", got)
 	}
 	f.Write([]byte{3}) // Ctrl-C
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	testguest.WaitFor(t, "the server to stop after Ctrl-C", func() bool {
-		select {
-		case err = <-done:
-			return true
-		default:
-			return false
-		}
-	})
-	if err != nil {
-		t.Errorf("exit after Ctrl-C: %v\n%s", err, out.String())
+	if code := exitOf(t, cmd, &out); code != 0 {
+		t.Errorf("exit %d after Ctrl-C, want 0:\n%s", code, out.String())
 	}
 }

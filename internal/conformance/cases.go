@@ -100,27 +100,7 @@ type Expect struct {
 }
 
 // Values is a header's values: a YAML string or a list of strings.
-type Values []string
-
-// UnmarshalYAML accepts a scalar or a sequence of scalars.
-func (v *Values) UnmarshalYAML(n *yaml.Node) error {
-	switch n.Kind {
-	case yaml.ScalarNode:
-		*v = Values{n.Value}
-		return nil
-	case yaml.SequenceNode:
-		out := make(Values, 0, len(n.Content))
-		for _, c := range n.Content {
-			if c.Kind != yaml.ScalarNode {
-				return fmt.Errorf("line %d: a header value must be a string", c.Line)
-			}
-			out = append(out, c.Value)
-		}
-		*v = out
-		return nil
-	}
-	return fmt.Errorf("line %d: header values must be a string or a list of strings", n.Line)
-}
+type Values = Strings
 
 // Strings is a list of strings, or a single string for a list of one.
 type Strings []string
