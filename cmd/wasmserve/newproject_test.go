@@ -37,8 +37,9 @@ func runIn(t *testing.T, dir string, env []string, args ...string) (int, string,
 // TestNewBuildServe: `wasmserve new` writes a project of each language,
 // `wasmserve build` builds it, its own cases pass, and the server answers
 // 200 with the template's greeting. Go takes the SDK of this checkout
-// (--sdk); C needs clang and wasi-libc, WAT wat2wasm: without them the case
-// is skipped.
+// (--sdk); Rust needs cargo and the wasm32-unknown-unknown standard library,
+// C clang and wasi-libc, WAT wat2wasm: without them the case is skipped,
+// saying what build said is missing.
 func TestNewBuildServe(t *testing.T) {
 	cases := []struct {
 		lang  string
@@ -46,6 +47,7 @@ func TestNewBuildServe(t *testing.T) {
 		needs string
 	}{
 		{"go", []string{"--sdk", testguest.Root()}, "go"},
+		{"rust", nil, "cargo"},
 		{"c", nil, "clang"},
 		{"wat", nil, "wat2wasm"},
 	}
@@ -65,8 +67,8 @@ func TestNewBuildServe(t *testing.T) {
 			}
 			project := filepath.Join(dir, name)
 			code, out, errOut = runIn(t, project, nil, "build")
-			if c.lang == "c" && code != 0 && strings.Contains(errOut, "apt-get install") {
-				t.Skipf("the C toolchain is incomplete: %s", errOut)
+			if code != 0 && (strings.Contains(errOut, "is not installed") || strings.Contains(errOut, "is missing:")) {
+				t.Skipf("the %s toolchain is incomplete: %s", c.lang, errOut)
 			}
 			if code != 0 {
 				t.Fatalf("build: exit %d\n%s%s", code, out, errOut)
