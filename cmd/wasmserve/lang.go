@@ -90,6 +90,12 @@ var languages = []*language{
 			return append(steps, step{env: []string{"GOOS=wasip1", "GOARCH=wasm"},
 				argv: []string{"go", "build", "-buildmode=c-shared", "-o", builtModule, "."}}), nil
 		},
+		hint: func(out string) string {
+			if strings.Contains(out, "missing go.sum entry") || strings.Contains(out, "no required module provides package") {
+				return "the module's requirements are not all in go.mod and go.sum: run go mod tidy"
+			}
+			return ""
+		},
 	},
 	{
 		name: "rust", title: "Rust",

@@ -113,6 +113,16 @@ func TestNewAndBuildMistakes(t *testing.T) {
 	if code, _, errOut := runIn(t, dir, nil, "new", "--lang", "wat", "taken"); code != 0 {
 		t.Fatalf("new: exit %d: %s", code, errOut)
 	}
+	if code, _, errOut := runIn(t, dir, nil, "new", "--sdk", testguest.Root(), "untidy"); code != 0 {
+		t.Fatalf("new: exit %d: %s", code, errOut)
+	}
+	// An import go.mod does not provide, with a go.sum: build runs no
+	// go mod tidy, and go build fails.
+	untidy := filepath.Join(dir, "untidy")
+	src, _ := os.ReadFile(filepath.Join(untidy, "main.go"))
+	src = bytes.Replace(src, []byte("import ("), []byte("import (\n\t_ \"example.com/nowhere\""), 1)
+	os.WriteFile(filepath.Join(untidy, "main.go"), src, 0o644)
+	os.WriteFile(filepath.Join(untidy, "go.sum"), nil, 0o644)
 	empty := t.TempDir() // a PATH without any toolchain
 	cases := []struct {
 		name string
@@ -132,6 +142,8 @@ func TestNewAndBuildMistakes(t *testing.T) {
 			"building a WebAssembly text handler needs wat2wasm, which is not on PATH: it is in wabt: apt-get install wabt"},
 		{"toolchain missing, dev", filepath.Join(dir, "taken"), []string{"PATH=" + empty}, []string{"dev"},
 			"building a WebAssembly text handler needs wat2wasm"},
+		{"go build fails", untidy, nil, []string{"build"},
+			"build failed: go exited with status 1; the module's requirements are not all in go.mod and go.sum: run go mod tidy"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
