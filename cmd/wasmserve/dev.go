@@ -75,8 +75,7 @@ func dev(c *cli.Context) error {
 			return interrupted(ctx, "waiting for a build that works")
 		}
 	}
-	stop()
-	return serveModule(c, filepath.Join(dir, builtModule), func(ctx context.Context, charm *log.Logger, reload func() error) {
+	return serveModule(ctx, c, filepath.Join(dir, builtModule), func(ctx context.Context, charm *log.Logger, reload func() error) {
 		srcs := sourceStamps(dir, l.sources)
 		for {
 			var err error

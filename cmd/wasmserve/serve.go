@@ -318,7 +318,11 @@ func serve(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return fmt.Errorf("serve takes one module file, got %d arguments (usage: wasmserve serve [flags] MODULE.wasm)", c.NArg())
 	}
-	return serveModule(c, c.Args().First(), nil)
+	// SIGINT and SIGTERM are caught from here on: one that comes during
+	// start-up stops it where it is, and exits 128 and its number.
+	ctx, stop := notifyStop()
+	defer stop()
+	return serveModule(ctx, c, c.Args().First(), nil)
 }
 
 // watchFunc watches what a module is made from until ctx is done, and calls
@@ -326,13 +330,10 @@ func serve(c *cli.Context) error {
 // command's logger.
 type watchFunc func(ctx context.Context, charm *log.Logger, reload func() error)
 
-// serveModule serves the module at path as the flags of c say. watch, when
-// not nil, replaces --watch's polling of the module file.
-func serveModule(c *cli.Context, path string, watch watchFunc) error {
-	// SIGINT and SIGTERM are caught from here on: one that comes during
-	// start-up stops it where it is, and exits 128 and its number.
-	ctx, stop := notifyStop()
-	defer stop()
+// serveModule serves the module at path as the flags of c say, until ctx
+// (from notifyStop) is done. watch, when not nil, replaces --watch's polling
+// of the module file.
+func serveModule(ctx context.Context, c *cli.Context, path string, watch watchFunc) error {
 	mc, err := handlerConfig(c)
 	if err != nil {
 		return err
