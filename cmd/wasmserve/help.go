@@ -207,7 +207,7 @@ func printCommandHelp(w io.Writer, cmd *cli.Command) {
 	if name == "" {
 		name = "wasmserve " + cmd.Name
 	}
-	fmt.Fprintf(w, "%s - %s\n\nUsage: %s [flags] %s\n", name, cmd.Usage, name, strings.TrimSpace(cmd.ArgsUsage))
+	fmt.Fprintf(w, "%s - %s\n\n%s\n", name, cmd.Usage, strings.TrimSpace("Usage: "+name+" [flags] "+strings.TrimSpace(cmd.ArgsUsage)))
 	if cmd.Description != "" {
 		fmt.Fprintf(w, "\n%s\n", cmd.Description)
 	}
@@ -269,11 +269,10 @@ func wrap(s, indent string, width int) string {
 }
 
 func init() {
-	// Commands with flags get printCommandHelp; the rest (the app's
-	// help) urfave/cli's own.
+	// Commands get printCommandHelp; the app's help is urfave/cli's own.
 	printDefault := cli.HelpPrinter
 	cli.HelpPrinter = func(w io.Writer, templ string, data any) {
-		if cmd, ok := data.(*cli.Command); ok && len(cmd.Flags) > 1 {
+		if cmd, ok := data.(*cli.Command); ok {
 			printCommandHelp(w, cmd)
 			return
 		}

@@ -130,3 +130,24 @@ func TestHelpOfOtherCommands(t *testing.T) {
 		t.Errorf("new --help: %q", newFlags["lang"])
 	}
 }
+
+// TestHelpCommand: `wasmserve help COMMAND` is `wasmserve COMMAND --help`,
+// for every command, in the same layout.
+func TestHelpCommand(t *testing.T) {
+	for _, name := range []string{"serve", "new", "build", "dev", "check", "test", "certs", "version"} {
+		viaHelp, err := exec.Command(binary, "help", name).Output()
+		if err != nil {
+			t.Fatalf("help %s: %v", name, err)
+		}
+		viaFlag, err := exec.Command(binary, name, "--help").Output()
+		if err != nil {
+			t.Fatalf("%s --help: %v", name, err)
+		}
+		if string(viaHelp) != string(viaFlag) {
+			t.Errorf("help %s differs from %s --help:\n%s\n---\n%s", name, name, viaHelp, viaFlag)
+		}
+		if !strings.HasPrefix(string(viaFlag), "wasmserve "+name+" - ") || !strings.Contains(string(viaFlag), "\nUsage: wasmserve "+name) {
+			t.Errorf("%s --help:\n%s", name, viaFlag)
+		}
+	}
+}

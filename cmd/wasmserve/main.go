@@ -54,7 +54,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, shortUsage)
 		return 2
 	}
-	if a := args[1]; !strings.HasPrefix(a, "-") && app.Command(a) == nil {
+	// help is a command cli adds as it runs.
+	if a := args[1]; !strings.HasPrefix(a, "-") && a != "help" && a != "h" && app.Command(a) == nil {
 		fmt.Fprintln(stderr, "wasmserve: "+unknownCommand(app, a))
 		return 2
 	}
