@@ -151,3 +151,15 @@ func TestHelpCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpUnknownTopic: `wasmserve help chek` says it is no command, and
+// which was meant, as `wasmserve chek` does.
+func TestHelpUnknownTopic(t *testing.T) {
+	out, err := exec.Command(binary, "help", "chek").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+		t.Errorf("exit %v, want 2", err)
+	}
+	if want := `wasmserve: "chek" is not a command; did you mean "check"?`; !strings.Contains(string(out), want) {
+		t.Errorf("output %q, want %q", out, want)
+	}
+}

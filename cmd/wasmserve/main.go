@@ -54,8 +54,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, shortUsage)
 		return 2
 	}
-	// help is a command cli adds as it runs.
-	if a := args[1]; !strings.HasPrefix(a, "-") && a != "help" && a != "h" && app.Command(a) == nil {
+	// help is a command cli adds as it runs; "help TOPIC" names a command.
+	a := args[1]
+	if (a == "help" || a == "h") && len(args) > 2 && !strings.HasPrefix(args[2], "-") {
+		a = args[2]
+	}
+	if !strings.HasPrefix(a, "-") && a != "help" && a != "h" && app.Command(a) == nil {
 		fmt.Fprintln(stderr, "wasmserve: "+unknownCommand(app, a))
 		return 2
 	}
