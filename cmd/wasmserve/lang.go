@@ -129,6 +129,39 @@ var languages = []*language{
 		},
 	},
 	{
+		name: "assemblyscript", title: "AssemblyScript",
+		files: map[string]string{
+			"assemblyscript/package.json.tmpl": "package.json", "assemblyscript/assembly/index.ts.tmpl": "assembly/index.ts",
+			"cases.yaml.tmpl": "cases.yaml", "gitignore.tmpl": ".gitignore",
+		},
+		detect: func(dir string) bool {
+			b, err := os.ReadFile(filepath.Join(dir, "package.json"))
+			return err == nil && strings.Contains(string(b), `"assemblyscript"`)
+		},
+		sources: []string{".ts", "package.json", "asconfig.json"},
+		tools: []tool{
+			{"node", "install Node.js: apt-get install nodejs npm (Debian, Ubuntu), or https://nodejs.org"},
+			{"npm", "install Node.js: apt-get install nodejs npm (Debian, Ubuntu), or https://nodejs.org"},
+		},
+		steps: func(dir string) ([]step, error) {
+			var steps []step
+			if !exists(filepath.Join(dir, "node_modules", ".bin", "asc")) {
+				// The compiler is a dependency of the project.
+				steps = append(steps, step{argv: []string{"npm", "install", "--no-audit", "--no-fund"}})
+			}
+			return append(steps, step{argv: []string{"npm", "run", "--silent", "build"}}), nil
+		},
+		makeCommand: ascCommand,
+		hint: func(out string) string {
+			for _, s := range []string{"ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ETIMEDOUT"} {
+				if strings.Contains(out, s) {
+					return "npm could not reach its registry to install the AssemblyScript compiler (npm install)"
+				}
+			}
+			return ""
+		},
+	},
+	{
 		name: "c", title: "C",
 		files: map[string]string{
 			"c/handler.c.tmpl": "handler.c", "c/Makefile.tmpl": "Makefile",
@@ -178,6 +211,13 @@ var languages = []*language{
 	},
 }
 
+// ascCommand builds an AssemblyScript handler, the build script of its
+// package.json. --use abort= drops the env.abort import (an assertion then
+// traps), so that the module imports http_handler alone; --exportStart
+// _initialize runs the runtime's set-up as a reactor's start function.
+const ascCommand = "asc assembly/index.ts --outFile " + builtModule +
+	" --optimize --runtime incremental --use abort= --exportStart _initialize"
+
 // clangArgs build a C handler, before its .c files. -mexec-model=reactor
 // links wasi-libc's _initialize, not _start: the module stays usable after
 // its start function.
@@ -187,12 +227,10 @@ var clangArgs = []string{"clang", "--target=wasm32-wasi", "-O2", "-mexec-model=r
 // in, each with why and what to do instead.
 var notYet = map[string]string{
 	"js": "a JavaScript handler is a WASI 0.2 component (jco componentize), and wasmserve serves core modules only so far: " +
-		"write it in go, rust, c or wat",
+		"write it in go, rust, assemblyscript, c or wat",
 	"javascript": "a JavaScript handler is a WASI 0.2 component (jco componentize), and wasmserve serves core modules only so far: " +
-		"write it in go, rust, c or wat",
-	"assemblyscript": "no template yet: guest-examples/router-as in the wasmserve repository is a complete AssemblyScript handler " +
-		"with its package.json (npm install, then npm run asbuild)",
-	"typescript": "a TypeScript handler is written in AssemblyScript: see guest-examples/router-as in the wasmserve repository",
+		"write it in go, rust, assemblyscript, c or wat",
+	"typescript": "a TypeScript handler is written in AssemblyScript: --lang assemblyscript",
 }
 
 // languageNamed returns the language of --lang name.
@@ -230,7 +268,7 @@ func detectLanguage(dir string) (*language, error) {
 		}
 	}
 	abs, _ := filepath.Abs(dir)
-	return nil, fmt.Errorf("no handler project in %s: it has no go.mod, Cargo.toml, .c or .wat file (wasmserve new NAME writes one)", abs)
+	return nil, fmt.Errorf("no handler project in %s: it has no go.mod, Cargo.toml, AssemblyScript package.json, .c or .wat file (wasmserve new NAME writes one)", abs)
 }
 
 // missingTool says which program or part of l's toolchain is missing and
@@ -238,13 +276,21 @@ func detectLanguage(dir string) (*language, error) {
 func (l *language) missingTool() error {
 	for _, t := range l.tools {
 		if _, err := exec.LookPath(t.program); err != nil {
-			return fmt.Errorf("building a %s handler needs %s, which is not on PATH: %s", l.title, t.program, t.install)
+			return fmt.Errorf("building %s handler needs %s, which is not on PATH: %s", l.a(), t.program, t.install)
 		}
 	}
 	if l.check != nil {
 		return l.check()
 	}
 	return nil
+}
+
+// a is the language's title with its article: "a Go", "an AssemblyScript".
+func (l *language) a() string {
+	if strings.ContainsRune("AEIOU", rune(l.title[0])) {
+		return "an " + l.title
+	}
+	return "a " + l.title
 }
 
 // rustTarget reports a Rust toolchain without the standard library for

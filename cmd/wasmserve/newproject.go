@@ -61,6 +61,7 @@ func newCommand() *cli.Command {
 // projectData is what the templates are filled with.
 type projectData struct {
 	Name, Lang   string
+	PackageName  string // the npm package's name: Name in lower case
 	Greeting     string // what the handler answers before the request's URI
 	GoVersion    string // the go line of go.mod
 	SDKVersion   string // the SDK version go.mod requires
@@ -87,7 +88,7 @@ func newProject(c *cli.Context) error {
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	data := projectData{Name: name, Lang: l.name, Greeting: "Hello from " + name + ": "}
+	data := projectData{Name: name, Lang: l.name, PackageName: strings.ToLower(name), Greeting: "Hello from " + name + ": "}
 	if l.name == "go" {
 		if err := goSDK(c.String("sdk"), &data); err != nil {
 			return err
@@ -114,7 +115,7 @@ func newProject(c *cli.Context) error {
 		}
 	}
 	w := c.App.Writer
-	fmt.Fprintf(w, "Wrote a %s handler in %s:\n", l.title, dir)
+	fmt.Fprintf(w, "Wrote %s handler in %s:\n", l.a(), dir)
 	for _, n := range names {
 		fmt.Fprintf(w, "  %s\n", filepath.Join(dir, n))
 	}

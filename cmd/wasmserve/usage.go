@@ -17,7 +17,7 @@ var shortUsage = "usage: " + strings.ReplaceAll(usageLines, "\n", "\n       ") +
 
 // usageLines are the forms of the command line, one a line.
 const usageLines = `wasmserve [serve] [flags] MODULE.wasm
-wasmserve new [--lang go|rust|c|wat] NAME
+wasmserve new [--lang go|rust|assemblyscript|c|wat] NAME
 wasmserve build
 wasmserve dev [flags]
 wasmserve check MODULE.wasm
