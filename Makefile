@@ -22,9 +22,10 @@ build:
 	$(GO) build -o $(BIN)/wasmserve ./cmd/wasmserve
 
 ## install: wasmserve into $(go env GOPATH)/bin (put that on your PATH), with
-## this checkout's version
+## this checkout's version; `wasmserve new` then points a Go project at this
+## checkout's SDK
 install:
-	$(GO) install -ldflags "-X main.version=$(VERSION)" ./cmd/wasmserve
+	$(GO) install -ldflags "-X main.version=$(VERSION) -X 'main.sdkDir=$(CURDIR)'" ./cmd/wasmserve
 
 ## guests: the Go example handlers, bin/guests/<name>.wasm
 guests: $(GUESTS:%=$(BIN)/guests/%.wasm) $(BIN)/guests/cgi-go.wasm

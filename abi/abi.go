@@ -31,6 +31,11 @@ const (
 	ExportHandleRequest = "handle_request"
 	// ExportHandleResponse is handle_response(req_ctx i32, is_error i32).
 	ExportHandleResponse = "handle_response"
+	// ExportHandlerRegistered is wasmserve_handler_registered() -> i32,
+	// optional: the Go SDK's answer, once the module started, to whether
+	// a handler was registered (1) or not (0). wasmserve refuses a module
+	// that answers 0: it would answer every request 500.
+	ExportHandlerRegistered = "wasmserve_handler_registered"
 )
 
 // Names of the host functions in [ModuleName], in the order of

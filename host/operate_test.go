@@ -179,7 +179,10 @@ func TestAccessLogFields(t *testing.T) {
 	var logBuf testguest.SyncBuffer
 	_, base := startServer(t, server.Config{AccessLog: slog.New(slog.NewJSONHandler(&logBuf, nil))}, h)
 	for _, path := range []string{"/ok/one", "/ok/two?q=1"} {
-		resp, err := http.Post(base+path, "text/plain", strings.NewReader("body"))
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader("body"))
+		req.Header.Set("User-Agent", "access-test/1.0")
+		req.Header.Set("Referer", "https://example.com/from")
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -191,8 +194,9 @@ func TestAccessLogFields(t *testing.T) {
 		t.Fatalf("%d access lines, want 2:\n%s", len(lines), logBuf.String())
 	}
 	l := lines[1]
-	want := map[string]any{"msg": "request", "method": "POST", "path": "/ok/two", "proto": "HTTP/1.1",
-		"status": float64(200), "isolate": "i1"}
+	want := map[string]any{"msg": "request", "method": "POST", "host": strings.TrimPrefix(base, "http://"),
+		"path": "/ok/two", "query": "q=1", "proto": "HTTP/1.1", "status": float64(200), "isolate": "i1",
+		"user_agent": "access-test/1.0", "referer": "https://example.com/from"}
 	for k, v := range want {
 		if l[k] != v {
 			t.Errorf("%s = %v (%T), want %v", k, l[k], l[k], v)
@@ -377,6 +381,9 @@ func TestMetricsAcrossReload(t *testing.T) {
 			{"wasmserve_http_unavailable_total", nil, round},
 			{"wasmserve_http_gateway_timeouts_total", nil, round},
 			{"wasmserve_http_request_duration_seconds", nil, 6 * round},
+			{"wasmserve_http_request_duration_seconds", []string{"method", "GET", "code", "2xx"}, 2 * round},
+			{"wasmserve_http_request_duration_seconds", []string{"method", "GET", "code", "4xx"}, round},
+			{"wasmserve_http_request_duration_seconds", []string{"method", "GET", "code", "5xx"}, 3 * round},
 			{"wasmserve_guest_call_duration_seconds", nil, 4 * round},
 			{"wasmserve_isolates_broken_total", nil, 2 * round},
 			{"wasmserve_isolates_configured", nil, 1},

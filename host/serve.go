@@ -126,8 +126,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r, span := observe.ChildSpan(r, "guest", trace.SpanKindInternal)
 	if len(st.exts) > 0 {
 		deadline := h.extDeadline()
+		ctx := r.Context()
+		if info != nil && info.ID != "" {
+			ctx = reqinfo.WithID(ctx, info.ID) // for the extensions' log lines
+		}
 		for _, e := range st.exts {
-			e.Begin(r.Context(), deadline)
+			e.Begin(ctx, deadline)
 		}
 	}
 	fired, out := gen.call(iso, st, w, r)

@@ -367,6 +367,9 @@ func NewParsed[V any](ctx context.Context, mod *wasmprep.Module, cfg Config[V]) 
 	}
 	// A damaged entry of the on-disk cache is rebuilt, not served around.
 	compiled, repaired, err := p.compileRepairing(cctx, rc, cfg.CacheDir, code)
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("compiling module: interrupted: %w", context.Cause(ctx))
+	}
 	if err != nil && rewritten {
 		// A rewrite wazero refuses of a module it accepts is a bug in
 		// the rewriter: serve the module with the fallback instead.
@@ -556,6 +559,12 @@ func (p *Pool[V]) runStart(ctx context.Context, iso *Isolate[V], name string) er
 			defer stop()
 		}
 	}
+	if iso.interrupt != nil {
+		// The caller giving up (a signal during start-up) interrupts
+		// the start as its timeout would.
+		stop := context.AfterFunc(ctx, func() { iso.Interrupt() })
+		defer stop()
+	}
 	_, err := fn.Call(ctx)
 	if late.Load() {
 		// Even a start that ended as the timer fired: the interrupt
@@ -564,6 +573,9 @@ func (p *Pool[V]) runStart(ctx context.Context, iso *Isolate[V], name string) er
 	}
 	if se, ok := err.(*sys.ExitError); ok && se.ExitCode() == 0 {
 		return nil
+	}
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("interrupted: %w", context.Cause(ctx))
 	}
 	if err != nil {
 		return fmt.Errorf("module[] function[%s] failed: %w", name, err)

@@ -35,6 +35,19 @@ func HandleFunc(f func(http.ResponseWriter, *http.Request)) {
 	Handle(http.HandlerFunc(f))
 }
 
+// handlerRegistered tells the host, once the module started, whether a
+// handler is registered: a module whose Handle call sits in main, which a
+// -buildmode=c-shared module never runs, is then refused as it starts
+// rather than answering every request 500.
+//
+//go:wasmexport wasmserve_handler_registered
+func handlerRegistered() uint32 {
+	if handler == nil {
+		return 0
+	}
+	return 1
+}
+
 // handleRequest is called by the host once per request. The handler
 // produces the response itself (next=0), unless, registered with
 // HandleMiddleware, it calls Next (next=1). The request context is always

@@ -76,8 +76,8 @@ func banner(c *cli.Context, charm *log.Logger, f bannerFacts) (styled bool) {
 		styled = true
 	} else {
 		args := []any{"module", f.path, "size", len(f.wasm), "sha256", digest, "abi", abiTitle, "abi_reason", abiWhy,
-			"isolates", f.h.Pool().Size(), "compile", st.CompileTime.Round(time.Millisecond), "cache", cache,
-			"instantiate", st.InstantiateTime.Round(time.Millisecond), "limits", limits}
+			"isolates", f.h.Pool().Size(), "compile", logDuration(format, st.CompileTime.Round(time.Millisecond)), "cache", cache,
+			"instantiate", logDuration(format, st.InstantiateTime.Round(time.Millisecond)), "limits", limits}
 		if f.admin != nil {
 			args = append(args, "admin", f.admin.URL())
 		}

@@ -39,7 +39,7 @@ func serveFlags() []cli.Flag {
 	} {
 		all = append(all, inCategory(group.category, group.flags)...)
 	}
-	return all
+	return regroup(all)
 }
 
 // inCategory sets the help category of every flag, so that `serve --help`

@@ -47,14 +47,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 2 && args[1] == "test" {
 		args = append(args[:2:2], flagsFirst(args[2:], testFlags())...)
 	}
-	if len(args) > 2 && args[1] == "serve" {
+	if len(args) > 2 && (args[1] == "serve" || args[1] == "dev") {
 		args = append(args[:2:2], flagsFirst(args[2:], serveFlags())...)
 	}
 	if len(args) == 1 {
 		fmt.Fprint(stderr, shortUsage)
 		return 2
 	}
-	if a := args[1]; !strings.HasPrefix(a, "-") && app.Command(a) == nil {
+	// help is a command cli adds as it runs; "help TOPIC" names a command.
+	a := args[1]
+	if (a == "help" || a == "h") && len(args) > 2 && !strings.HasPrefix(args[2], "-") {
+		a = args[2]
+	}
+	if !strings.HasPrefix(a, "-") && a != "help" && a != "h" && app.Command(a) == nil {
 		fmt.Fprintln(stderr, "wasmserve: "+unknownCommand(app, a))
 		return 2
 	}
@@ -105,7 +110,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:                 "wasmserve",
 		Usage:                "serve an HTTP handler compiled to WebAssembly, one isolate per request",
-		UsageText:            "wasmserve [serve] [flags] MODULE.wasm\nwasmserve check MODULE.wasm\nwasmserve test MODULE.wasm CASES.yaml...\nwasmserve version",
+		UsageText:            usageLines,
 		Version:              versionString(),
 		Writer:               stdout,
 		ErrWriter:            stderr,
@@ -114,6 +119,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		OnUsageError:         usageError("wasmserve"),
 		Commands: []*cli.Command{
 			serveCommand(),
+			newCommand(),
+			buildCommand(),
+			devCommand(),
 			checkCommand(),
 			testCommand(),
 			certsCommand(),

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -49,6 +50,11 @@ func TestOutboundFlags(t *testing.T) {
 				// The log comes through the child's stderr pipe, maybe
 				// after the response.
 				testguest.WaitFor(t, "the log line "+c.log, func() bool { return strings.Contains(stderr.String(), c.log) })
+				for _, line := range strings.Split(stderr.String(), "\n") {
+					if strings.Contains(line, "outbound call refused") && !regexp.MustCompile(`request_id=[0-9a-f]{16}\b`).MatchString(line) {
+						t.Errorf("the refusal does not name its request:\n%s", line)
+					}
+				}
 				if hits.Load() != before {
 					t.Error("a refused call reached the origin")
 				}

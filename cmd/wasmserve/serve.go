@@ -329,7 +329,22 @@ func serve(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return fmt.Errorf("serve takes one module file, got %d arguments (usage: wasmserve serve [flags] MODULE.wasm)", c.NArg())
 	}
-	path := c.Args().First()
+	// SIGINT and SIGTERM are caught from here on: one that comes during
+	// start-up stops it where it is, and exits 128 and its number.
+	ctx, stop := notifyStop()
+	defer stop()
+	return serveModule(ctx, c, c.Args().First(), nil)
+}
+
+// watchFunc watches what a module is made from until ctx is done, and calls
+// reload, which reports its own failures, when it changed. charm is the
+// command's logger.
+type watchFunc func(ctx context.Context, charm *log.Logger, reload func() error)
+
+// serveModule serves the module at path as the flags of c say, until ctx
+// (from notifyStop) is done. watch, when not nil, replaces --watch's polling
+// of the module file.
+func serveModule(ctx context.Context, c *cli.Context, path string, watch watchFunc) error {
 	mc, err := handlerConfig(c)
 	if err != nil {
 		return err
@@ -383,12 +398,22 @@ func serve(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	if err := interrupted(ctx, "reading the module"); err != nil {
+		return err
+	}
 
 	handler, err := host.NewHandler(ctx, wasm, hc)
 	warm()
+	if ctx.Err() != nil {
+		if err == nil {
+			handler.Close(context.Background())
+		}
+		during := "starting the isolates of " + path
+		if err != nil && strings.Contains(err.Error(), "compiling module: interrupted") {
+			during = "compiling " + path
+		}
+		return interrupted(ctx, during)
+	}
 	if err != nil {
 		// wazero's errors end in a multi-line wasm stack trace: the
 		// user gets the first line, --log-level debug gets it all.
@@ -425,15 +450,23 @@ func serve(c *cli.Context) error {
 		reloaders = append(reloaders, reloader{"TLS certificate", srv.ReloadTLS})
 	}
 	defer reloadOnSIGHUP(charm, reloaders)()
-	if c.Bool("watch") {
+	if watch == nil && c.Bool("watch") {
+		watch = func(ctx context.Context, _ *log.Logger, reload func() error) {
+			host.Watch(ctx, path, time.Second, reload, logger)
+		}
+	}
+	if watch != nil {
 		wctx, cancel := context.WithCancel(ctx)
 		watched := make(chan struct{})
-		go func() { defer close(watched); host.Watch(wctx, path, time.Second, reloadModule, logger) }()
+		go func() { defer close(watched); watch(wctx, charm, reloadModule) }()
 		// Runs before the handler is closed: no reload after that.
 		defer func() { cancel(); <-watched }()
 	}
 
 	if err := srv.Listen(ctx); err != nil {
+		if ierr := interrupted(ctx, "opening the listener"); ierr != nil {
+			return ierr
+		}
 		return err
 	}
 	var admin *observe.Admin
@@ -473,7 +506,7 @@ func serve(c *cli.Context) error {
 		return err
 	case <-ctx.Done():
 	}
-	err = shutdown(charm, srv, handler, c.Duration("grace"), flushAccess)
+	err = shutdown(charm, srv, handler, c.Duration("grace"), c.String("log-format"), flushAccess)
 	// After a forced or overrun shutdown guests may still be running:
 	// waiting for them to close the pool could take for ever.
 	closeHandler = err == nil
@@ -516,11 +549,11 @@ func firstLine(s string) string {
 // only with a --handler-timeout; without one a running guest is ended by the
 // process exiting. The access log's last lines are written before
 // "stopped", once no request is left to log.
-func shutdown(charm *log.Logger, srv *server.Server, handler *host.Handler, grace time.Duration, flushAccess func()) error {
+func shutdown(charm *log.Logger, srv *server.Server, handler *host.Handler, grace time.Duration, format string, flushAccess func()) error {
 	force := make(chan os.Signal, 1)
 	signal.Notify(force, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(force)
-	charm.Info("shutting down; a second signal forces", "grace", grace)
+	charm.Info("shutting down; a second signal forces", "grace", logDuration(format, grace))
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	done := make(chan error, 1)

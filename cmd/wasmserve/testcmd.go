@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	cases "github.com/wasmserve/wasmserve/conformance"
 	"github.com/wasmserve/wasmserve/host"
 	"github.com/wasmserve/wasmserve/internal/atomicfile"
 	"github.com/wasmserve/wasmserve/internal/conformance"
@@ -56,15 +57,24 @@ func testFlags() []cli.Flag {
 			Usage: "with an https --url, do not verify the server's certificate"},
 		&cli.StringFlag{Name: "cacert", EnvVars: env("test-cacert"), TakesFile: true,
 			Usage: "with an https --url, verify the server's certificate with the PEM CAs of this file instead of the system's"},
+		&cli.BoolFlag{Name: "schema",
+			Usage: "print the JSON Schema of case files (for an editor's YAML support) and exit"},
 	}
-	for _, group := range [][]cli.Flag{poolFlags(), guestFlags(), middlewareFlags(), outboundFlags(), kvFlags(), logFlags()} {
-		for _, f := range group {
+	flags = inCategory("Cases", flags)
+	for _, group := range []struct {
+		category string
+		flags    []cli.Flag
+	}{
+		{"Limits", poolFlags()}, {"Guest", guestFlags()}, {"Middleware", middlewareFlags()},
+		{"Outbound HTTP", outboundFlags()}, {"Key-value stores", kvFlags()}, {"Logging", logFlags()},
+	} {
+		for _, f := range inCategory(group.category, group.flags) {
 			if !serveOnly[f.Names()[0]] {
 				flags = append(flags, f)
 			}
 		}
 	}
-	return flags
+	return regroup(flags)
 }
 
 // serveOnly are the flags of serve's groups that mean nothing without a
@@ -75,6 +85,10 @@ var serveOnly = map[string]bool{
 }
 
 func runTests(c *cli.Context) error {
+	if c.Bool("schema") {
+		_, err := c.App.Writer.Write(cases.Schema)
+		return err
+	}
 	url := c.String("url")
 	args := c.Args().Slice()
 	var module string

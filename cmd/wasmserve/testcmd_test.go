@@ -2,12 +2,10 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/xml"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,18 +17,7 @@ import (
 // and stderr.
 func runBinary(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Dir = testguest.Root()
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return code, stdout.String(), stderr.String()
+	return runIn(t, testguest.Root(), nil, args...)
 }
 
 // example is one row of conformance/examples.tsv.
@@ -230,7 +217,7 @@ func TestTestCommandBadInput(t *testing.T) {
 		{"no case file", []string{"test", wat}, "got 1 arguments"},
 		{"missing case file", []string{"test", wat, "nope.yaml"}, "case file nope.yaml: no such file"},
 		{"missing module", []string{"test", "nope.wasm", td("failing.yaml")}, "module nope.wasm: no such file"},
-		{"unknown field", []string{"test", wat, td("badfield.yaml")}, "badfield.yaml: line 5: field stauts not found"},
+		{"unknown field", []string{"test", wat, td("badfield.yaml")}, `badfield.yaml: case 1 ("typo"), expect.stauts (line 5): not a field of expect; did you mean status?`},
 		{"no name", []string{"test", wat, td("noname.yaml")}, "noname.yaml: case 1: name: missing"},
 		{"bad regexp", []string{"test", wat, td("badregexp.yaml")}, `badregexp.yaml: case 2 ("broken pattern"): expect.body_matches[0]: error parsing regexp`},
 		{"two bodies", []string{"test", wat, td("twobodies.yaml")}, `case 1 ("both"): request: body and body_file are exclusive`},
@@ -340,4 +327,10 @@ func TestGoGuestPanicAnswer(t *testing.T) {
 	testguest.WaitFor(t, "the panic in the log", func() bool {
 		return strings.Contains(stderr.String(), "panic serving request: boom")
 	})
+	// The line names the request, as the answer does.
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(line, "panic serving request: boom") && !strings.Contains(line, "request_id="+id) {
+			t.Errorf("the panic's log line lacks request_id=%s:\n%s", id, line)
+		}
+	}
 }

@@ -6,17 +6,24 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/wasmserve/wasmserve/internal/suggest"
 )
 
 // shortUsage is what wasmserve without arguments prints, on stderr, before
 // it exits 2.
-const shortUsage = `usage: wasmserve [serve] [flags] MODULE.wasm
-       wasmserve check MODULE.wasm
-       wasmserve test MODULE.wasm CASES.yaml...
-       wasmserve certs [--out DIR] [HOST...]
-       wasmserve version
-Run 'wasmserve --help' for the commands, 'wasmserve serve --help' for the flags.
-`
+var shortUsage = "usage: " + strings.ReplaceAll(usageLines, "\n", "\n       ") + "\n" +
+	"Run 'wasmserve --help' for the commands, 'wasmserve serve --help' for the flags.\n"
+
+// usageLines are the forms of the command line, one a line.
+const usageLines = `wasmserve [serve] [flags] MODULE.wasm
+wasmserve new [--lang go|rust|assemblyscript|c|wat] NAME
+wasmserve build
+wasmserve dev [flags]
+wasmserve check MODULE.wasm
+wasmserve test MODULE.wasm CASES.yaml...
+wasmserve certs [--out DIR] [HOST...]
+wasmserve version`
 
 // unknownCommand says that name is no command of app, and which one was
 // meant where one is near.
@@ -26,7 +33,7 @@ func unknownCommand(app *cli.App, name string) string {
 		names = append(names, c.Names()...)
 	}
 	msg := fmt.Sprintf("%q is not a command", name)
-	if near := nearest(name, names); near != "" {
+	if near := suggest.Nearest(name, names); near != "" {
 		msg += fmt.Sprintf("; did you mean %q?", near)
 	}
 	return msg + " (a module file ends in .wasm; run 'wasmserve --help' for the commands)"
@@ -70,7 +77,7 @@ func describeUsageError(c *cli.Context, err error) string {
 			names = append(names, f.Names()...)
 		}
 		out := fmt.Sprintf("--%s is not a flag", m[1])
-		if near := nearest(m[1], names); near != "" {
+		if near := suggest.Nearest(m[1], names); near != "" {
 			out += fmt.Sprintf("; did you mean --%s?", near)
 		}
 		return out
@@ -103,45 +110,4 @@ func valueForm(flags []cli.Flag, name, why string) string {
 		return "not a valid value"
 	}
 	return why
-}
-
-// nearest returns the name of names closest to s by edit distance, if it is
-// close enough to be a typo (at most a third of its length, and 2), or one
-// that s is a prefix of; else "".
-func nearest(s string, names []string) string {
-	best, bestD := "", 3
-	for _, n := range names {
-		if len(n) < 2 {
-			continue
-		}
-		d := editDistance(strings.ToLower(s), n)
-		if strings.HasPrefix(n, s) && len(s) >= 3 {
-			d = min(d, 1)
-		}
-		if d < bestD && d <= max(len(s)/3, 1) {
-			best, bestD = n, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -20,7 +20,7 @@ type Metrics struct {
 	reg *prometheus.Registry
 
 	requests      *prometheus.CounterVec
-	duration      prometheus.Histogram
+	duration      *prometheus.HistogramVec
 	guest         prometheus.Histogram
 	queueWait     prometheus.Histogram
 	bytesIn       prometheus.Counter
@@ -47,10 +47,10 @@ func NewMetrics() *Metrics {
 		Name: "wasmserve_http_requests_total",
 		Help: "HTTP requests answered, by status code, method and protocol.",
 	}, []string{"code", "method", "proto"})).(*prometheus.CounterVec)
-	m.duration = f(prometheus.NewHistogram(prometheus.HistogramOpts{
+	m.duration = f(prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "wasmserve_http_request_duration_seconds", Buckets: latencyBuckets,
-		Help: "Time from a request's headers to the end of its response.",
-	})).(prometheus.Histogram)
+		Help: "Time from a request's headers to the end of its response, by method and status class (2xx).",
+	}, []string{"method", "code"})).(*prometheus.HistogramVec)
 	m.guest = f(prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "wasmserve_guest_call_duration_seconds", Buckets: latencyBuckets,
 		Help: "Time a request spent inside the guest (handle_request, next and handle_response).",
@@ -172,6 +172,11 @@ var statusCodes = func() (c [500]string) {
 	return c
 }()
 
+// statusClasses are the code label values of the request duration
+// histogram: the class of the status (1xx to 5xx), or "other". A class,
+// not the code: each label value of a histogram is a series per bucket.
+var statusClasses = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}
+
 // ObserveRequest records one finished request.
 func (m *Metrics) ObserveRequest(r *http.Request, status int, bytesIn, bytesOut int64, d time.Duration, info *reqinfo.Info) {
 	method, ok := methods[r.Method]
@@ -182,8 +187,12 @@ func (m *Metrics) ObserveRequest(r *http.Request, status int, bytesIn, bytesOut 
 	if status >= 100 && status < 600 {
 		code = statusCodes[status-100]
 	}
+	class := "other"
+	if status >= 100 && status < 600 {
+		class = statusClasses[status/100-1]
+	}
 	m.requests.WithLabelValues(code, method, r.Proto).Inc()
-	m.duration.Observe(d.Seconds())
+	m.duration.WithLabelValues(method, class).Observe(d.Seconds())
 	if info.Called {
 		m.guest.Observe(info.Guest.Seconds())
 	}

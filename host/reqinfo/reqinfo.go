@@ -10,6 +10,7 @@
 package reqinfo
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"io"
@@ -57,6 +58,23 @@ func Of(w http.ResponseWriter) *Info {
 		}
 	}
 	return nil
+}
+
+// idKey is the context key of WithID.
+type idKey struct{}
+
+// WithID returns ctx carrying the request id, for the code that gets a
+// request's context and no ResponseWriter: host extensions, whose log lines
+// name the request. The handler core adds it only for a guest that imports
+// an extension, so that other requests pay nothing for it.
+func WithID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, idKey{}, id)
+}
+
+// IDFrom returns the request id ctx carries (see WithID), or "".
+func IDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(idKey{}).(string)
+	return id
 }
 
 // IDOf returns the id of the request w answers, or a new one when nothing

@@ -264,28 +264,12 @@ func (rw *recorder) finishRequest(r *http.Request, in *countingBody, start time.
 // accesslog.Entry when the logger is accesslog's (a third of the cost of
 // the same line through slog's Record), else as slog attributes.
 func (s *Server) logAccess(r *http.Request, rw *recorder, end time.Time, d time.Duration, aborted bool) {
-	e := accesslog.Entry{Time: end, Method: r.Method, Path: r.URL.Path, Proto: r.Proto,
-		Status: rw.status, Bytes: rw.bytes, Duration: d, Isolate: rw.info.Isolate,
-		RequestID: rw.info.ID, Remote: r.RemoteAddr, Aborted: aborted}
+	e := accesslog.Entry{Time: end, Method: r.Method, Host: r.Host, Path: r.URL.Path, Query: r.URL.RawQuery,
+		Proto: r.Proto, Status: rw.status, Bytes: rw.bytes, Duration: d, UserAgent: r.UserAgent(),
+		Referer: r.Referer(), Isolate: rw.info.Isolate, RequestID: rw.info.ID, Remote: r.RemoteAddr, Aborted: aborted}
 	if s.entries != nil {
 		s.entries.Log(&e)
 		return
-	}
-	attrs := [...]slog.Attr{
-		slog.String("method", e.Method),
-		slog.String("path", e.Path),
-		slog.String("proto", e.Proto),
-		slog.Int("status", e.Status),
-		slog.Int64("bytes", e.Bytes),
-		slog.Duration("duration", e.Duration),
-		slog.String("isolate", e.Isolate),
-		slog.String("request_id", e.RequestID),
-		slog.String("remote", e.Remote),
-		slog.Bool("aborted", true),
-	}
-	n := len(attrs)
-	if !aborted {
-		n-- // the field is there only when it says something
 	}
 	// A Record made here, with no caller's PC: Logger.LogAttrs would walk
 	// the stack for one on every request (a fifth of a line's cost).
@@ -294,7 +278,7 @@ func (s *Server) logAccess(r *http.Request, rw *recorder, end time.Time, d time.
 		return
 	}
 	rec := slog.NewRecord(e.Time, slog.LevelInfo, "request", 0)
-	rec.AddAttrs(attrs[:n]...)
+	rec.AddAttrs(e.Attrs()...)
 	h.Handle(context.Background(), rec)
 }
 

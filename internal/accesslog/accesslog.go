@@ -15,7 +15,6 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/wasmserve/wasmserve/internal/logsafe"
 )
@@ -132,19 +131,49 @@ func (h *handler) finishLine(bp *[]byte, b []byte) error {
 // Entry is one request's access-log line. A logger from New writes it
 // (see EntryLoggerOf) without log/slog's Record and Attr values, which cost a
 // line more than its formatting does. The fields are those of the slog
-// line, in the same order; Aborted is written only when true.
+// line, in the same order (Entry.Attrs); Query, UserAgent and Referer
+// are written only when not empty, Aborted only when true. Duration is
+// written in seconds, a decimal number (0.000511793), as Caddy writes it.
 type Entry struct {
 	Time      time.Time
 	Method    string
+	Host      string
 	Path      string
+	Query     string
 	Proto     string
 	Status    int
 	Bytes     int64
 	Duration  time.Duration
+	UserAgent string
+	Referer   string
 	Isolate   string
 	RequestID string
 	Remote    string
 	Aborted   bool
+}
+
+// Attrs returns e's fields as the slog attributes of its line, for a
+// logger that is not from New.
+func (e *Entry) Attrs() []slog.Attr {
+	attrs := make([]slog.Attr, 0, 15)
+	attrs = append(attrs, slog.String("method", e.Method), slog.String("host", e.Host), slog.String("path", e.Path))
+	if e.Query != "" {
+		attrs = append(attrs, slog.String("query", e.Query))
+	}
+	attrs = append(attrs, slog.String("proto", e.Proto), slog.Int("status", e.Status), slog.Int64("bytes", e.Bytes),
+		slog.Duration("duration", e.Duration))
+	if e.UserAgent != "" {
+		attrs = append(attrs, slog.String("user_agent", e.UserAgent))
+	}
+	if e.Referer != "" {
+		attrs = append(attrs, slog.String("referer", e.Referer))
+	}
+	attrs = append(attrs, slog.String("isolate", e.Isolate), slog.String("request_id", e.RequestID),
+		slog.String("remote", e.Remote))
+	if e.Aborted {
+		attrs = append(attrs, slog.Bool("aborted", true))
+	}
+	return attrs
 }
 
 // EntryLogger writes Entries to a logger from New; see EntryLoggerOf.
@@ -197,17 +226,25 @@ func (h *handler) writeEntry(e *Entry) {
 		b = strconv.AppendInt(b, v, 10)
 	}
 	str("method", e.Method)
+	str("host", e.Host)
 	str("path", e.Path)
+	if e.Query != "" {
+		str("query", e.Query)
+	}
 	str("proto", e.Proto)
 	num("status", int64(e.Status))
 	num("bytes", e.Bytes)
 	if h.json {
-		num("duration", int64(e.Duration))
+		b = append(b, `,"duration":`...)
 	} else {
-		var tmp [32]byte
-		d := appendDuration(tmp[:0], e.Duration) // never empty
 		b = append(b, " duration="...)
-		b = appendLogfmtString(b, unsafe.String(&d[0], len(d)))
+	}
+	b = appendSeconds(b, e.Duration)
+	if e.UserAgent != "" {
+		str("user_agent", e.UserAgent)
+	}
+	if e.Referer != "" {
+		str("referer", e.Referer)
 	}
 	str("isolate", e.Isolate)
 	str("request_id", e.RequestID)
@@ -241,7 +278,7 @@ func (h *handler) WithGroup(name string) slog.Handler {
 }
 
 // appendJSONValue appends v as JSON: numbers and booleans bare, durations
-// in nanoseconds (as log/slog's JSON handler), everything else a string.
+// in seconds (appendSeconds), everything else a string.
 func appendJSONValue(b []byte, v slog.Value) []byte {
 	switch v.Kind() {
 	case slog.KindString:
@@ -251,7 +288,7 @@ func appendJSONValue(b []byte, v slog.Value) []byte {
 	case slog.KindUint64:
 		return strconv.AppendUint(b, v.Uint64(), 10)
 	case slog.KindDuration:
-		return strconv.AppendInt(b, int64(v.Duration()), 10)
+		return appendSeconds(b, v.Duration())
 	case slog.KindBool:
 		return strconv.AppendBool(b, v.Bool())
 	case slog.KindFloat64:
@@ -354,6 +391,8 @@ func appendLogfmtValue(b []byte, v slog.Value) []byte {
 		return strconv.AppendUint(b, v.Uint64(), 10)
 	case slog.KindBool:
 		return strconv.AppendBool(b, v.Bool())
+	case slog.KindDuration:
+		return appendSeconds(b, v.Duration())
 	case slog.KindTime:
 		return v.Time().AppendFormat(b, time.RFC3339Nano)
 	}
@@ -386,33 +425,16 @@ func appendLogfmtKey(b []byte, k string) []byte {
 	return append(b, k...)
 }
 
-// appendDuration appends d as time.Duration's String writes it ("1.5ms",
-// "2m0.25s", "-3µs"), without the string that String allocates.
-func appendDuration(b []byte, d time.Duration) []byte {
-	if d == 0 {
-		return append(b, "0s"...)
-	}
+// appendSeconds appends d in seconds, a decimal number without exponent
+// and without trailing zeros ("0.000511793", "1.5", "5400"): exact, as
+// time.ParseDuration reads it back with an "s".
+func appendSeconds(b []byte, d time.Duration) []byte {
 	u := uint64(d)
 	if d < 0 {
 		b = append(b, '-')
 		u = -u
 	}
-	switch {
-	case u < uint64(time.Microsecond):
-		return append(strconv.AppendUint(b, u, 10), "ns"...)
-	case u < uint64(time.Millisecond):
-		return append(appendFrac(b, u, 3), "µs"...)
-	case u < uint64(time.Second):
-		return append(appendFrac(b, u, 6), "ms"...)
-	}
-	hours, minutes := u/uint64(time.Hour), u/uint64(time.Minute)%60
-	if hours > 0 {
-		b = append(strconv.AppendUint(b, hours, 10), 'h')
-	}
-	if hours > 0 || minutes > 0 {
-		b = append(strconv.AppendUint(b, minutes, 10), 'm')
-	}
-	return append(appendFrac(b, u%uint64(time.Minute), 9), 's')
+	return appendFrac(b, u, 9)
 }
 
 // appendFrac appends v/10^digits in decimal, its fraction without trailing

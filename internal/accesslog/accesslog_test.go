@@ -48,7 +48,7 @@ func TestJSONLines(t *testing.T) {
 		}
 		want := strings.ToValidUTF8(p, "\ufffd")
 		if m["path"] != want || m["level"] != "info" || m["msg"] != "request" || m["status"] != float64(200) ||
-			m["duration"] != float64(1500000) || m["aborted"] != true || m["ratio"] != 0.5 || m["n"] != float64(7) {
+			m["duration"] != 0.0015 || m["aborted"] != true || m["ratio"] != 0.5 || m["n"] != float64(7) {
 			t.Errorf("%q: decoded %v", p, m)
 		}
 		if _, err := time.Parse(time.RFC3339Nano, m["time"].(string)); err != nil {
@@ -77,7 +77,7 @@ func TestLogfmtLines(t *testing.T) {
 		if got["path"] != want && !(strings.ContainsRune(got["path"], utf8.RuneError) && !utf8.ValidString(p)) {
 			t.Errorf("%q: path %q from %s", p, got["path"], out)
 		}
-		if got["level"] != "info" || got["msg"] != "request" || got["status"] != "200" || got["duration"] != "1.5ms" {
+		if got["level"] != "info" || got["msg"] != "request" || got["status"] != "200" || got["duration"] != "0.0015" {
 			t.Errorf("%q: %v", p, got)
 		}
 	}
@@ -102,23 +102,32 @@ func FuzzJSONString(f *testing.F) {
 	})
 }
 
-// TestAppendDuration: appendDuration writes what time.Duration.String does.
-func TestAppendDuration(t *testing.T) {
-	for _, d := range []time.Duration{0, 1, 999, 1000, 1001, 1500, 999999, 1000000, 1500000, 1234567,
-		999999999, time.Second, 1500 * time.Millisecond, time.Minute, 61*time.Second + 5,
-		time.Hour, 90 * time.Minute, 100*time.Hour + 7, -1, -1500, -90 * time.Minute,
-		math.MaxInt64, math.MinInt64} {
-		if got, want := string(appendDuration(nil, d)), d.String(); got != want {
-			t.Errorf("appendDuration(%d) = %q, want %q", int64(d), got, want)
+// TestAppendSeconds: appendSeconds writes d in seconds, exactly: what
+// time.ParseDuration reads back as d, with no exponent.
+func TestAppendSeconds(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0"}, {1, "0.000000001"}, {511793, "0.000511793"}, {1500 * time.Microsecond, "0.0015"},
+		{time.Second, "1"}, {1500 * time.Millisecond, "1.5"}, {90 * time.Minute, "5400"},
+		{-1500, "-0.0000015"}, {math.MaxInt64, "9223372036.854775807"}, {math.MinInt64, "-9223372036.854775808"},
+	} {
+		if got := string(appendSeconds(nil, c.d)); got != c.want {
+			t.Errorf("appendSeconds(%d) = %q, want %q", int64(c.d), got, c.want)
 		}
 	}
 }
 
-func FuzzAppendDuration(f *testing.F) {
+func FuzzAppendSeconds(f *testing.F) {
 	f.Add(int64(1234567))
 	f.Fuzz(func(t *testing.T, n int64) {
-		if got, want := string(appendDuration(nil, time.Duration(n))), time.Duration(n).String(); got != want {
-			t.Fatalf("appendDuration(%d) = %q, want %q", n, got, want)
+		got := string(appendSeconds(nil, time.Duration(n)))
+		if strings.ContainsAny(got, "eE") {
+			t.Fatalf("appendSeconds(%d) = %q has an exponent", n, got)
+		}
+		if back, err := time.ParseDuration(got + "s"); err != nil || back != time.Duration(n) {
+			t.Fatalf("appendSeconds(%d) = %q reads back as %d, %v", n, got, back, err)
 		}
 	})
 }
@@ -129,10 +138,11 @@ func FuzzAppendDuration(f *testing.F) {
 func TestEntryAsRecord(t *testing.T) {
 	now := time.Date(2026, 12, 2, 4, 5, 6, 7000, time.UTC)
 	entries := map[string]Entry{
-		"plain": {Time: now, Method: "GET", Path: "/", Proto: "HTTP/1.1", Status: 200, Bytes: 13,
+		"plain": {Time: now, Method: "GET", Host: "example.com", Path: "/", Proto: "HTTP/1.1", Status: 200, Bytes: 13,
 			Duration: 812 * time.Microsecond, Isolate: "3", RequestID: "00ab", Remote: "127.0.0.1:5000"},
-		"aborted": {Time: now, Method: "POST", Path: "/with space\n\"q\"", Proto: "HTTP/2.0", Status: 500,
-			Duration: 90 * time.Minute, Remote: "[::1]:1", Aborted: true},
+		"aborted": {Time: now, Method: "POST", Host: "h:8080", Path: "/with space\n\"q\"", Query: "a=1&b=x y",
+			Proto: "HTTP/2.0", Status: 500, Duration: 90 * time.Minute, UserAgent: "curl/8.5.0 \u202e",
+			Referer: "https://example.com/?q=\"1\"", Remote: "[::1]:1", Aborted: true},
 		"empty": {Time: now},
 	}
 	for _, format := range []string{"json", "logfmt"} {
@@ -145,15 +155,8 @@ func TestEntryAsRecord(t *testing.T) {
 				flush()
 				l2, flush2 := New(&viaRecord, format)
 				l2 = l2.With("service", "edge")
-				attrs := []slog.Attr{slog.String("method", e.Method), slog.String("path", e.Path),
-					slog.String("proto", e.Proto), slog.Int("status", e.Status), slog.Int64("bytes", e.Bytes),
-					slog.Duration("duration", e.Duration), slog.String("isolate", e.Isolate),
-					slog.String("request_id", e.RequestID), slog.String("remote", e.Remote)}
-				if e.Aborted {
-					attrs = append(attrs, slog.Bool("aborted", true))
-				}
 				r := slog.NewRecord(e.Time, slog.LevelInfo, "request", 0)
-				r.AddAttrs(attrs...)
+				r.AddAttrs(e.Attrs()...)
 				l2.Handler().Handle(context.Background(), r)
 				flush2()
 				if viaEntry.String() != viaRecord.String() {
@@ -170,8 +173,9 @@ func TestEntryAsRecord(t *testing.T) {
 // BenchmarkLine is one access-log line written as an Entry and as a slog
 // record of the same attributes, to io.Discard through the flushing buffer.
 func BenchmarkLine(b *testing.B) {
-	e := Entry{Time: time.Now(), Method: "GET", Path: "/bench", Proto: "HTTP/1.1", Status: 200, Bytes: 13,
-		Duration: 81234 * time.Nanosecond, Isolate: "1", RequestID: "6f1c2a9d00000001", Remote: "127.0.0.1:54321"}
+	e := Entry{Time: time.Now(), Method: "GET", Host: "localhost:8080", Path: "/bench", Proto: "HTTP/1.1", Status: 200, Bytes: 13,
+		Duration: 81234 * time.Nanosecond, UserAgent: "curl/8.5.0", Isolate: "1", RequestID: "6f1c2a9d00000001",
+		Remote: "127.0.0.1:54321"}
 	for _, format := range []string{"json", "logfmt"} {
 		l, flush := New(io.Discard, format)
 		b.Run(format+"/entry", func(b *testing.B) {
@@ -186,10 +190,7 @@ func BenchmarkLine(b *testing.B) {
 			b.ReportAllocs()
 			for range b.N {
 				r := slog.NewRecord(e.Time, slog.LevelInfo, "request", 0)
-				r.AddAttrs(slog.String("method", e.Method), slog.String("path", e.Path),
-					slog.String("proto", e.Proto), slog.Int("status", e.Status), slog.Int64("bytes", e.Bytes),
-					slog.Duration("duration", e.Duration), slog.String("isolate", e.Isolate),
-					slog.String("request_id", e.RequestID), slog.String("remote", e.Remote))
+				r.AddAttrs(e.Attrs()...)
 				h.Handle(context.Background(), r)
 			}
 		})

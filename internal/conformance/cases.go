@@ -2,7 +2,7 @@
 // against a handler: in process through an http.Handler, or against a
 // running server's URL. `wasmserve test` is its command line; the case file
 // format is documented by conformance/cases.schema.json at the repository
-// root.
+// root, which `wasmserve test --schema` prints.
 package conformance
 
 import (
@@ -70,7 +70,7 @@ type Expect struct {
 	// match the regular expression (RE2 syntax).
 	HeadersMatch map[string]string `yaml:"headers_match"`
 	// HeadersAbsent must not be in the response.
-	HeadersAbsent []string `yaml:"headers_absent"`
+	HeadersAbsent Strings `yaml:"headers_absent"`
 	// Trailers: like Headers, for the response trailers.
 	Trailers map[string]Values `yaml:"trailers"`
 	// Body must equal the whole body; BodyFile (relative to the case
@@ -78,11 +78,11 @@ type Expect struct {
 	Body     *string `yaml:"body"`
 	BodyFile string  `yaml:"body_file"`
 	// BodyContains must each occur in the body.
-	BodyContains []string `yaml:"body_contains"`
+	BodyContains Strings `yaml:"body_contains"`
 	// BodyNotContains must not occur in the body.
-	BodyNotContains []string `yaml:"body_not_contains"`
+	BodyNotContains Strings `yaml:"body_not_contains"`
 	// BodyMatches: the body must match each regular expression.
-	BodyMatches []string `yaml:"body_matches"`
+	BodyMatches Strings `yaml:"body_matches"`
 	// BodyJSON: the body must be JSON containing this value: objects
 	// may have more keys, arrays must have the same length, scalars
 	// must be equal.
@@ -93,33 +93,36 @@ type Expect struct {
 	// LogContains must each occur in the server log written while the
 	// case ran. Checked in process only: against a URL there is no log
 	// to read, and the check is reported as skipped.
-	LogContains []string `yaml:"log_contains"`
+	LogContains Strings `yaml:"log_contains"`
 
 	headersMatch map[string]*regexp.Regexp
 	bodyMatches  []*regexp.Regexp
 }
 
 // Values is a header's values: a YAML string or a list of strings.
-type Values []string
+type Values = Strings
+
+// Strings is a list of strings, or a single string for a list of one.
+type Strings []string
 
 // UnmarshalYAML accepts a scalar or a sequence of scalars.
-func (v *Values) UnmarshalYAML(n *yaml.Node) error {
+func (v *Strings) UnmarshalYAML(n *yaml.Node) error {
 	switch n.Kind {
 	case yaml.ScalarNode:
-		*v = Values{n.Value}
+		*v = Strings{n.Value}
 		return nil
 	case yaml.SequenceNode:
-		out := make(Values, 0, len(n.Content))
+		out := make(Strings, 0, len(n.Content))
 		for _, c := range n.Content {
 			if c.Kind != yaml.ScalarNode {
-				return fmt.Errorf("line %d: a header value must be a string", c.Line)
+				return fmt.Errorf("line %d: want a string, or a list of strings", c.Line)
 			}
 			out = append(out, c.Value)
 		}
 		*v = out
 		return nil
 	}
-	return fmt.Errorf("line %d: header values must be a string or a list of strings", n.Line)
+	return fmt.Errorf("line %d: want a string, or a list of strings", n.Line)
 }
 
 // Duration is a time.Duration written as Go spells it ("1.5s").
@@ -162,7 +165,7 @@ func Parse(path string, b []byte) (*File, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("case file %s is empty: it needs a list of cases under \"cases:\"", path)
 		}
-		return nil, fmt.Errorf("case file %s: %s (the format is in conformance/cases.schema.json)", path, yamlError(err))
+		return nil, decodeError(path, b, err)
 	}
 	if len(f.Cases) == 0 {
 		return nil, fmt.Errorf("case file %s has no cases: list them under \"cases:\"", path)

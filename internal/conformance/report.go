@@ -33,6 +33,14 @@ func Print(w io.Writer, results []*Result) {
 				fmt.Fprintf(tw, "    %s\t%s\t%s\n", m.What, oneLine(m.Want), oneLine(m.Got))
 			}
 			tw.Flush()
+			for _, m := range r.Mismatches {
+				if m.Diff != "" {
+					fmt.Fprintf(w, "    %s, expected (-) and actual (+):\n", m.What)
+					for _, l := range strings.Split(strings.TrimSuffix(m.Diff, "\n"), "\n") {
+						fmt.Fprintln(w, "      "+l)
+					}
+				}
+			}
 		}
 		if !r.Passed() && strings.TrimSpace(r.Log) != "" {
 			fmt.Fprintln(w, "    server log:")
@@ -128,6 +136,9 @@ func WriteJUnit(w io.Writer, name string, results []*Result) error {
 					msg = m.What + ": expected " + m.Want + ", got " + m.Got
 				}
 				fmt.Fprintf(&b, "%s\n  expected: %s\n  actual:   %s\n", m.What, m.Want, m.Got)
+				if m.Diff != "" {
+					b.WriteString(m.Diff)
+				}
 			}
 			jc.Failure = &junitFailure{Message: msg, Type: "mismatch", Text: b.String()}
 			s.Failures++

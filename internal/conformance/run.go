@@ -36,6 +36,9 @@ type Mismatch struct {
 	What string
 	// Want and Got are the expected and actual values, as printed.
 	Want, Got string
+	// Diff, for bodies too long for a line, is a unified diff of the
+	// expected and actual ones; Want and Got then summarize them.
+	Diff string
 }
 
 // Result is the outcome of one case.
@@ -160,7 +163,7 @@ func newRequest(ctx context.Context, c *Case) (*http.Request, error) {
 func check(c *Case, resp *http.Response, body []byte, res *Result, haveLog bool) []Mismatch {
 	e := &c.Expect
 	var ms []Mismatch
-	add := func(what, want, got string) { ms = append(ms, Mismatch{what, want, got}) }
+	add := func(what, want, got string) { ms = append(ms, Mismatch{What: what, Want: want, Got: got}) }
 	if e.Status != 0 && resp.StatusCode != e.Status {
 		add("status", fmt.Sprint(e.Status), fmt.Sprint(resp.StatusCode))
 	}
@@ -189,7 +192,12 @@ func check(c *Case, resp *http.Response, body []byte, res *Result, haveLog bool)
 		}
 	}
 	if e.Body != nil && string(body) != *e.Body {
-		add("body", quote(*e.Body), quote(string(body)))
+		if longBody(*e.Body, string(body)) {
+			ms = append(ms, Mismatch{"body", sizeOf(*e.Body), sizeOf(string(body)) + " (diff below)",
+				unifiedDiff(*e.Body, string(body))})
+		} else {
+			add("body", quote(*e.Body), quote(string(body)))
+		}
 	}
 	for _, s := range e.BodyContains {
 		if !bytes.Contains(body, []byte(s)) {
@@ -223,6 +231,19 @@ func check(c *Case, resp *http.Response, body []byte, res *Result, haveLog bool)
 		}
 	}
 	return ms
+}
+
+// sizeOf summarizes a body: its bytes and lines.
+func sizeOf(s string) string {
+	lines := strings.Count(s, "\n")
+	if s != "" && !strings.HasSuffix(s, "\n") {
+		lines++
+	}
+	unit := "lines"
+	if lines == 1 {
+		unit = "line"
+	}
+	return fmt.Sprintf("%d bytes, %d %s", len(s), lines, unit)
 }
 
 // subset reports whether got contains want (see Expect.BodyJSON), and

@@ -117,6 +117,16 @@ func (g *Guest) Bind(mod api.Module) error {
 	}
 	g.mod, g.mem, g.handleRequest = mod, mem, hr
 	g.handleResponse = mod.ExportedFunction(abi.ExportHandleResponse)
+	if f := mod.ExportedFunction(abi.ExportHandlerRegistered); f != nil {
+		res, err := f.Call(&g.ctx)
+		if err != nil {
+			return fmt.Errorf("calling %s: %w", abi.ExportHandlerRegistered, err)
+		}
+		if len(res) == 1 && uint32(res[0]) == 0 {
+			return errors.New("the module started but registered no handler: call guest.Handle from an init function, " +
+				"not from main, which a -buildmode=c-shared module never runs")
+		}
+	}
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/wasmserve/wasmserve/abi"
+	"github.com/wasmserve/wasmserve/host/reqinfo"
 	"github.com/wasmserve/wasmserve/internal/hostmodule"
 	"github.com/wasmserve/wasmserve/internal/logsafe"
 )
@@ -285,6 +286,13 @@ func (h *Host) log(ctx context.Context, mod api.Module, stack []uint64) {
 		msg = "(log message from a module without memory)"
 	} else if b, ok := g.mem.Read(uint32(stack[1]), uint32(stack[2])); ok {
 		msg = logsafe.Escape(b, MaxLogMessage)
+	}
+	if w := g.ex.w; w != nil {
+		// In a request: the line names it, as its answer does.
+		if info := reqinfo.Of(w); info != nil && info.ID != "" {
+			h.Logger.Log(ctx, slogLevel(l), msg, "isolate", g.ID, "request_id", info.ID)
+			return
+		}
 	}
 	h.Logger.Log(ctx, slogLevel(l), msg, "isolate", g.ID)
 }

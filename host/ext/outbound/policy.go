@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wasmserve/wasmserve/host/reqinfo"
 )
 
 // Config is the policy and the limits of guests' outbound HTTP calls
@@ -349,7 +351,7 @@ func (c *client) send(id string, req *http.Request, follow bool) (*http.Response
 	ctx := req.Context()
 	what := req.Method + " " + req.URL.Redacted()
 	if err := c.checkURL(req.URL); err != nil {
-		c.refused(id, what, err)
+		c.refused(ctx, id, what, err)
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if c.slots != nil {
@@ -371,10 +373,11 @@ func (c *client) send(id string, req *http.Request, follow bool) (*http.Response
 	if err != nil {
 		c.release()
 		if errors.Is(err, ErrRefused) {
-			c.refused(id, what, err)
+			c.refused(ctx, id, what, err)
 		} else {
 			c.stats.done(req.URL.Host, outcomeOf(err), d)
-			c.log.Debug("outbound call failed", "isolate", id, "url", req.URL.Redacted(), "method", req.Method, "err", err)
+			c.log.Debug("outbound call failed", "isolate", id, "request_id", reqinfo.IDFrom(ctx),
+				"url", req.URL.Redacted(), "method", req.Method, "err", err)
 		}
 		if ue, ok := err.(*url.Error); ok {
 			// Spell it like the other errors: "GET url: why".
@@ -394,10 +397,11 @@ func (c *client) release() {
 	}
 }
 
-// refused logs and counts a refused call.
-func (c *client) refused(id, what string, err error) {
+// refused logs and counts a refused call of the request whose context is
+// ctx.
+func (c *client) refused(ctx context.Context, id, what string, err error) {
 	c.stats.refused.Add(1)
-	c.log.Warn("outbound call refused", "isolate", id, "call", what, "rule", err.Error())
+	c.log.Warn("outbound call refused", "isolate", id, "request_id", reqinfo.IDFrom(ctx), "call", what, "rule", err.Error())
 }
 
 // releaseBody releases the call's in-flight slot once, when its body is
