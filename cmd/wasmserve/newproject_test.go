@@ -38,8 +38,9 @@ func runIn(t *testing.T, dir string, env []string, args ...string) (int, string,
 // `wasmserve build` builds it, its own cases pass, and the server answers
 // 200 with the template's greeting. Go takes the SDK of this checkout
 // (--sdk); Rust needs cargo and the wasm32-unknown-unknown standard library,
-// AssemblyScript npm and its registry, C clang and wasi-libc, WAT wat2wasm:
-// without them the case is skipped, saying what build said is missing.
+// AssemblyScript npm and its registry, C clang and wasi-libc, WAT wat2wasm,
+// JavaScript npm and its registry (componentize-js and jco): without them
+// the case is skipped, saying what build said is missing.
 func TestNewBuildServe(t *testing.T) {
 	cases := []struct {
 		lang  string
@@ -51,6 +52,7 @@ func TestNewBuildServe(t *testing.T) {
 		{"assemblyscript", nil, "npm"},
 		{"c", nil, "clang"},
 		{"wat", nil, "wat2wasm"},
+		{"js", nil, "npm"},
 	}
 	for _, c := range cases {
 		t.Run(c.lang, func(t *testing.T) {
@@ -133,8 +135,8 @@ func TestNewAndBuildMistakes(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown language", dir, nil, []string{"new", "--lang", "cobol", "x"}, `--lang "cobol": want one of go, rust, assemblyscript, c, wat`},
-		{"JavaScript", dir, nil, []string{"new", "--lang", "js", "x"}, "--lang js: a JavaScript handler is a WASI 0.2 component"},
+		{"unknown language", dir, nil, []string{"new", "--lang", "cobol", "x"}, `--lang "cobol": want one of go, rust, assemblyscript, c, wat, js`},
+		{"TypeScript", dir, nil, []string{"new", "--lang", "ts", "x"}, "--lang typescript: a TypeScript handler is written in AssemblyScript"},
 		{"folder not empty", dir, nil, []string{"new", "--lang", "wat", "taken"}, "taken already exists and is not empty"},
 		{"bad name", dir, nil, []string{"new", "--lang", "wat", "9lives"}, `"9lives" cannot name a project`},
 		{"sdk not a checkout", dir, nil, []string{"new", "--sdk", dir, "x"}, "--sdk " + dir + ": not a checkout of github.com/wasmserve/wasmserve"},
