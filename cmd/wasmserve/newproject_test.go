@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -43,16 +45,17 @@ func runIn(t *testing.T, dir string, env []string, args ...string) (int, string,
 // the case is skipped, saying what build said is missing.
 func TestNewBuildServe(t *testing.T) {
 	cases := []struct {
-		lang  string
-		flags []string
-		needs string
+		lang   string
+		flags  []string
+		needs  string
+		source string // the handler's source, which a broken build names
 	}{
-		{"go", []string{"--sdk", testguest.Root()}, "go"},
-		{"rust", nil, "cargo"},
-		{"assemblyscript", nil, "npm"},
-		{"c", nil, "clang"},
-		{"wat", nil, "wat2wasm"},
-		{"js", nil, "npm"},
+		{"go", []string{"--sdk", testguest.Root()}, "go", "main.go"},
+		{"rust", nil, "cargo", "src/lib.rs"},
+		{"assemblyscript", nil, "npm", "assembly/index.ts"},
+		{"c", nil, "clang", "handler.c"},
+		{"wat", nil, "wat2wasm", "handler.wat"},
+		{"js", nil, "npm", "handler.js"},
 	}
 	for _, c := range cases {
 		t.Run(c.lang, func(t *testing.T) {
@@ -87,6 +90,22 @@ func TestNewBuildServe(t *testing.T) {
 			got, body := get(t, base+"/hello?x=1")
 			if want := "Hello from " + name + ": /hello?x=1\n"; got != 200 || body != want {
 				t.Errorf("got %d %q, want 200 %q; log:\n%s", got, body, want, stderr)
+			}
+
+			// A source that does not compile: build fails, and the
+			// compiler's message names the file and line.
+			src := filepath.Join(project, filepath.FromSlash(c.source))
+			b, err := os.ReadFile(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(src, append(b, "\n) broken (\n"...), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut = runIn(t, project, nil, "build")
+			at := regexp.MustCompile(regexp.QuoteMeta(path.Base(c.source)) + `[:(][0-9]`) // main.go:12, index.ts(12,1)
+			if code != 1 || !strings.Contains(errOut, "wasmserve: build failed: ") || !at.MatchString(out+errOut) {
+				t.Errorf("build of a broken %s: exit %d, want 1, build failed and a line of the file named:\n%s%s", c.source, code, out, errOut)
 			}
 		})
 	}
