@@ -146,14 +146,18 @@ func TestNewAndBuildMistakes(t *testing.T) {
 	src = bytes.Replace(src, []byte("import ("), []byte("import (\n\t_ \"example.com/nowhere\""), 1)
 	os.WriteFile(filepath.Join(untidy, "main.go"), src, 0o644)
 	os.WriteFile(filepath.Join(untidy, "go.sum"), nil, 0o644)
+	if code, _, errOut := runIn(t, dir, nil, "new", "--lang", "javascript", "offline"); code != 0 {
+		t.Fatalf("new: exit %d: %s", code, errOut)
+	}
 	empty := t.TempDir() // a PATH without any toolchain
-	cases := []struct {
+	type mistake struct {
 		name string
 		dir  string
 		env  []string
 		args []string
 		want string
-	}{
+	}
+	cases := []mistake{
 		{"unknown language", dir, nil, []string{"new", "--lang", "cobol", "x"}, `--lang "cobol": want one of go, rust, assemblyscript, c, wat, js`},
 		{"TypeScript", dir, nil, []string{"new", "--lang", "ts", "x"}, "--lang typescript: a TypeScript handler is written in AssemblyScript"},
 		{"folder not empty", dir, nil, []string{"new", "--lang", "wat", "taken"}, "taken already exists and is not empty"},
@@ -167,6 +171,15 @@ func TestNewAndBuildMistakes(t *testing.T) {
 			"building a WebAssembly text handler needs wat2wasm"},
 		{"go build fails", untidy, nil, []string{"build"},
 			"build failed: go exited with status 1; the module's requirements are not all in go.mod and go.sum: run go mod tidy"},
+		{"JavaScript toolchain missing", filepath.Join(dir, "offline"), []string{"PATH=" + empty}, []string{"build"},
+			"building a JavaScript handler needs node, which is not on PATH: install Node.js"},
+	}
+	if _, err := exec.LookPath("npm"); err == nil {
+		// A registry that refuses connections, and an empty npm cache.
+		cases = append(cases, mistake{"npm registry unreachable", filepath.Join(dir, "offline"),
+			[]string{"npm_config_registry=http://127.0.0.1:9/", "npm_config_fetch_retries=0", "npm_config_cache=" + t.TempDir()},
+			[]string{"build"},
+			"build failed: npm exited with status 1; npm could not reach its registry to install componentize-js and jco (npm install)"})
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
