@@ -18,7 +18,7 @@ import (
 func buildCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "build",
-		Usage: "build the handler project in the current folder (Go, Rust, AssemblyScript, C or WAT) into " + builtModule,
+		Usage: "build the handler project in the current folder (Go, Rust, AssemblyScript, C, WAT or JavaScript) into " + builtModule,
 		Description: "Finds the project's language by its files (go.mod, Cargo.toml, package.json, .c, .wat), checks that its\n" +
 			"toolchain is installed (else says what to install), runs the build with the flags a wasmserve\n" +
 			"handler needs, and prints each command it runs.",

@@ -126,7 +126,7 @@ func TestHelpOfOtherCommands(t *testing.T) {
 		t.Errorf("test --help: %q", h)
 	}
 	_, _, newFlags := helpBlocks(t, "new")
-	if !strings.Contains(newFlags["lang"], "go, rust, assemblyscript, c, wat (default: go)") {
+	if !strings.Contains(newFlags["lang"], "go, rust, assemblyscript, c, wat, js (default: go)") {
 		t.Errorf("new --help: %q", newFlags["lang"])
 	}
 }

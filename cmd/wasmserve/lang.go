@@ -139,10 +139,7 @@ var languages = []*language{
 			return err == nil && strings.Contains(string(b), `"assemblyscript"`)
 		},
 		sources: []string{".ts", "package.json", "asconfig.json"},
-		tools: []tool{
-			{"node", "install Node.js: apt-get install nodejs npm (Debian, Ubuntu), or https://nodejs.org"},
-			{"npm", "install Node.js: apt-get install nodejs npm (Debian, Ubuntu), or https://nodejs.org"},
-		},
+		tools:   nodeTools,
 		steps: func(dir string) ([]step, error) {
 			var steps []step
 			if !exists(filepath.Join(dir, "node_modules", ".bin", "asc")) {
@@ -152,14 +149,7 @@ var languages = []*language{
 			return append(steps, step{argv: []string{"npm", "run", "--silent", "build"}}), nil
 		},
 		makeCommand: ascCommand,
-		hint: func(out string) string {
-			for _, s := range []string{"ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ETIMEDOUT"} {
-				if strings.Contains(out, s) {
-					return "npm could not reach its registry to install the AssemblyScript compiler (npm install)"
-				}
-			}
-			return ""
-		},
+		hint:        npmHint("the AssemblyScript compiler"),
 	},
 	{
 		name: "c", title: "C",
@@ -209,6 +199,52 @@ var languages = []*language{
 		},
 		makeCommand: "wat2wasm handler.wat -o " + builtModule,
 	},
+	{
+		name: "js", title: "JavaScript",
+		files: map[string]string{
+			"js/package.json.tmpl": "package.json", "js/handler.js.tmpl": "handler.js", "js/build.mjs.tmpl": "build.mjs",
+			"cases.yaml.tmpl": "cases.yaml", "gitignore.tmpl": ".gitignore",
+		},
+		detect: func(dir string) bool {
+			b, err := os.ReadFile(filepath.Join(dir, "package.json"))
+			return err == nil && strings.Contains(string(b), `"`+componentizeJS+`"`)
+		},
+		sources: []string{".js", ".mjs", "package.json"},
+		tools:   nodeTools,
+		steps: func(dir string) ([]step, error) {
+			var steps []step
+			if !exists(filepath.Join(dir, "node_modules", filepath.FromSlash(componentizeJS))) {
+				// componentize-js and jco are dependencies of the project.
+				steps = append(steps, step{argv: []string{"npm", "install", "--no-audit", "--no-fund"}})
+			}
+			return append(steps, step{argv: []string{"npm", "run", "--silent", "build"}}), nil
+		},
+		hint: npmHint("componentize-js and jco"),
+	},
+}
+
+// componentizeJS is the npm package that makes a JavaScript handler a
+// wasi:http component; a package.json depending on it is a JavaScript
+// handler project.
+const componentizeJS = "@bytecodealliance/componentize-js"
+
+// nodeTools are the programs of an npm project's build.
+var nodeTools = []tool{
+	{"node", "install Node.js: apt-get install nodejs npm (Debian, Ubuntu), or https://nodejs.org"},
+	{"npm", "install Node.js: apt-get install nodejs npm (Debian, Ubuntu), or https://nodejs.org"},
+}
+
+// npmHint is the hint of an npm project's build: npm's network errors mean
+// that npm install could not fetch what, the project's toolchain.
+func npmHint(what string) func(output string) string {
+	return func(out string) string {
+		for _, s := range []string{"ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ETIMEDOUT", "ECONNRESET"} {
+			if strings.Contains(out, s) {
+				return "npm could not reach its registry to install " + what + " (npm install)"
+			}
+		}
+		return ""
+	}
 }
 
 // ascCommand builds an AssemblyScript handler, the build script of its
@@ -226,17 +262,14 @@ var clangArgs = []string{"clang", "--target=wasm32-wasi", "-O2", "-mexec-model=r
 // notYet are languages wasmserve new knows of but cannot write a project
 // in, each with why and what to do instead.
 var notYet = map[string]string{
-	"js": "a JavaScript handler is a WASI 0.2 component (jco componentize), and wasmserve serves core modules only so far: " +
-		"write it in go, rust, assemblyscript, c or wat",
-	"javascript": "a JavaScript handler is a WASI 0.2 component (jco componentize), and wasmserve serves core modules only so far: " +
-		"write it in go, rust, assemblyscript, c or wat",
 	"typescript": "a TypeScript handler is written in AssemblyScript: --lang assemblyscript",
 }
 
 // languageNamed returns the language of --lang name.
 func languageNamed(name string) (*language, error) {
 	name = strings.ToLower(name)
-	aliases := map[string]string{"golang": "go", "rs": "rust", "wasm": "wat", "as": "assemblyscript", "ts": "typescript"}
+	aliases := map[string]string{"golang": "go", "rs": "rust", "wasm": "wat", "as": "assemblyscript", "ts": "typescript",
+		"javascript": "js"}
 	if a, ok := aliases[name]; ok {
 		name = a
 	}
@@ -268,7 +301,7 @@ func detectLanguage(dir string) (*language, error) {
 		}
 	}
 	abs, _ := filepath.Abs(dir)
-	return nil, fmt.Errorf("no handler project in %s: it has no go.mod, Cargo.toml, AssemblyScript package.json, .c or .wat file (wasmserve new NAME writes one)", abs)
+	return nil, fmt.Errorf("no handler project in %s: it has no go.mod, Cargo.toml, package.json (AssemblyScript or componentize-js), .c or .wat file (wasmserve new NAME writes one)", abs)
 }
 
 // missingTool says which program or part of l's toolchain is missing and

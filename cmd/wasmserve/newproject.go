@@ -49,7 +49,7 @@ func newCommand() *cli.Command {
 		ArgsUsage: "NAME",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "lang", Aliases: []string{"l"}, Value: "go",
-				Usage: "the handler's language: " + strings.Join(languageNames(), ", ")},
+				Usage: "the language: " + strings.Join(languageNames(), ", ")},
 			&cli.StringFlag{Name: "sdk", TakesFile: true,
 				Usage: "Go: use the SDK of this wasmserve checkout (a replace in go.mod) instead of the release of this binary"},
 		},

@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,19 +40,22 @@ func runIn(t *testing.T, dir string, env []string, args ...string) (int, string,
 // `wasmserve build` builds it, its own cases pass, and the server answers
 // 200 with the template's greeting. Go takes the SDK of this checkout
 // (--sdk); Rust needs cargo and the wasm32-unknown-unknown standard library,
-// AssemblyScript npm and its registry, C clang and wasi-libc, WAT wat2wasm:
-// without them the case is skipped, saying what build said is missing.
+// AssemblyScript npm and its registry, C clang and wasi-libc, WAT wat2wasm,
+// JavaScript npm and its registry (componentize-js and jco): without them
+// the case is skipped, saying what build said is missing.
 func TestNewBuildServe(t *testing.T) {
 	cases := []struct {
-		lang  string
-		flags []string
-		needs string
+		lang   string
+		flags  []string
+		needs  string
+		source string // the handler's source, which a broken build names
 	}{
-		{"go", []string{"--sdk", testguest.Root()}, "go"},
-		{"rust", nil, "cargo"},
-		{"assemblyscript", nil, "npm"},
-		{"c", nil, "clang"},
-		{"wat", nil, "wat2wasm"},
+		{"go", []string{"--sdk", testguest.Root()}, "go", "main.go"},
+		{"rust", nil, "cargo", "src/lib.rs"},
+		{"assemblyscript", nil, "npm", "assembly/index.ts"},
+		{"c", nil, "clang", "handler.c"},
+		{"wat", nil, "wat2wasm", "handler.wat"},
+		{"js", nil, "npm", "handler.js"},
 	}
 	for _, c := range cases {
 		t.Run(c.lang, func(t *testing.T) {
@@ -85,6 +90,22 @@ func TestNewBuildServe(t *testing.T) {
 			got, body := get(t, base+"/hello?x=1")
 			if want := "Hello from " + name + ": /hello?x=1\n"; got != 200 || body != want {
 				t.Errorf("got %d %q, want 200 %q; log:\n%s", got, body, want, stderr)
+			}
+
+			// A source that does not compile: build fails, and the
+			// compiler's message names the file and line.
+			src := filepath.Join(project, filepath.FromSlash(c.source))
+			b, err := os.ReadFile(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(src, append(b, "\n) broken (\n"...), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut = runIn(t, project, nil, "build")
+			at := regexp.MustCompile(regexp.QuoteMeta(path.Base(c.source)) + `[:(][0-9]`) // main.go:12, index.ts(12,1)
+			if code != 1 || !strings.Contains(errOut, "wasmserve: build failed: ") || !at.MatchString(out+errOut) {
+				t.Errorf("build of a broken %s: exit %d, want 1, build failed and a line of the file named:\n%s%s", c.source, code, out, errOut)
 			}
 		})
 	}
@@ -125,16 +146,20 @@ func TestNewAndBuildMistakes(t *testing.T) {
 	src = bytes.Replace(src, []byte("import ("), []byte("import (\n\t_ \"example.com/nowhere\""), 1)
 	os.WriteFile(filepath.Join(untidy, "main.go"), src, 0o644)
 	os.WriteFile(filepath.Join(untidy, "go.sum"), nil, 0o644)
+	if code, _, errOut := runIn(t, dir, nil, "new", "--lang", "javascript", "offline"); code != 0 {
+		t.Fatalf("new: exit %d: %s", code, errOut)
+	}
 	empty := t.TempDir() // a PATH without any toolchain
-	cases := []struct {
+	type mistake struct {
 		name string
 		dir  string
 		env  []string
 		args []string
 		want string
-	}{
-		{"unknown language", dir, nil, []string{"new", "--lang", "cobol", "x"}, `--lang "cobol": want one of go, rust, assemblyscript, c, wat`},
-		{"JavaScript", dir, nil, []string{"new", "--lang", "js", "x"}, "--lang js: a JavaScript handler is a WASI 0.2 component"},
+	}
+	cases := []mistake{
+		{"unknown language", dir, nil, []string{"new", "--lang", "cobol", "x"}, `--lang "cobol": want one of go, rust, assemblyscript, c, wat, js`},
+		{"TypeScript", dir, nil, []string{"new", "--lang", "ts", "x"}, "--lang typescript: a TypeScript handler is written in AssemblyScript"},
 		{"folder not empty", dir, nil, []string{"new", "--lang", "wat", "taken"}, "taken already exists and is not empty"},
 		{"bad name", dir, nil, []string{"new", "--lang", "wat", "9lives"}, `"9lives" cannot name a project`},
 		{"sdk not a checkout", dir, nil, []string{"new", "--sdk", dir, "x"}, "--sdk " + dir + ": not a checkout of github.com/wasmserve/wasmserve"},
@@ -146,6 +171,15 @@ func TestNewAndBuildMistakes(t *testing.T) {
 			"building a WebAssembly text handler needs wat2wasm"},
 		{"go build fails", untidy, nil, []string{"build"},
 			"build failed: go exited with status 1; the module's requirements are not all in go.mod and go.sum: run go mod tidy"},
+		{"JavaScript toolchain missing", filepath.Join(dir, "offline"), []string{"PATH=" + empty}, []string{"build"},
+			"building a JavaScript handler needs node, which is not on PATH: install Node.js"},
+	}
+	if _, err := exec.LookPath("npm"); err == nil {
+		// A registry that refuses connections, and an empty npm cache.
+		cases = append(cases, mistake{"npm registry unreachable", filepath.Join(dir, "offline"),
+			[]string{"npm_config_registry=http://127.0.0.1:9/", "npm_config_fetch_retries=0", "npm_config_cache=" + t.TempDir()},
+			[]string{"build"},
+			"build failed: npm exited with status 1; npm could not reach its registry to install componentize-js and jco (npm install)"})
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
