@@ -220,7 +220,7 @@ func (rw *recorder) finishRequest(r *http.Request, in *countingBody, start time.
 // the same line through slog's Record), else as slog attributes.
 func (s *Server) logAccess(r *http.Request, rw *recorder, end time.Time, d time.Duration, aborted bool) {
 	e := accesslog.Entry{Time: end, Method: r.Method, Path: r.URL.Path, Proto: r.Proto,
-		Status: rw.status, Bytes: rw.bytes, Duration: d, Isolate: rw.info.Isolate,
+		Status: rw.status, Bytes: rw.bytes, Duration: d, App: rw.info.App, Isolate: rw.info.Isolate,
 		RequestID: rw.info.ID, Remote: r.RemoteAddr, Aborted: aborted}
 	if s.entries != nil {
 		s.entries.Log(&e)
@@ -233,6 +233,7 @@ func (s *Server) logAccess(r *http.Request, rw *recorder, end time.Time, d time.
 		slog.Int("status", e.Status),
 		slog.Int64("bytes", e.Bytes),
 		slog.Duration("duration", e.Duration),
+		slog.String("app", e.App),
 		slog.String("isolate", e.Isolate),
 		slog.String("request_id", e.RequestID),
 		slog.String("remote", e.Remote),
@@ -240,7 +241,11 @@ func (s *Server) logAccess(r *http.Request, rw *recorder, end time.Time, d time.
 	}
 	n := len(attrs)
 	if !aborted {
-		n-- // the field is there only when it says something
+		n-- // the fields are there only when they say something
+	}
+	if e.App == "" {
+		copy(attrs[6:], attrs[7:])
+		n--
 	}
 	// A Record made here, with no caller's PC: Logger.LogAttrs would walk
 	// the stack for one on every request (a fifth of a line's cost).

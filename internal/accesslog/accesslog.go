@@ -141,6 +141,7 @@ type Entry struct {
 	Status    int
 	Bytes     int64
 	Duration  time.Duration
+	App       string // written only when not empty
 	Isolate   string
 	RequestID string
 	Remote    string
@@ -208,6 +209,9 @@ func (h *handler) writeEntry(e *Entry) {
 		d := appendDuration(tmp[:0], e.Duration) // never empty
 		b = append(b, " duration="...)
 		b = appendLogfmtString(b, unsafe.String(&d[0], len(d)))
+	}
+	if e.App != "" {
+		str("app", e.App)
 	}
 	str("isolate", e.Isolate)
 	str("request_id", e.RequestID)
