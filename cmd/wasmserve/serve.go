@@ -317,9 +317,12 @@ func listenConfig(c *cli.Context) (server.Config, error) {
 
 func serve(c *cli.Context) error {
 	if c.NArg() != 1 {
-		return fmt.Errorf("serve takes one module file, got %d arguments (usage: wasmserve serve [flags] MODULE.wasm)", c.NArg())
+		return fmt.Errorf("serve takes one module or manifest file, got %d arguments (usage: wasmserve serve [flags] MODULE.wasm|MANIFEST.toml)", c.NArg())
 	}
 	path := c.Args().First()
+	if isManifest(path) {
+		return serveManifest(c, path)
+	}
 	mc, err := handlerConfig(c)
 	if err != nil {
 		return err
@@ -499,7 +502,10 @@ func firstLine(s string) string {
 // only with a --handler-timeout; without one a running guest is ended by the
 // process exiting. The access log's last lines are written before
 // "stopped", once no request is left to log.
-func shutdown(charm *log.Logger, srv *server.Server, handler *host.Handler, grace time.Duration, flushAccess func()) error {
+func shutdown(charm *log.Logger, srv *server.Server, handler interface {
+	Interrupt()
+	Close(context.Context) error
+}, grace time.Duration, flushAccess func()) error {
 	force := make(chan os.Signal, 1)
 	signal.Notify(force, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(force)
