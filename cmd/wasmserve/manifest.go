@@ -391,13 +391,13 @@ func readApp(path, dir string, t map[string]any, keys map[string]int, defaults [
 	}
 	mc, err := parseAppFlags(args)
 	if err != nil {
-		line := keys[""]
+		line, msg := keys[""], err.Error()
 		for k, l := range keys {
-			if k != "" && strings.Contains(err.Error(), "--"+k) {
-				line = l
+			if k != "" && strings.Contains(msg, "--"+k) {
+				line, msg = l, strings.ReplaceAll(msg, "--"+k, k)
 			}
 		}
-		return a, manifestError(path, line, "app %q: %v", name, err)
+		return a, manifestError(path, line, "app %q: %s", name, msg)
 	}
 	a.mc = mc
 	module, ok := t["module"].(string)
