@@ -274,7 +274,9 @@ guest-config-string = "%s"
 	admin := adminURL(t, stderr)
 	since := func(name string) string {
 		_, body := get(t, admin+"/debug/apps")
-		var rep struct{ Apps []struct{ Name, Since string } }
+		var rep struct {
+			Apps []struct{ Name, Since string }
+		}
 		json.Unmarshal([]byte(body), &rep)
 		for _, a := range rep.Apps {
 			if a.Name == name {

@@ -317,7 +317,7 @@ func listenConfig(c *cli.Context) (server.Config, error) {
 
 func serve(c *cli.Context) error {
 	if c.NArg() != 1 {
-		return fmt.Errorf("serve takes one module or manifest file, got %d arguments (usage: wasmserve serve [flags] MODULE.wasm|MANIFEST.toml)", c.NArg())
+		return fmt.Errorf("serve takes one module file, got %d arguments (usage: wasmserve serve [flags] MODULE.wasm)", c.NArg())
 	}
 	path := c.Args().First()
 	if isManifest(path) {
