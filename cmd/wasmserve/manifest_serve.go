@@ -63,7 +63,9 @@ func applyServerTable(c *cli.Context, path string) error {
 			}
 			return manifestError(path, keys[k], "%s", msg)
 		}
-		if c.IsSet(k) {
+		if c.IsSet(k) || !definesFlag(c, k) {
+			// Given on the command line; or meaningless to this
+			// command (test has no listener).
 			continue
 		}
 		vals, err := flagValues(m.Server[k])
@@ -80,6 +82,42 @@ func applyServerTable(c *cli.Context, path string) error {
 		}
 	}
 	return nil
+}
+
+// definesFlag says whether the command of c has the flag name.
+func definesFlag(c *cli.Context, name string) bool {
+	if c.Command == nil {
+		return true
+	}
+	for _, f := range c.Command.Flags {
+		if slices.Contains(f.Names(), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// testManifest starts a manifest's apps as serve would, logging to memory,
+// for wasmserve test.
+func testManifest(ctx context.Context, c *cli.Context, path string) (*apps.Set, *syncBuffer, error) {
+	if err := applyServerTable(c, path); err != nil {
+		return nil, nil, err
+	}
+	m, err := readManifest(c, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	logs := &syncBuffer{}
+	_, logger, err := newLogger(logs, c.String("log-level"), c.String("log-format"))
+	if err != nil {
+		return nil, nil, err
+	}
+	set := apps.NewSet(logger)
+	if _, err := set.Apply(ctx, m.specs(logger, nil)); err != nil {
+		set.Close(context.Background())
+		return nil, nil, fmt.Errorf("manifest %s: %w", path, err)
+	}
+	return set, logs, nil
 }
 
 // moduleApp is a module app's handler with the outbound extension made

@@ -352,3 +352,32 @@ guest-config-string = "%s"
 		t.Errorf("after a broken manifest: %q", body)
 	}
 }
+
+// TestTestManifest: wasmserve test runs cases against a manifest's apps in
+// process, a case naming the host it is sent to.
+func TestTestManifest(t *testing.T) {
+	t.Parallel()
+	path := writeManifest(t, "[server]\nport = 1\n"+twoApps)
+	cases := filepath.Join(filepath.Dir(path), "cases.yaml")
+	os.WriteFile(cases, []byte(`cases:
+  - name: by path
+    request: {path: /ok/1}
+    expect: {status: 200, body: "ok:/ok/1"}
+  - name: by host
+    request: {path: /ok/1, host: hello.test}
+    expect: {status: 200, body: "Hello from wasmserve: /ok/1\n"}
+  - name: static range
+    request: {path: /assets/data.txt, headers: {range: bytes=0-2}}
+    expect: {status: 206, body: "012"}
+  - name: unrouted
+    request: {path: /none}
+    expect: {status: 404}
+`), 0o644)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"wasmserve", "test", "--cache-dir", testguest.CacheDir(t), path, cases}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "4 passed, 0 failed") {
+		t.Errorf("output:\n%s", stdout.String())
+	}
+}
