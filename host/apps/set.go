@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -207,15 +208,8 @@ func (s *Set) Apply(ctx context.Context, specs []Spec) (Changes, error) {
 	if err != nil {
 		return Changes{}, err
 	}
-	for i, a := range fresh {
-		h, err := specNew(ctx, specs, a.Name)
-		if err != nil {
-			for _, b := range fresh[:i] {
-				b.s.h.Close(ctx)
-			}
-			return Changes{}, fmt.Errorf("app %q: %w", a.Name, err)
-		}
-		a.s.h, a.s.started = h, time.Now()
+	if err := makeHandlers(ctx, specs, fresh); err != nil {
+		return Changes{}, err
 	}
 	var errs []error
 	for _, rl := range reloads {
@@ -251,6 +245,45 @@ func (s *Set) Apply(ctx context.Context, specs []Spec) (Changes, error) {
 	}
 	slices.Sort(ch.Removed)
 	return ch, errors.Join(errs...)
+}
+
+// makeHandlers makes the handlers of the fresh apps, as many at once as
+// there are CPUs (a small module's start-up is mostly not its compilation,
+// which uses every CPU anyway). On an error it closes those it made and
+// returns the first app's error.
+func makeHandlers(ctx context.Context, specs []Spec, fresh []*App) error {
+	errs := make([]error, len(fresh))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, a := range fresh {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			h, err := specNew(ctx, specs, a.Name)
+			if err != nil {
+				errs[i] = fmt.Errorf("app %q: %w", a.Name, err)
+				return
+			}
+			a.s.h, a.s.started = h, time.Now()
+		}()
+	}
+	wg.Wait()
+	first := -1
+	for i, err := range errs {
+		if err != nil && first < 0 {
+			first = i
+		}
+	}
+	if first < 0 {
+		return nil
+	}
+	for i, a := range fresh {
+		if errs[i] == nil {
+			a.s.h.Close(ctx)
+		}
+	}
+	return errs[first]
 }
 
 func specNew(ctx context.Context, specs []Spec, name string) (Handler, error) {
