@@ -13,6 +13,9 @@ type AppReport struct {
 	Routes []string `json:"routes"`
 	// Generation counts the app's modules loaded (a module app only).
 	Generation uint64 `json:"generation,omitempty"`
+	// Warm says a module app's handler is made: false for a --lazy app
+	// before its first request, or one idle past the timeout.
+	Warm bool `json:"warm"`
 	// InFlight is the requests inside the app now.
 	InFlight int64 `json:"in_flight"`
 	// Since is when the app's handler was made.
@@ -48,7 +51,10 @@ func (s *Set) AppsReport() any { return s.Report() }
 func (s *Set) Report() Report {
 	rep := Report{Applied: s.applied.Load(), Apps: []AppReport{}}
 	for _, a := range s.cur.Load().apps {
-		ar := AppReport{Name: a.Name, Kind: a.Kind, InFlight: a.s.inflight.Load(), Since: a.s.started}
+		ar := AppReport{Name: a.Name, Kind: a.Kind, InFlight: a.s.inflight.Load(), Since: a.s.started, Warm: true}
+		if l, ok := a.s.h.(*lazy); ok {
+			ar.Warm = l.Warm()
+		}
 		for _, r := range a.Routes {
 			ar.Routes = append(ar.Routes, r.String())
 		}

@@ -49,8 +49,8 @@ type Spec struct {
 	Config string
 	// Module is the module's bytes (nil for a static folder).
 	Module []byte
-	// New makes the app's handler.
-	New func(ctx context.Context) (Handler, error)
+	// New makes the app's handler, with Module.
+	New func(ctx context.Context, module []byte) (Handler, error)
 }
 
 // App is one app the set serves. It is not changed once served: a reload
@@ -85,7 +85,22 @@ type Set struct {
 	mu       sync.Mutex // serialises Apply and Close
 	retiring sync.WaitGroup
 	log      *slog.Logger
+	opts     Options
 	applied  atomic.Uint64
+}
+
+// Options configure a [Set]. The zero value makes every app's handler at
+// Apply and keeps it.
+type Options struct {
+	// Logger receives the set's lines; nil discards.
+	Logger *slog.Logger
+	// Lazy makes a module app's handler (compiling its module and filling
+	// its pool) on its first request instead of at Apply.
+	Lazy bool
+	// IdleTimeout, when positive, closes a module app's handler (its
+	// isolates and compiled module) once it had no request for this long;
+	// its next request makes it again.
+	IdleTimeout time.Duration
 }
 
 // state is what the set serves at one moment.
@@ -95,12 +110,11 @@ type state struct {
 }
 
 // NewSet returns a set that serves no app (every request 404) until Apply.
-// A nil logger discards.
-func NewSet(logger *slog.Logger) *Set {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+func NewSet(opts Options) *Set {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Set{log: logger}
+	s := &Set{log: opts.Logger, opts: opts}
 	t, _ := NewTable(nil)
 	s.cur.Store(&state{table: t})
 	return s
@@ -208,7 +222,7 @@ func (s *Set) Apply(ctx context.Context, specs []Spec) (Changes, error) {
 	if err != nil {
 		return Changes{}, err
 	}
-	if err := makeHandlers(ctx, specs, fresh); err != nil {
+	if err := s.makeHandlers(ctx, specs, fresh); err != nil {
 		return Changes{}, err
 	}
 	var errs []error
@@ -251,7 +265,7 @@ func (s *Set) Apply(ctx context.Context, specs []Spec) (Changes, error) {
 // there are CPUs (a small module's start-up is mostly not its compilation,
 // which uses every CPU anyway). On an error it closes those it made and
 // returns the first app's error.
-func makeHandlers(ctx context.Context, specs []Spec, fresh []*App) error {
+func (s *Set) makeHandlers(ctx context.Context, specs []Spec, fresh []*App) error {
 	errs := make([]error, len(fresh))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
@@ -260,7 +274,7 @@ func makeHandlers(ctx context.Context, specs []Spec, fresh []*App) error {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			h, err := specNew(ctx, specs, a.Name)
+			h, err := s.newHandler(ctx, specs, a.Name)
 			if err != nil {
 				errs[i] = fmt.Errorf("app %q: %w", a.Name, err)
 				return
@@ -286,11 +300,23 @@ func makeHandlers(ctx context.Context, specs []Spec, fresh []*App) error {
 	return errs[first]
 }
 
-func specNew(ctx context.Context, specs []Spec, name string) (Handler, error) {
+// newHandler makes the handler of the app named name: at once, or for a
+// module app with Options.Lazy or IdleTimeout one made on demand.
+func (s *Set) newHandler(ctx context.Context, specs []Spec, name string) (Handler, error) {
 	for _, sp := range specs {
-		if sp.Name == name {
-			return sp.New(ctx)
+		if sp.Name != name {
+			continue
 		}
+		if sp.Kind != KindModule || !s.opts.Lazy && s.opts.IdleTimeout <= 0 {
+			return sp.New(ctx, sp.Module)
+		}
+		l := newLazy(sp.Name, sp.Module, sp.New, s.opts.IdleTimeout, s.log)
+		if !s.opts.Lazy {
+			if err := l.warm(ctx); err != nil {
+				return nil, err
+			}
+		}
+		return l, nil
 	}
 	return nil, errors.New("no spec")
 }

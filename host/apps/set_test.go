@@ -47,7 +47,7 @@ func moduleSpec(t *testing.T, name, config string, wasm []byte, routes ...string
 		rs = append(rs, r)
 	}
 	return apps.Spec{Name: name, Kind: apps.KindModule, Routes: rs, Config: config, Module: wasm,
-		New: func(ctx context.Context) (apps.Handler, error) {
+		New: func(ctx context.Context, wasm []byte) (apps.Handler, error) {
 			return host.NewHandler(ctx, wasm, host.HandlerConfig{Isolates: 2, CacheDir: testguest.CacheDir(t),
 				Executors: []executor.Kind{httpwasm.Kind(httpwasm.Config{GuestConfig: []byte(config)})}})
 		}}
@@ -66,7 +66,7 @@ func body(t *testing.T, url string) (int, string) {
 
 func TestSetApply(t *testing.T) {
 	t.Parallel()
-	set := apps.NewSet(nil)
+	set := apps.NewSet(apps.Options{})
 	srv := httptest.NewServer(set)
 	defer func() { srv.Close(); set.Close(context.Background()) }()
 	ctx := t.Context()
@@ -155,7 +155,7 @@ func TestSetApply(t *testing.T) {
 // replaced, reloaded or removed under it.
 func TestSetApplyUnderLoad(t *testing.T) {
 	t.Parallel()
-	set := apps.NewSet(nil)
+	set := apps.NewSet(apps.Options{})
 	srv := httptest.NewServer(set)
 	defer func() { srv.Close(); set.Close(context.Background()) }()
 	ctx := t.Context()

@@ -47,9 +47,9 @@ func staticServer(t *testing.T, follow bool) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set := NewSet(nil)
+	set := NewSet(Options{})
 	if _, err := set.Apply(t.Context(), []Spec{{Name: "assets", Kind: KindStatic, Routes: mustRoutes(t, "/assets/...", "/robots/style.css"),
-		New: func(context.Context) (Handler, error) { return st, nil }}}); err != nil {
+		New: func(context.Context, []byte) (Handler, error) { return st, nil }}}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(set)
