@@ -35,6 +35,7 @@ func serveFlags() []cli.Flag {
 		{"Outbound HTTP", outboundFlags()},
 		{"Logging", logFlags()},
 		{"Admin", adminFlags()},
+		{"Apps", appsFlags()},
 	} {
 		all = append(all, inCategory(group.category, group.flags)...)
 	}

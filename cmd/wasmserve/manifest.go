@@ -42,6 +42,26 @@ import (
 // than a module.
 func isManifest(path string) bool { return strings.HasSuffix(path, ".toml") }
 
+// appsFlags configure a server of many apps (a manifest).
+func appsFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "lazy", EnvVars: env("lazy"),
+			Usage: "with a manifest, start each app (compile its module, fill its pool) on its first request instead of at start"},
+		&cli.DurationFlag{Name: "idle-app-timeout", EnvVars: env("idle-app-timeout"),
+			Usage: "with a manifest, release an app's isolates and compiled module after this long without a request; its next request starts it again; 0 = never"},
+	}
+}
+
+// manifestOnly refuses the flags of many apps without a manifest.
+func manifestOnly(c *cli.Context) error {
+	for _, name := range []string{"lazy", "idle-app-timeout"} {
+		if c.IsSet(name) {
+			return fmt.Errorf("--%s needs a manifest (wasmserve serve wasmserve.toml): one module is started at once and kept", name)
+		}
+	}
+	return nil
+}
+
 // serverOnlyFlags are the flags of the module groups that configure the
 // whole server, not one app: a [server] key or a command-line flag, never
 // an app's key.

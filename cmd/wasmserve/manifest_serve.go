@@ -112,7 +112,7 @@ func testManifest(ctx context.Context, c *cli.Context, path string) (*apps.Set, 
 	if err != nil {
 		return nil, nil, err
 	}
-	set := apps.NewSet(logger)
+	set := apps.NewSet(apps.Options{Logger: logger})
 	if _, err := set.Apply(ctx, m.specs(logger, nil)); err != nil {
 		set.Close(context.Background())
 		return nil, nil, fmt.Errorf("manifest %s: %w", path, err)
@@ -177,14 +177,14 @@ func (m *manifest) specs(logger *slog.Logger, cols *appCollectors) []apps.Spec {
 		switch a.kind {
 		case apps.KindStatic:
 			cfg := a.static
-			sp.New = func(context.Context) (apps.Handler, error) { return apps.NewStatic(cfg) }
+			sp.New = func(context.Context, []byte) (apps.Handler, error) { return apps.NewStatic(cfg) }
 		default:
-			sp.New = func(ctx context.Context) (apps.Handler, error) {
+			sp.New = func(ctx context.Context, wasm []byte) (apps.Handler, error) {
 				hc, ob, err := a.mc.handler(logger.With("app", a.name))
 				if err != nil {
 					return nil, err
 				}
-				h, err := host.NewHandler(ctx, a.wasm, hc)
+				h, err := host.NewHandler(ctx, wasm, hc)
 				if err != nil {
 					ob.Close(ctx)
 					logger.Debug("module failed to start", "app", a.name, "module", a.module, "err", err)
@@ -260,7 +260,10 @@ func serveManifest(c *cli.Context, path string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	set := apps.NewSet(logger)
+	if d := c.Duration("idle-app-timeout"); d < 0 {
+		return fmt.Errorf("--idle-app-timeout must be 0 (never) or more, got %s", d)
+	}
+	set := apps.NewSet(apps.Options{Logger: logger, Lazy: c.Bool("lazy"), IdleTimeout: c.Duration("idle-app-timeout")})
 	start := time.Now()
 	if _, err := set.Apply(ctx, m.specs(logger, cols)); err != nil {
 		set.Close(context.Background())
@@ -369,10 +372,13 @@ func appsBanner(charm *log.Logger, m *manifest, set *apps.Set, took time.Duratio
 			routes = append(routes, r.String())
 		}
 		kv := []any{"app", a.name, "routes", strings.Join(routes, " ")}
-		if app := set.App(a.name); app != nil {
+		if app := set.App(a.name); app != nil && a.kind == apps.KindModule {
+			kv = append(kv, "module", a.module)
 			if h, ok := app.Handler().(*moduleApp); ok {
 				abi, _, _ := h.ABI()
-				kv = append(kv, "module", a.module, "abi", abi, "isolates", h.Pool().Size())
+				kv = append(kv, "abi", abi, "isolates", h.Pool().Size())
+			} else if h, ok := app.Handler().(interface{ Warm() bool }); ok && !h.Warm() {
+				kv = append(kv, "started", "on its first request")
 			}
 		}
 		if a.kind == apps.KindStatic {

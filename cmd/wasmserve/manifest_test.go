@@ -381,3 +381,46 @@ func TestTestManifest(t *testing.T) {
 		t.Errorf("output:\n%s", stdout.String())
 	}
 }
+
+// TestServeManifestLazy: with --lazy the apps start on their first
+// request; --lazy without a manifest is refused.
+func TestServeManifestLazy(t *testing.T) {
+	t.Parallel()
+	path := writeManifest(t, "[server]\nadmin = \"127.0.0.1:0\"\nlazy = true\n"+twoApps)
+	_, base, stderr := startServer(t, path)
+	admin := adminURL(t, stderr)
+	warm := func(name string) bool {
+		_, body := get(t, admin+"/debug/apps")
+		var rep struct {
+			Apps []struct {
+				Name string
+				Warm bool
+			}
+		}
+		json.Unmarshal([]byte(body), &rep)
+		for _, a := range rep.Apps {
+			if a.Name == name {
+				return a.Warm
+			}
+		}
+		t.Fatalf("no app %s in /debug/apps: %s", name, body)
+		return false
+	}
+	if warm("hello") || warm("faults") {
+		t.Fatal("lazy apps started before a request")
+	}
+	if code, body := get(t, base+"/hello/1"); code != 200 || body != "Hello from wasmserve: /hello/1\n" {
+		t.Fatalf("first request: %d %q", code, body)
+	}
+	if !warm("hello") || warm("faults") {
+		t.Error("after a request to hello: want hello warm and faults cold")
+	}
+	if !strings.Contains(stderr.String(), "started=\"on its first request\"") {
+		t.Errorf("the banner does not say the apps start on their first request:\n%s", stderr)
+	}
+	var stdout, errb bytes.Buffer
+	if code := run([]string{"wasmserve", "serve", "--lazy", testguest.Path("guest-examples/hello-wat/hello.wasm")}, &stdout, &errb); code == 0 ||
+		!strings.Contains(errb.String(), "--lazy needs a manifest") {
+		t.Errorf("--lazy with a module: exit %d %q", code, errb.String())
+	}
+}

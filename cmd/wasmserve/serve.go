@@ -322,6 +322,8 @@ func serve(c *cli.Context) error {
 	path := c.Args().First()
 	if isManifest(path) {
 		return serveManifest(c, path)
+	} else if err := manifestOnly(c); err != nil {
+		return err
 	}
 	mc, err := handlerConfig(c)
 	if err != nil {

@@ -191,3 +191,32 @@ func BenchmarkTableMatch(b *testing.B) {
 		})
 	}
 }
+
+// TestDocumentedRoutes: the table of examples in README.md's "Many apps in
+// one server".
+func TestDocumentedRoutes(t *testing.T) {
+	t.Parallel()
+	tab, err := NewTable([]*App{
+		{Name: "site", Routes: mustRoutes(t, "/...")},
+		{Name: "api", Routes: mustRoutes(t, "/api/...")},
+		{Name: "health", Routes: mustRoutes(t, "/api/health")},
+		{Name: "admin", Routes: mustRoutes(t, "admin.example.com/...")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ host, path, want string }{
+		{"localhost", "/", "site"},
+		{"localhost", "/api", "api"},
+		{"localhost", "/api/users/7", "api"},
+		{"localhost", "/api/health", "health"},
+		{"localhost", "/api/health/deep", "api"},
+		{"localhost", "/apix", "site"},
+		{"localhost", "/api/../admin", "site"},
+		{"admin.example.com:8443", "/api/users", "admin"},
+	} {
+		if m, ok := tab.Match(tc.host, tc.path); !ok || m.App.Name != tc.want {
+			t.Errorf("%s %s: %v, want %s", tc.host, tc.path, m.App, tc.want)
+		}
+	}
+}
