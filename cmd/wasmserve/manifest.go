@@ -109,7 +109,6 @@ type manifest struct {
 // manifestApp is one [[app]] or [[static]] of a manifest.
 type manifestApp struct {
 	name, kind string
-	line       int // of its table header
 	routes     []apps.Route
 	module     string // the module's path
 	wasm       []byte
@@ -331,7 +330,7 @@ func readStatic(path, dir string, t map[string]any, keys map[string]int) (manife
 	if err != nil {
 		return manifestApp{}, err
 	}
-	a := manifestApp{name: name, kind: apps.KindStatic, line: keys[""], routes: routes}
+	a := manifestApp{name: name, kind: apps.KindStatic, routes: routes}
 	for _, k := range sortedKeys(t) {
 		if !slices.Contains(staticKeys, k) {
 			return a, unknownKey(path, keys[k], name, "static", k, staticKeys)
@@ -384,7 +383,7 @@ func readApp(path, dir string, t map[string]any, keys map[string]int, defaults [
 	if err != nil {
 		return manifestApp{}, err
 	}
-	a := manifestApp{name: name, kind: apps.KindModule, line: keys[""], routes: routes}
+	a := manifestApp{name: name, kind: apps.KindModule, routes: routes}
 	allowed := appFlagNames()
 	args := slices.Clone(defaults)
 	for _, k := range sortedKeys(t) {

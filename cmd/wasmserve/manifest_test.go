@@ -175,8 +175,24 @@ func request(t *testing.T, base, path, host, rng string) (int, http.Header, stri
 // host, from outside, with per-app metrics, access log and /debug/apps.
 func TestServeManifest(t *testing.T) {
 	t.Parallel()
-	path := writeManifest(t, "[server]\nadmin = \"127.0.0.1:0\"\n"+twoApps)
+	path := writeManifest(t, "[server]\nadmin = \"127.0.0.1:0\"\ncompress = true\ncompress-min-size = \"1B\"\n"+twoApps)
 	_, base, stderr := startServer(t, "--log-format", "json", path)
+	// --compress (from [server]) compresses a static file, never a range.
+	for _, rng := range []string{"", "bytes=0-3"} {
+		req, _ := http.NewRequest("GET", base+"/assets/data.txt", nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		if rng != "" {
+			req.Header.Set("Range", rng)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if enc := resp.Header.Get("Content-Encoding"); (enc == "gzip") != (rng == "") {
+			t.Errorf("static with Range %q: Content-Encoding %q", rng, enc)
+		}
+	}
 	cases := []struct {
 		name, path, host, rng string
 		code                  int
@@ -208,7 +224,7 @@ func TestServeManifest(t *testing.T) {
 	for _, want := range []string{
 		`wasmserve_http_requests_total{app="hello",code="200",method="GET",proto="HTTP/1.1"} 3`,
 		`wasmserve_http_requests_total{app="faults",code="200",method="GET",proto="HTTP/1.1"} 1`,
-		`wasmserve_http_requests_total{app="assets",code="206",method="GET",proto="HTTP/1.1"} 1`,
+		`wasmserve_http_requests_total{app="assets",code="206",method="GET",proto="HTTP/1.1"} 2`,
 		`wasmserve_http_requests_total{app="",code="404",method="GET",proto="HTTP/1.1"} 4`,
 		`wasmserve_isolates_configured{app="hello"} 2`,
 		`wasmserve_isolates_configured{app="faults"} 2`,
@@ -422,5 +438,24 @@ func TestServeManifestLazy(t *testing.T) {
 	if code := run([]string{"wasmserve", "serve", "--lazy", testguest.Path("guest-examples/hello-wat/hello.wasm")}, &stdout, &errb); code == 0 ||
 		!strings.Contains(errb.String(), "--lazy needs a manifest") {
 		t.Errorf("--lazy with a module: exit %d %q", code, errb.String())
+	}
+}
+
+// TestManifestWatch: with --watch a changed manifest is applied without a
+// signal, and a module changed under an app reloads that app alone.
+func TestManifestWatch(t *testing.T) {
+	t.Parallel()
+	path := writeManifest(t, twoApps)
+	_, base, stderr := startServer(t, "--watch", path)
+	rewriteManifest(t, path, strings.Replace(twoApps, `"hello.test/..."]`, `"hello.test/...", "/also"]`, 1))
+	testguest.WaitFor(t, "the new route", func() bool { code, _ := get(t, base+"/also"); return code == 200 })
+	tmp := filepath.Join(filepath.Dir(path), "new.wasm")
+	copyFile(t, testguest.Path("host/testdata/configlog.wasm"), tmp)
+	if err := os.Rename(tmp, filepath.Join(filepath.Dir(path), "hello.wasm")); err != nil {
+		t.Fatal(err)
+	}
+	testguest.WaitFor(t, "the reloaded module", func() bool { _, body := get(t, base+"/hello/x"); return body == "" })
+	if !strings.Contains(stderr.String(), "reloaded=[hello]") {
+		t.Errorf("the log does not say hello alone was reloaded:\n%s", stderr)
 	}
 }
