@@ -125,7 +125,8 @@ func FuzzAppendDuration(f *testing.F) {
 
 // TestEntryAsRecord: an Entry written through Writer is byte for byte the
 // line of the same fields logged as slog attributes, in both formats, with
-// attributes from WithAttrs, aborted or not, with values that need quoting.
+// attributes from WithAttrs, aborted or not, with an app or without, with
+// values that need quoting.
 func TestEntryAsRecord(t *testing.T) {
 	now := time.Date(2026, 12, 2, 4, 5, 6, 7000, time.UTC)
 	entries := map[string]Entry{
@@ -134,6 +135,8 @@ func TestEntryAsRecord(t *testing.T) {
 		"aborted": {Time: now, Method: "POST", Path: "/with space\n\"q\"", Proto: "HTTP/2.0", Status: 500,
 			Duration: 90 * time.Minute, Remote: "[::1]:1", Aborted: true},
 		"empty": {Time: now},
+		"app": {Time: now, Method: "GET", Path: "/hello/x", Proto: "HTTP/1.1", Status: 200, Bytes: 5,
+			Duration: time.Millisecond, App: "hello world", Isolate: "1", RequestID: "00cd", Remote: "127.0.0.1:5001"},
 	}
 	for _, format := range []string{"json", "logfmt"} {
 		for name, e := range entries {
@@ -147,8 +150,12 @@ func TestEntryAsRecord(t *testing.T) {
 				l2 = l2.With("service", "edge")
 				attrs := []slog.Attr{slog.String("method", e.Method), slog.String("path", e.Path),
 					slog.String("proto", e.Proto), slog.Int("status", e.Status), slog.Int64("bytes", e.Bytes),
-					slog.Duration("duration", e.Duration), slog.String("isolate", e.Isolate),
-					slog.String("request_id", e.RequestID), slog.String("remote", e.Remote)}
+					slog.Duration("duration", e.Duration)}
+				if e.App != "" {
+					attrs = append(attrs, slog.String("app", e.App))
+				}
+				attrs = append(attrs, slog.String("isolate", e.Isolate),
+					slog.String("request_id", e.RequestID), slog.String("remote", e.Remote))
 				if e.Aborted {
 					attrs = append(attrs, slog.Bool("aborted", true))
 				}
