@@ -110,11 +110,14 @@ func TestManifestErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			path := writeManifest(t, tc.text)
-			for _, cmd := range []string{"check", "serve"} {
+			for _, cmd := range []string{"check", "serve", "default"} {
 				var stdout, stderr bytes.Buffer
 				args := []string{"wasmserve", "check", path}
-				if cmd == "serve" {
+				switch cmd {
+				case "serve":
 					args = []string{"wasmserve", "serve", "--cache-dir", testguest.CacheDir(t), "--port", "0", path}
+				case "default": // serve is the default for a manifest too
+					args = []string{"wasmserve", path, "--port", "0"}
 				}
 				code := run(args, &stdout, &stderr)
 				got := strings.ReplaceAll(stderr.String(), filepath.Dir(path)+string(filepath.Separator), "")
