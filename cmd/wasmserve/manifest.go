@@ -301,6 +301,9 @@ func commonKeys(path, table string, t map[string]any, keys map[string]int) (stri
 			return "", nil, manifestError(path, keys["name"], "app name %q: use letters, digits, '-', '_' and '.'", name)
 		}
 	}
+	if s, ok := t["routes"].(string); ok {
+		return "", nil, manifestError(path, keys["routes"], "app %q: routes is a list: routes = [%q]", name, s)
+	}
 	list, ok := t["routes"].([]any)
 	if !ok || len(list) == 0 {
 		line := keys["routes"]
@@ -516,15 +519,15 @@ func commandLineArgs(c *cli.Context) []string {
 		if !c.IsSet(name) {
 			continue
 		}
+		if _, ok := f.(*cli.GenericFlag); ok {
+			if r, ok := c.Generic(name).(*repeated); ok {
+				for _, s := range *r {
+					args = append(args, "--"+name+"="+s)
+				}
+			}
+			continue
+		}
 		switch v := c.Value(name).(type) {
-		case *repeated:
-			for _, s := range *v {
-				args = append(args, "--"+name+"="+s)
-			}
-		case repeated:
-			for _, s := range v {
-				args = append(args, "--"+name+"="+s)
-			}
 		case time.Duration:
 			args = append(args, "--"+name+"="+v.String())
 		default:

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/wasmserve/wasmserve/internal/testguest"
 )
 
@@ -92,6 +94,7 @@ func TestManifestErrors(t *testing.T) {
 		{"missing module", "[[app]]\nname = \"x\"\nmodule = \"nope.wasm\"\nroutes = [\"/x\"]\n", `wasmserve.toml:3: app "x": module `},
 		{"no module", "[[app]]\nname = \"x\"\nroutes = [\"/x\"]\n", `wasmserve.toml:1: app "x" has no module`},
 		{"no routes", "[[app]]\nname = \"x\"\nmodule = \"hello.wasm\"\n", `wasmserve.toml:1: app "x" has no routes`},
+		{"routes not a list", "[[app]]\nname = \"x\"\nmodule = \"hello.wasm\"\nroutes = \"/x\"\n", `wasmserve.toml:4: app "x": routes is a list: routes = ["/x"]`},
 		{"bad route", "[[app]]\nname = \"x\"\nmodule = \"hello.wasm\"\nroutes = [\"/x...\"]\n", `wasmserve.toml:4: app "x": route "/x...": "..." only ends a prefix`},
 		{"route in two apps", app + "[[app]]\nname = \"b\"\nmodule = \"hello.wasm\"\nroutes = [\"/b\", \"/hello/...\"]\n",
 			`wasmserve.toml:8: route "/hello/..." is in app "hello" (line 4) and in app "b"`},
@@ -461,4 +464,39 @@ func TestManifestWatch(t *testing.T) {
 	if !strings.Contains(stderr.String(), "reloaded=[hello]") {
 		t.Errorf("the log does not say hello alone was reloaded:\n%s", stderr)
 	}
+}
+
+// TestManifestCommandLineDefaults: the flags on the command line,
+// repeatable ones included, are every app's defaults, under the app's own
+// keys: an app's bad env is named, the command line's is read with it.
+func TestManifestCommandLineDefaults(t *testing.T) {
+	t.Parallel()
+	path := writeManifest(t, "[[app]]\nname = \"hello\"\nmodule = \"hello.wasm\"\nroutes = [\"/hello/...\"]\nenv = [\"B\"]\n")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"wasmserve", "serve", "--env", "A=1", "--allow-outbound", "https://x.example", "--isolates", "3", path}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), `app "hello": env: environment grant "B": want KEY=VALUE`) {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	ctx := cliContext(t, []string{"--env", "A=1", "--isolates", "3", "--handler-timeout", "2s"})
+	rewriteManifest(t, path, "[[app]]\nname = \"hello\"\nmodule = \"hello.wasm\"\nroutes = [\"/hello/...\"]\nenv = [\"B=2\"]\nisolates = 1\n")
+	m, err := readManifest(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := m.apps[0].mc.hc
+	if strings.Join(hc.Env, ",") != "A=1,B=2" || hc.Isolates != 1 || hc.HandlerTimeout != 2*time.Second {
+		t.Errorf("app config: env %v isolates %d handler timeout %s; want A=1,B=2, the app's 1, the command line's 2s", hc.Env, hc.Isolates, hc.HandlerTimeout)
+	}
+}
+
+// cliContext is the context of serve's flags parsed from args.
+func cliContext(t *testing.T, args []string) *cli.Context {
+	t.Helper()
+	var got *cli.Context
+	app := &cli.App{Name: "wasmserve", Writer: io.Discard, ErrWriter: io.Discard, ExitErrHandler: func(*cli.Context, error) {},
+		Commands: []*cli.Command{{Name: "serve", Flags: serveFlags(), Action: func(c *cli.Context) error { got = c; return nil }}}}
+	if err := app.Run(append([]string{"wasmserve", "serve"}, args...)); err != nil {
+		t.Fatal(err)
+	}
+	return got
 }

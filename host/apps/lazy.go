@@ -29,9 +29,10 @@ type lazy struct {
 	last     time.Time
 	timer    *time.Timer
 	closed   bool
-	starts   uint64 // handlers made
-	reloads  uint64 // modules swapped while warm
-	released uint64 // handlers closed for idleness
+	starts   uint64        // handlers made
+	reloads  uint64        // modules swapped while warm
+	released uint64        // handlers closed for idleness
+	took     time.Duration // how long the last handler took to make
 }
 
 func newLazy(name string, module []byte, make func(context.Context, []byte) (Handler, error), idle time.Duration, log *slog.Logger) *lazy {
@@ -65,9 +66,7 @@ func (l *lazy) ensure(ctx context.Context) error {
 	}
 	l.h = h
 	l.starts++
-	if l.starts > 1 || l.released > 0 {
-		l.log.Info("app started again on a request", "app", l.name, "took", time.Since(start).Round(time.Millisecond))
-	}
+	l.took = time.Since(start)
 	return nil
 }
 
@@ -110,6 +109,7 @@ func (l *lazy) expire() {
 // the next request tries again.
 func (l *lazy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	l.mu.Lock()
+	cold := l.h == nil
 	if err := l.ensure(context.WithoutCancel(r.Context())); err != nil {
 		l.mu.Unlock()
 		id := reqinfo.IDOf(w)
@@ -119,6 +119,9 @@ func (l *lazy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h := l.h
 	l.inflight++
+	if cold {
+		l.log.Info("app started on a request", "app", l.name, "took", l.took.Round(time.Millisecond), "starts", l.starts)
+	}
 	l.mu.Unlock()
 	defer func() {
 		l.mu.Lock()
