@@ -37,7 +37,7 @@ import (
 //	name = "assets"
 //	routes = ["/assets/..."]
 //	dir = "public"            # relative to the manifest
-//
+
 // isManifest says whether a command's argument names a manifest rather
 // than a module.
 func isManifest(path string) bool { return strings.HasSuffix(path, ".toml") }
