@@ -427,8 +427,10 @@ func watchFiles(ctx context.Context, files func() []string, interval time.Durati
 			}
 		}
 		if changed {
+			// The stamps read before the reload: a file changed
+			// while it ran is seen at the next poll.
+			last = now
 			reload()
-			last = stamps()
 		}
 	}
 }
