@@ -80,8 +80,10 @@ routes = ["/assets/..."]
 dir = "public"
 `
 
+// The tests that call run in process are not parallel: urfave/cli keeps
+// state of its own across apps (its help command).
+
 func TestManifestErrors(t *testing.T) {
-	t.Parallel()
 	app := "[[app]]\nname = \"hello\"\nmodule = \"hello.wasm\"\nroutes = [\"/hello/...\"]\n"
 	cases := []struct{ name, text, want string }{
 		{"misspelt key", app + "isolate = 2\n", `wasmserve.toml:5: app "hello": unknown key "isolate"; did you mean "isolates"?`},
@@ -111,7 +113,6 @@ func TestManifestErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
 			path := writeManifest(t, tc.text)
 			for _, cmd := range []string{"check", "serve", "default"} {
 				var stdout, stderr bytes.Buffer
@@ -133,7 +134,6 @@ func TestManifestErrors(t *testing.T) {
 }
 
 func TestCheckManifest(t *testing.T) {
-	t.Parallel()
 	path := writeManifest(t, twoApps)
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"wasmserve", "check", path}, &stdout, &stderr); code != 0 {
@@ -378,7 +378,6 @@ guest-config-string = "%s"
 // TestTestManifest: wasmserve test runs cases against a manifest's apps in
 // process, a case naming the host it is sent to.
 func TestTestManifest(t *testing.T) {
-	t.Parallel()
 	path := writeManifest(t, "[server]\nport = 1\n"+twoApps)
 	cases := filepath.Join(filepath.Dir(path), "cases.yaml")
 	os.WriteFile(cases, []byte(`cases:
@@ -407,7 +406,6 @@ func TestTestManifest(t *testing.T) {
 // TestServeManifestLazy: with --lazy the apps start on their first
 // request; --lazy without a manifest is refused.
 func TestServeManifestLazy(t *testing.T) {
-	t.Parallel()
 	path := writeManifest(t, "[server]\nadmin = \"127.0.0.1:0\"\nlazy = true\n"+twoApps)
 	_, base, stderr := startServer(t, path)
 	admin := adminURL(t, stderr)
@@ -470,7 +468,6 @@ func TestManifestWatch(t *testing.T) {
 // repeatable ones included, are every app's defaults, under the app's own
 // keys: an app's bad env is named, the command line's is read with it.
 func TestManifestCommandLineDefaults(t *testing.T) {
-	t.Parallel()
 	path := writeManifest(t, "[[app]]\nname = \"hello\"\nmodule = \"hello.wasm\"\nroutes = [\"/hello/...\"]\nenv = [\"B\"]\n")
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"wasmserve", "serve", "--env", "A=1", "--allow-outbound", "https://x.example", "--isolates", "3", path}, &stdout, &stderr)

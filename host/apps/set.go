@@ -87,6 +87,8 @@ type Set struct {
 	log      *slog.Logger
 	opts     Options
 	applied  atomic.Uint64
+	// modulesMade is set once a module app's handler was made.
+	modulesMade atomic.Bool
 }
 
 // Options configure a [Set]. The zero value makes every app's handler at
@@ -263,23 +265,32 @@ func (s *Set) Apply(ctx context.Context, specs []Spec) (Changes, error) {
 
 // makeHandlers makes the handlers of the fresh apps, as many at once as
 // there are CPUs (a small module's start-up is mostly not its compilation,
-// which uses every CPU anyway). On an error it closes those it made and
-// returns the first app's error.
+// which uses every CPU anyway). The first module app of a set is made
+// alone: wazero fills some package state on its first use without a lock
+// (its version, read by every compilation cache). On an error it closes
+// those it made and returns the first app's error.
 func (s *Set) makeHandlers(ctx context.Context, specs []Spec, fresh []*App) error {
 	errs := make([]error, len(fresh))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	for i, a := range fresh {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
+		build := func() {
 			h, err := s.newHandler(ctx, specs, a.Name)
 			if err != nil {
 				errs[i] = fmt.Errorf("app %q: %w", a.Name, err)
 				return
 			}
 			a.s.h, a.s.started = h, time.Now()
+		}
+		if a.Kind == KindModule && s.modulesMade.CompareAndSwap(false, true) {
+			build()
+			continue
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			build()
 		}()
 	}
 	wg.Wait()
