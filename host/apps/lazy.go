@@ -60,7 +60,9 @@ func (l *lazy) ensure(ctx context.Context) error {
 		return nil
 	}
 	start := time.Now()
-	h, err := l.make(ctx, l.module)
+	var h Handler
+	var err error
+	firstModule(func() { h, err = l.make(ctx, l.module) })
 	if err != nil {
 		return err
 	}

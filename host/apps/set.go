@@ -87,8 +87,6 @@ type Set struct {
 	log      *slog.Logger
 	opts     Options
 	applied  atomic.Uint64
-	// modulesMade is set once a module app's handler was made.
-	modulesMade atomic.Bool
 }
 
 // Options configure a [Set]. The zero value makes every app's handler at
@@ -265,32 +263,24 @@ func (s *Set) Apply(ctx context.Context, specs []Spec) (Changes, error) {
 
 // makeHandlers makes the handlers of the fresh apps, as many at once as
 // there are CPUs (a small module's start-up is mostly not its compilation,
-// which uses every CPU anyway). The first module app of a set is made
-// alone: wazero fills some package state on its first use without a lock
-// (its version, read by every compilation cache). On an error it closes
-// those it made and returns the first app's error.
+// which uses every CPU anyway), but the process's first alone (see
+// firstModule). On an error it closes those it made and returns the first
+// app's error.
 func (s *Set) makeHandlers(ctx context.Context, specs []Spec, fresh []*App) error {
 	errs := make([]error, len(fresh))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	for i, a := range fresh {
-		build := func() {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
 			h, err := s.newHandler(ctx, specs, a.Name)
 			if err != nil {
 				errs[i] = fmt.Errorf("app %q: %w", a.Name, err)
 				return
 			}
 			a.s.h, a.s.started = h, time.Now()
-		}
-		if a.Kind == KindModule && s.modulesMade.CompareAndSwap(false, true) {
-			build()
-			continue
-		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			build()
 		}()
 	}
 	wg.Wait()
@@ -311,6 +301,26 @@ func (s *Set) makeHandlers(ctx context.Context, specs []Spec, fresh []*App) erro
 	return errs[first]
 }
 
+// moduleMade is set once the process made a module app's handler.
+var (
+	moduleMade   atomic.Bool
+	moduleMadeMu sync.Mutex
+)
+
+// firstModule runs fn, which makes a module app's handler, alone if none
+// was made in the process yet: wazero fills some package state on its
+// first use without a lock (its version, read by every compilation cache).
+func firstModule(fn func()) {
+	if moduleMade.Load() {
+		fn()
+		return
+	}
+	moduleMadeMu.Lock()
+	defer moduleMadeMu.Unlock()
+	fn()
+	moduleMade.Store(true)
+}
+
 // newHandler makes the handler of the app named name: at once, or for a
 // module app with Options.Lazy or IdleTimeout one made on demand.
 func (s *Set) newHandler(ctx context.Context, specs []Spec, name string) (Handler, error) {
@@ -318,8 +328,14 @@ func (s *Set) newHandler(ctx context.Context, specs []Spec, name string) (Handle
 		if sp.Name != name {
 			continue
 		}
-		if sp.Kind != KindModule || !s.opts.Lazy && s.opts.IdleTimeout <= 0 {
+		if sp.Kind != KindModule {
 			return sp.New(ctx, sp.Module)
+		}
+		if !s.opts.Lazy && s.opts.IdleTimeout <= 0 {
+			var h Handler
+			var err error
+			firstModule(func() { h, err = sp.New(ctx, sp.Module) })
+			return h, err
 		}
 		l := newLazy(sp.Name, sp.Module, sp.New, s.opts.IdleTimeout, s.log)
 		if !s.opts.Lazy {
