@@ -181,7 +181,8 @@ func request(t *testing.T, base, path, host, rng string) (int, http.Header, stri
 // host, from outside, with per-app metrics, access log and /debug/apps.
 func TestServeManifest(t *testing.T) {
 	t.Parallel()
-	path := writeManifest(t, "[server]\nadmin = \"127.0.0.1:0\"\ncompress = true\ncompress-min-size = \"1B\"\n"+twoApps)
+	// port = 1 loses to startServer's --port 0: the command line wins.
+	path := writeManifest(t, "[server]\nport = 1\nadmin = \"127.0.0.1:0\"\ncompress = true\ncompress-min-size = \"1B\"\n"+twoApps)
 	_, base, stderr := startServer(t, "--log-format", "json", path)
 	// --compress (from [server]) compresses a static file, never a range.
 	for _, rng := range []string{"", "bytes=0-3"} {
