@@ -390,9 +390,6 @@ func (s *Set) App(name string) *App {
 	return nil
 }
 
-// Table returns the routing table served now.
-func (s *Set) Table() *Table { return s.cur.Load().table }
-
 // Healthy reports whether every app is: each pool keeps itself at full
 // size.
 func (s *Set) Healthy() bool {
@@ -402,17 +399,6 @@ func (s *Set) Healthy() bool {
 		}
 	}
 	return true
-}
-
-// Unhealthy names the apps that are not healthy.
-func (s *Set) Unhealthy() []string {
-	var names []string
-	for _, a := range s.cur.Load().apps {
-		if h, ok := a.s.h.(interface{ Healthy() bool }); ok && !h.Healthy() {
-			names = append(names, a.Name)
-		}
-	}
-	return names
 }
 
 // Interrupt interrupts the guests of every app (see host.Handler.Interrupt).
