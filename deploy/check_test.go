@@ -266,14 +266,18 @@ func checkDeployment(d *appsv1.Deployment, c *corev1.Container, args serveArgs, 
 		p = append(p, "strategy is not a RollingUpdate with maxUnavailable 0: a rollout could drop below the serving replicas")
 	}
 
-	p = append(p, checkResources(c, args)...)
+	apps, perr := manifestApps(spec, c, args, cms)
+	p = append(p, perr...)
+	p = append(p, checkResources(c, args, apps)...)
 	p = append(p, checkSecurity(d)...)
 	p = append(p, checkVolumes(spec, c, args, cms)...)
 	return p
 }
 
-// checkResources: requests and limits fit --isolates x --memory-limit.
-func checkResources(c *corev1.Container, args serveArgs) []string {
+// checkResources: requests and limits fit --isolates x --memory-limit, or
+// with a manifest the sum of that over its apps (an app's own isolates and
+// memory-limit, else the flags').
+func checkResources(c *corev1.Container, args serveArgs, apps []manifestApp) []string {
 	var p []string
 	isolates, err := strconv.Atoi(args.flags["isolates"])
 	if err != nil || isolates < 1 {
@@ -285,13 +289,32 @@ func checkResources(c *corev1.Container, args serveArgs) []string {
 	}
 	lim, hasLim := c.Resources.Limits[corev1.ResourceMemory]
 	req, hasReq := c.Resources.Requests[corev1.ResourceMemory]
-	need := resource.NewQuantity(int64(isolates)*perIsolate, resource.BinarySI)
+	total, what := int64(isolates)*perIsolate, fmt.Sprintf("--isolates %d x --memory-limit %s", isolates, args.flags["memory-limit"])
+	if apps != nil {
+		total, what = 0, "the apps' isolates x memory limits"
+		for _, a := range apps {
+			n, size := int64(isolates), perIsolate
+			if a.Isolates != nil {
+				n = *a.Isolates
+			}
+			if a.MemoryLimit != "" {
+				if size, err = parseSize(a.MemoryLimit); err != nil {
+					p = append(p, fmt.Sprintf("app %s: memory-limit: %v", a.Name, err))
+				}
+			}
+			if n < 1 {
+				p = append(p, fmt.Sprintf("app %s: isolates %d: set a positive number, which the memory limit can follow", a.Name, n))
+			}
+			total += n * size
+		}
+	}
+	need := resource.NewQuantity(total, resource.BinarySI)
 	need.Add(runtimeOverhead)
 	switch {
 	case !hasLim:
 		p = append(p, "no memory limit: set one from --isolates x --memory-limit")
 	case lim.Cmp(*need) < 0:
-		p = append(p, fmt.Sprintf("memory limit %s is below --isolates %d x --memory-limit %s + %s = %s", lim.String(), isolates, args.flags["memory-limit"], runtimeOverhead.String(), need.String()))
+		p = append(p, fmt.Sprintf("memory limit %s is below %s + %s = %s", lim.String(), what, runtimeOverhead.String(), need.String()))
 	}
 	if !hasReq || hasLim && req.Cmp(lim) != 0 {
 		p = append(p, "memory request differs from the limit: the scheduler would place the pod where its isolates do not fit")
@@ -425,6 +448,13 @@ func checkVolumes(spec corev1.PodSpec, c *corev1.Container, args serveArgs, cms 
 	if m == nil {
 		return append(p, fmt.Sprintf("the module %s is on no volume mount of the container", args.module))
 	}
+	if isManifest(args.module) {
+		// manifestApps checked the manifest and what it names.
+		if !m.ReadOnly {
+			p = append(p, fmt.Sprintf("the manifest's mount %s is writable: mount it readOnly", m.MountPath))
+		}
+		return append(p, checkCache(c, args, vols)...)
+	}
 	if !m.ReadOnly {
 		p = append(p, fmt.Sprintf("the module's mount %s is writable: mount it readOnly", m.MountPath))
 	}
@@ -440,10 +470,7 @@ func checkVolumes(spec corev1.PodSpec, c *corev1.Container, args serveArgs, cms 
 			p = append(p, fmt.Sprintf("volume %s names ConfigMap %s, which is not rendered", v.Name, v.ConfigMap.Name))
 			break
 		}
-		data := cm.BinaryData[rel]
-		if data == nil {
-			data = []byte(cm.Data[rel])
-		}
+		data := configMapFile(cm, v.ConfigMap.Items, rel)
 		if !bytes.HasPrefix(data, []byte("\x00asm")) {
 			p = append(p, fmt.Sprintf("ConfigMap %s has no WebAssembly module under key %s (the module arg is %s)", cm.Name, rel, args.module))
 		}
@@ -465,6 +492,13 @@ func checkVolumes(spec corev1.PodSpec, c *corev1.Container, args serveArgs, cms 
 		p = append(p, fmt.Sprintf("the module's volume %s is neither a ConfigMap, an image nor an emptyDir filled by an init container", v.Name))
 	}
 
+	return append(p, checkCache(c, args, vols)...)
+}
+
+// checkCache: the compilation cache is on a writable emptyDir (the root
+// is read-only), or off.
+func checkCache(c *corev1.Container, args serveArgs, vols map[string]corev1.Volume) []string {
+	var p []string
 	if args.flags["no-cache"] == "true" {
 		return p
 	}

@@ -190,6 +190,7 @@ var kustomizations = []struct {
 	{"kubernetes/overlays/monitoring", []string{"ConfigMap", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Service", "Service", "ServiceMonitor"}},
 	{"kubernetes/overlays/image-volume", []string{"Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Service"}},
 	{"kubernetes/overlays/init-container", []string{"Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Service"}},
+	{"kubernetes/overlays/many-apps", []string{"ConfigMap", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Service"}},
 }
 
 // TestKustomizationsRender renders every kustomization, decodes the output

@@ -33,6 +33,9 @@ func check(c *cli.Context) error {
 		return fmt.Errorf("check takes one module file, got %d arguments (usage: wasmserve check MODULE.wasm)", c.NArg())
 	}
 	path := c.Args().First()
+	if isManifest(path) {
+		return checkManifest(c, path)
+	}
 	wasm, err := readModule(path)
 	if err != nil {
 		return err

@@ -43,6 +43,24 @@ func (x *extensions) collectors() []prometheus.Collector {
 	return []prometheus.Collector{x.ob.Collector(), x.kv.Collector()}
 }
 
+// collector is the extensions' metrics as one collector.
+func (x *extensions) collector() prometheus.Collector { return collectors(x.collectors()) }
+
+// collectors are several collectors as one.
+type collectors []prometheus.Collector
+
+func (cs collectors) Describe(ch chan<- *prometheus.Desc) {
+	for _, c := range cs {
+		c.Describe(ch)
+	}
+}
+
+func (cs collectors) Collect(ch chan<- prometheus.Metric) {
+	for _, c := range cs {
+		c.Collect(ch)
+	}
+}
+
 // ready is the extensions' part of /readyz: every Redis store answers.
 func (x *extensions) ready(ctx context.Context) error { return x.kv.Ready(ctx) }
 

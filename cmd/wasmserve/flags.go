@@ -36,6 +36,7 @@ func serveFlags() []cli.Flag {
 		{"Key-value stores", kvFlags()},
 		{"Logging", logFlags()},
 		{"Admin", adminFlags()},
+		{"Apps", appsFlags()},
 	} {
 		all = append(all, inCategory(group.category, group.flags)...)
 	}

@@ -41,7 +41,7 @@ func (e *exitError) Error() string {
 func run(args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
 	// "wasmserve handler.wasm" means "wasmserve serve handler.wasm".
-	if len(args) > 1 && strings.HasSuffix(args[1], ".wasm") {
+	if len(args) > 1 && (strings.HasSuffix(args[1], ".wasm") || isManifest(args[1])) {
 		args = append([]string{args[0], "serve"}, args[1:]...)
 	}
 	if len(args) > 2 && args[1] == "test" {

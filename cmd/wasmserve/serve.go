@@ -329,11 +329,17 @@ func serve(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return fmt.Errorf("serve takes one module file, got %d arguments (usage: wasmserve serve [flags] MODULE.wasm)", c.NArg())
 	}
+	path := c.Args().First()
+	if isManifest(path) {
+		return serveManifest(c, path)
+	} else if err := manifestOnly(c); err != nil {
+		return err
+	}
 	// SIGINT and SIGTERM are caught from here on: one that comes during
 	// start-up stops it where it is, and exits 128 and its number.
 	ctx, stop := notifyStop()
 	defer stop()
-	return serveModule(ctx, c, c.Args().First(), nil)
+	return serveModule(ctx, c, path, nil)
 }
 
 // watchFunc watches what a module is made from until ctx is done, and calls
@@ -549,7 +555,10 @@ func firstLine(s string) string {
 // only with a --handler-timeout; without one a running guest is ended by the
 // process exiting. The access log's last lines are written before
 // "stopped", once no request is left to log.
-func shutdown(charm *log.Logger, srv *server.Server, handler *host.Handler, grace time.Duration, format string, flushAccess func()) error {
+func shutdown(charm *log.Logger, srv *server.Server, handler interface {
+	Interrupt()
+	Close(context.Context) error
+}, grace time.Duration, format string, flushAccess func()) error {
 	force := make(chan os.Signal, 1)
 	signal.Notify(force, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(force)

@@ -139,6 +139,14 @@ func runTests(c *cli.Context) error {
 			return &exitError{code: exitCannotRun, err: fmt.Errorf("--%w", err)}
 		}
 		runner.Do = do
+	} else if isManifest(module) {
+		name = module
+		set, logs, err := testManifest(ctx, c, module)
+		if err != nil {
+			return &exitError{code: exitCannotRun, err: err}
+		}
+		defer set.Close(context.Background())
+		runner.Do, runner.Log = conformance.InProcess(set), logs.String
 	} else {
 		name = module
 		h, logs, err := testHandler(ctx, c, module)

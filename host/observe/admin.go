@@ -26,6 +26,8 @@ type AdminConfig struct {
 	Server Server
 	// Handler is the module's handler whose pool health is reported.
 	Handler Handler
+	// Apps, when set, is the server's apps, described at /debug/apps.
+	Apps AppsReporter
 	// Metrics is the registry /metrics serves.
 	Metrics *Metrics
 	// Logger receives the admin server's errors.
@@ -48,6 +50,12 @@ type Server interface {
 	ConnectionsReport() any
 }
 
+// AppsReporter describes the apps of a server of many (host/apps' Set).
+type AppsReporter interface {
+	// AppsReport describes every app, served as JSON at /debug/apps.
+	AppsReport() any
+}
+
 // Handler is what the admin listener reports of the handler (host's
 // Handler).
 type Handler interface {
@@ -66,6 +74,7 @@ type Handler interface {
 //	/debug/pprof/       net/http/pprof
 //	/debug/pprof/guest  a CPU profile of guest code (Handler.ServeGuestProfile)
 //	/debug/connections  JSON: connection counts, and every open connection
+//	/debug/apps         JSON: the apps, their routes, generations and pools (with AdminConfig.Apps)
 type Admin struct {
 	http *http.Server
 	ln   net.Listener
@@ -124,6 +133,14 @@ func NewAdmin(cfg AdminConfig) (*Admin, error) {
 		enc.SetIndent("", "  ")
 		enc.Encode(cfg.Server.ConnectionsReport())
 	})
+	if cfg.Apps != nil {
+		mux.HandleFunc("GET /debug/apps", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			enc.Encode(cfg.Apps.AppsReport())
+		})
+	}
 	return &Admin{ln: ln, http: &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -3,6 +3,7 @@ package observe
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,16 +18,19 @@ import (
 // queue, module and reloads. The Go runtime and process collectors are
 // registered too. Serve it with an [Admin].
 type Metrics struct {
-	reg *prometheus.Registry
+	reg    *prometheus.Registry
+	perApp bool
 
 	requests      *prometheus.CounterVec
 	duration      *prometheus.HistogramVec
-	guest         prometheus.Histogram
-	queueWait     prometheus.Histogram
-	bytesIn       prometheus.Counter
-	bytesOut      prometheus.Counter
-	unavailable   prometheus.Counter
-	timeouts      prometheus.Counter
+	guest         *prometheus.HistogramVec
+	queueWait     *prometheus.HistogramVec
+	bytesIn       *prometheus.CounterVec
+	bytesOut      *prometheus.CounterVec
+	unavailable   *prometheus.CounterVec
+	timeouts      *prometheus.CounterVec
+	single        *appSeries // the series without an app label
+	apps          sync.Map   // app name → *appSeries, with perApp
 	connsOpened   prometheus.Counter
 	quicOpened    prometheus.Counter
 	writeStalls   *prometheus.CounterVec
@@ -40,41 +44,54 @@ var latencyBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .02
 
 // NewMetrics returns a registry with the request-side series, the Go
 // runtime collector and the process collector.
-func NewMetrics() *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry()}
+func NewMetrics() *Metrics { return newMetrics(false) }
+
+// NewAppMetrics is NewMetrics for a server of many apps: every request
+// series has an app label (reqinfo.Info.App; empty for a request no app
+// served), and the handler series come from [Metrics.CollectApps].
+func NewAppMetrics() *Metrics { return newMetrics(true) }
+
+// appSeries are one app's request series without their code, method and
+// proto labels.
+type appSeries struct {
+	guest, queueWait                         prometheus.Observer
+	bytesIn, bytesOut, unavailable, timeouts prometheus.Counter
+}
+
+func newMetrics(perApp bool) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry(), perApp: perApp}
 	f := func(c prometheus.Collector) prometheus.Collector { m.reg.MustRegister(c); return c }
+	var app []string
+	if perApp {
+		app = []string{"app"}
+	}
+	hist := func(name, help string) *prometheus.HistogramVec {
+		return f(prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: latencyBuckets}, app)).(*prometheus.HistogramVec)
+	}
+	counter := func(name, help string) *prometheus.CounterVec {
+		return f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, app)).(*prometheus.CounterVec)
+	}
 	m.requests = f(prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "wasmserve_http_requests_total",
 		Help: "HTTP requests answered, by status code, method and protocol.",
-	}, []string{"code", "method", "proto"})).(*prometheus.CounterVec)
+	}, append(app, "code", "method", "proto"))).(*prometheus.CounterVec)
 	m.duration = f(prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "wasmserve_http_request_duration_seconds", Buckets: latencyBuckets,
 		Help: "Time from a request's headers to the end of its response, by method and status class (2xx).",
-	}, []string{"method", "code"})).(*prometheus.HistogramVec)
-	m.guest = f(prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "wasmserve_guest_call_duration_seconds", Buckets: latencyBuckets,
-		Help: "Time a request spent inside the guest (handle_request, next and handle_response).",
-	})).(prometheus.Histogram)
-	m.queueWait = f(prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "wasmserve_queue_wait_seconds", Buckets: latencyBuckets,
-		Help: "Time a request waited for a free isolate (0 when one was idle).",
-	})).(prometheus.Histogram)
-	m.bytesIn = f(prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "wasmserve_http_request_body_bytes_total",
-		Help: "Request body bytes read.",
-	})).(prometheus.Counter)
-	m.bytesOut = f(prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "wasmserve_http_response_body_bytes_total",
-		Help: "Response body bytes written, after compression.",
-	})).(prometheus.Counter)
-	m.unavailable = f(prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "wasmserve_http_unavailable_total",
-		Help: "503 answers: queue full or timed out, shutting down, or the guest's own.",
-	})).(prometheus.Counter)
-	m.timeouts = f(prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "wasmserve_http_gateway_timeouts_total",
-		Help: "504 answers: the handler timeout, or the guest's own.",
-	})).(prometheus.Counter)
+	}, append(app, "method", "code"))).(*prometheus.HistogramVec)
+	m.guest = hist("wasmserve_guest_call_duration_seconds",
+		"Time a request spent inside the guest (handle_request, next and handle_response).")
+	m.queueWait = hist("wasmserve_queue_wait_seconds",
+		"Time a request waited for a free isolate (0 when one was idle).")
+	m.bytesIn = counter("wasmserve_http_request_body_bytes_total", "Request body bytes read.")
+	m.bytesOut = counter("wasmserve_http_response_body_bytes_total", "Response body bytes written, after compression.")
+	m.unavailable = counter("wasmserve_http_unavailable_total",
+		"503 answers: queue full or timed out, shutting down, or the guest's own.")
+	m.timeouts = counter("wasmserve_http_gateway_timeouts_total",
+		"504 answers: the handler timeout, or the guest's own.")
+	if !perApp {
+		m.single = m.seriesOf()
+	}
 	m.connsOpened = f(prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "wasmserve_connections_opened_total",
 		Help: "Connections accepted: TCP, and QUIC (HTTP/3) from their first packet.",
@@ -97,6 +114,26 @@ func NewMetrics() *Metrics {
 	})).(prometheus.Counter)
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// seriesOf returns the request series of the label values (none, or the
+// app's name).
+func (m *Metrics) seriesOf(app ...string) *appSeries {
+	return &appSeries{
+		guest: m.guest.WithLabelValues(app...),
+		queueWait: m.queueWait.WithLabelValues(app...), bytesIn: m.bytesIn.WithLabelValues(app...),
+		bytesOut: m.bytesOut.WithLabelValues(app...), unavailable: m.unavailable.WithLabelValues(app...),
+		timeouts: m.timeouts.WithLabelValues(app...),
+	}
+}
+
+// appSeriesOf returns the request series of app, made on its first request.
+func (m *Metrics) appSeriesOf(app string) *appSeries {
+	if s, ok := m.apps.Load(app); ok {
+		return s.(*appSeries)
+	}
+	s, _ := m.apps.LoadOrStore(app, m.seriesOf(app))
+	return s.(*appSeries)
 }
 
 // Registry returns the registry, to serve it or to register more series.
@@ -191,21 +228,28 @@ func (m *Metrics) ObserveRequest(r *http.Request, status int, bytesIn, bytesOut 
 	if status >= 100 && status < 600 {
 		class = statusClasses[status/100-1]
 	}
-	m.requests.WithLabelValues(code, method, r.Proto).Inc()
-	m.duration.WithLabelValues(method, class).Observe(d.Seconds())
+	as := m.single
+	if m.perApp {
+		as = m.appSeriesOf(info.App)
+		m.requests.WithLabelValues(info.App, code, method, r.Proto).Inc()
+		m.duration.WithLabelValues(info.App, method, class).Observe(d.Seconds())
+	} else {
+		m.requests.WithLabelValues(code, method, r.Proto).Inc()
+		m.duration.WithLabelValues(method, class).Observe(d.Seconds())
+	}
 	if info.Called {
-		m.guest.Observe(info.Guest.Seconds())
+		as.guest.Observe(info.Guest.Seconds())
 	}
 	if info.Isolate != "" || info.Queued > 0 {
-		m.queueWait.Observe(info.Queued.Seconds())
+		as.queueWait.Observe(info.Queued.Seconds())
 	}
-	m.bytesIn.Add(float64(bytesIn))
-	m.bytesOut.Add(float64(bytesOut))
+	as.bytesIn.Add(float64(bytesIn))
+	as.bytesOut.Add(float64(bytesOut))
 	switch status {
 	case http.StatusServiceUnavailable:
-		m.unavailable.Inc()
+		as.unavailable.Inc()
 	case http.StatusGatewayTimeout:
-		m.timeouts.Inc()
+		as.timeouts.Inc()
 	}
 }
 
@@ -213,29 +257,46 @@ var (
 	descConnections = prometheus.NewDesc("wasmserve_connections",
 		"Open connections by state (active: serving a request; idle: keep-alive; closing: new, in its TLS handshake, or hijacked).",
 		[]string{"state"}, nil)
-	descIsolates = prometheus.NewDesc("wasmserve_isolates",
-		"Isolates of the module now serving, by state.", []string{"state"}, nil)
-	descIsolatesSize = prometheus.NewDesc("wasmserve_isolates_configured",
-		"Isolates the pool keeps.", nil, nil)
-	descBroken = prometheus.NewDesc("wasmserve_isolates_broken_total",
-		"Isolates discarded after a trap, a timeout or an exit, and replaced in the background.", nil, nil)
-	descRetired = prometheus.NewDesc("wasmserve_isolates_retired_total",
-		"Isolates closed after --max-requests-per-isolate requests and replaced by a new instance.", nil, nil)
-	descResets = prometheus.NewDesc("wasmserve_isolates_resets_total",
-		"Isolates renewed by resetting memory and globals to their state after start.", nil, nil)
-	descQueue = prometheus.NewDesc("wasmserve_queue_length",
-		"Requests waiting for a free isolate now.", nil, nil)
-	descHealthy = prometheus.NewDesc("wasmserve_pool_healthy",
-		"1 while the pool keeps itself at full size, 0 while replacing isolates keeps failing.", nil, nil)
-	descCompile = prometheus.NewDesc("wasmserve_module_compile_seconds",
-		"How long the module now serving took to compile (or to load from the cache).", nil, nil)
-	descGeneration = prometheus.NewDesc("wasmserve_module_generation",
-		"Modules loaded: 1, and one more for each successful reload.", nil, nil)
-	descReloads = prometheus.NewDesc("wasmserve_reloads_total",
-		"Module reloads, by result (success or failure).", []string{"result"}, nil)
-	descLastReload = prometheus.NewDesc("wasmserve_config_last_reload_successful",
-		"1 when the last reload succeeded (or none was tried), 0 when it failed.", nil, nil)
+	handlerDescs    = newHandlerDescs(nil)
+	appHandlerDescs = newHandlerDescs([]string{"app"})
 )
+
+// handlerDescriptors are the descriptors of a handler's series, with or
+// without an app label first.
+type handlerDescriptors struct {
+	isolates, size, broken, retired, resets, queue, healthy, compile, generation, reloads, lastReload *prometheus.Desc
+}
+
+func newHandlerDescs(app []string) *handlerDescriptors {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, append(append([]string(nil), app...), labels...), nil)
+	}
+	return &handlerDescriptors{
+		isolates: d("wasmserve_isolates", "Isolates of the module now serving, by state.", "state"),
+		size:     d("wasmserve_isolates_configured", "Isolates the pool keeps."),
+		broken: d("wasmserve_isolates_broken_total",
+			"Isolates discarded after a trap, a timeout or an exit, and replaced in the background."),
+		retired: d("wasmserve_isolates_retired_total",
+			"Isolates closed after --max-requests-per-isolate requests and replaced by a new instance."),
+		resets: d("wasmserve_isolates_resets_total",
+			"Isolates renewed by resetting memory and globals to their state after start."),
+		queue: d("wasmserve_queue_length", "Requests waiting for a free isolate now."),
+		healthy: d("wasmserve_pool_healthy",
+			"1 while the pool keeps itself at full size, 0 while replacing isolates keeps failing."),
+		compile: d("wasmserve_module_compile_seconds",
+			"How long the module now serving took to compile (or to load from the cache)."),
+		generation: d("wasmserve_module_generation",
+			"Modules loaded: 1, and one more for each successful reload."),
+		reloads: d("wasmserve_reloads_total", "Module reloads, by result (success or failure).", "result"),
+		lastReload: d("wasmserve_config_last_reload_successful",
+			"1 when the last reload succeeded (or none was tried), 0 when it failed."),
+	}
+}
+
+func (d *handlerDescriptors) all() []*prometheus.Desc {
+	return []*prometheus.Desc{d.isolates, d.size, d.broken, d.retired, d.resets, d.queue, d.healthy,
+		d.compile, d.generation, d.reloads, d.lastReload}
+}
 
 type connCollector func() (active, idle, closing int)
 
@@ -251,33 +312,63 @@ func (c connCollector) Collect(ch chan<- prometheus.Metric) {
 type handlerCollector struct{ h HandlerStatser }
 
 func (c handlerCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descIsolates, descIsolatesSize, descBroken, descRetired, descResets,
-		descQueue, descHealthy, descCompile, descGeneration, descReloads, descLastReload} {
+	for _, d := range handlerDescs.all() {
 		ch <- d
 	}
 }
 
 func (c handlerCollector) Collect(ch chan<- prometheus.Metric) {
-	st := c.h.HandlerStats()
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	collectHandler(ch, handlerDescs, c.h.HandlerStats())
+}
+
+// AppStats is one app's handler state.
+type AppStats struct {
+	// App is the app's name.
+	App string
+	HandlerStats
+}
+
+// CollectApps adds the handler series of every app stats returns (at
+// every scrape), with an app label: what [Metrics.Collect] adds for one
+// handler.
+func (m *Metrics) CollectApps(stats func() []AppStats) { m.reg.MustRegister(appsCollector(stats)) }
+
+type appsCollector func() []AppStats
+
+func (c appsCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range appHandlerDescs.all() {
+		ch <- d
 	}
-	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+}
+
+func (c appsCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, st := range c() {
+		collectHandler(ch, appHandlerDescs, st.HandlerStats, st.App)
 	}
-	gauge(descIsolates, float64(st.Idle), "idle")
-	gauge(descIsolates, float64(st.Busy), "busy")
-	gauge(descIsolatesSize, float64(st.Size))
-	gauge(descQueue, float64(st.Waiting))
-	gauge(descHealthy, b2f(st.Healthy))
-	gauge(descCompile, st.CompileTime.Seconds())
-	gauge(descGeneration, float64(st.Generation))
-	counter(descBroken, st.Broken)
-	counter(descRetired, st.Retired)
-	counter(descResets, st.Resets)
-	counter(descReloads, st.Reloads, "success")
-	counter(descReloads, st.ReloadFailures, "failure")
-	gauge(descLastReload, b2f(!st.LastReloadFailed))
+}
+
+// collectHandler sends the series of one handler's stats; app is the app
+// label's value, if the descriptors have one.
+func collectHandler(ch chan<- prometheus.Metric, d *handlerDescriptors, st HandlerStats, app ...string) {
+	gauge := func(desc *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, append(app, labels...)...)
+	}
+	counter := func(desc *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, float64(v), append(app, labels...)...)
+	}
+	gauge(d.isolates, float64(st.Idle), "idle")
+	gauge(d.isolates, float64(st.Busy), "busy")
+	gauge(d.size, float64(st.Size))
+	gauge(d.queue, float64(st.Waiting))
+	gauge(d.healthy, b2f(st.Healthy))
+	gauge(d.compile, st.CompileTime.Seconds())
+	gauge(d.generation, float64(st.Generation))
+	counter(d.broken, st.Broken)
+	counter(d.retired, st.Retired)
+	counter(d.resets, st.Resets)
+	counter(d.reloads, st.Reloads, "success")
+	counter(d.reloads, st.ReloadFailures, "failure")
+	gauge(d.lastReload, b2f(!st.LastReloadFailed))
 }
 
 func b2f(b bool) float64 {

@@ -28,6 +28,9 @@ const Header = "X-Request-Id"
 type Info struct {
 	// ID is the request id the server gave the request (its X-Request-Id).
 	ID string
+	// App names the app that served the request when the server serves
+	// many (host/apps); empty otherwise, or when no app's route matched.
+	App string
 	// Isolate names the isolate that served the request; empty if none.
 	Isolate string
 	// Queued is how long the request waited for an isolate.

@@ -266,7 +266,7 @@ func (rw *recorder) finishRequest(r *http.Request, in *countingBody, start time.
 func (s *Server) logAccess(r *http.Request, rw *recorder, end time.Time, d time.Duration, aborted bool) {
 	e := accesslog.Entry{Time: end, Method: r.Method, Host: r.Host, Path: r.URL.Path, Query: r.URL.RawQuery,
 		Proto: r.Proto, Status: rw.status, Bytes: rw.bytes, Duration: d, UserAgent: r.UserAgent(),
-		Referer: r.Referer(), Isolate: rw.info.Isolate, RequestID: rw.info.ID, Remote: r.RemoteAddr, Aborted: aborted}
+		Referer: r.Referer(), App: rw.info.App, Isolate: rw.info.Isolate, RequestID: rw.info.ID, Remote: r.RemoteAddr, Aborted: aborted}
 	if s.entries != nil {
 		s.entries.Log(&e)
 		return

@@ -32,6 +32,9 @@ func endServerSpan(span trace.Span, rw *recorder) {
 		attribute.Int64("http.response.body.size", rw.bytes),
 		attribute.String("wasmserve.request_id", rw.info.ID),
 	)
+	if rw.info.App != "" {
+		span.SetAttributes(attribute.String("wasmserve.app", rw.info.App))
+	}
 	if rw.info.Isolate != "" {
 		span.SetAttributes(attribute.String("wasmserve.isolate", rw.info.Isolate))
 	}

@@ -146,6 +146,7 @@ type Entry struct {
 	Duration  time.Duration
 	UserAgent string
 	Referer   string
+	App       string // written only when not empty
 	Isolate   string
 	RequestID string
 	Remote    string
@@ -167,6 +168,9 @@ func (e *Entry) Attrs() []slog.Attr {
 	}
 	if e.Referer != "" {
 		attrs = append(attrs, slog.String("referer", e.Referer))
+	}
+	if e.App != "" {
+		attrs = append(attrs, slog.String("app", e.App))
 	}
 	attrs = append(attrs, slog.String("isolate", e.Isolate), slog.String("request_id", e.RequestID),
 		slog.String("remote", e.Remote))
@@ -245,6 +249,9 @@ func (h *handler) writeEntry(e *Entry) {
 	}
 	if e.Referer != "" {
 		str("referer", e.Referer)
+	}
+	if e.App != "" {
+		str("app", e.App)
 	}
 	str("isolate", e.Isolate)
 	str("request_id", e.RequestID)

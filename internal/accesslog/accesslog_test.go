@@ -134,7 +134,8 @@ func FuzzAppendSeconds(f *testing.F) {
 
 // TestEntryAsRecord: an Entry written through Writer is byte for byte the
 // line of the same fields logged as slog attributes, in both formats, with
-// attributes from WithAttrs, aborted or not, with values that need quoting.
+// attributes from WithAttrs, aborted or not, with an app or without, with
+// values that need quoting.
 func TestEntryAsRecord(t *testing.T) {
 	now := time.Date(2026, 12, 2, 4, 5, 6, 7000, time.UTC)
 	entries := map[string]Entry{
@@ -144,6 +145,8 @@ func TestEntryAsRecord(t *testing.T) {
 			Proto: "HTTP/2.0", Status: 500, Duration: 90 * time.Minute, UserAgent: "curl/8.5.0 \u202e",
 			Referer: "https://example.com/?q=\"1\"", Remote: "[::1]:1", Aborted: true},
 		"empty": {Time: now},
+		"app": {Time: now, Method: "GET", Path: "/hello/x", Proto: "HTTP/1.1", Status: 200, Bytes: 5,
+			Duration: time.Millisecond, App: "hello world", Isolate: "1", RequestID: "00cd", Remote: "127.0.0.1:5001"},
 	}
 	for _, format := range []string{"json", "logfmt"} {
 		for name, e := range entries {

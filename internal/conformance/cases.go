@@ -46,6 +46,9 @@ type Request struct {
 	Method string `yaml:"method"`
 	// Path is the request target, path and query, beginning with "/".
 	Path string `yaml:"path"`
+	// Host, when set, is the request's Host: the app a server of many
+	// routes it to. A "host" entry of Headers sets it too.
+	Host string `yaml:"host"`
 	// Headers are sent as given; a "host" entry sets the Host.
 	Headers map[string]Values `yaml:"headers"`
 	// Body is sent as the request body; BodyFile (relative to the case

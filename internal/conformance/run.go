@@ -144,6 +144,9 @@ func newRequest(ctx context.Context, c *Case) (*http.Request, error) {
 			req.Header.Add(name, v)
 		}
 	}
+	if r.Host != "" {
+		req.Host = r.Host
+	}
 	if len(r.Trailers) > 0 {
 		req.Trailer = http.Header{}
 		for name, vs := range r.Trailers {
