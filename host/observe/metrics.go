@@ -120,7 +120,7 @@ func newMetrics(perApp bool) *Metrics {
 // app's name).
 func (m *Metrics) seriesOf(app ...string) *appSeries {
 	return &appSeries{
-		guest: m.guest.WithLabelValues(app...),
+		guest:     m.guest.WithLabelValues(app...),
 		queueWait: m.queueWait.WithLabelValues(app...), bytesIn: m.bytesIn.WithLabelValues(app...),
 		bytesOut: m.bytesOut.WithLabelValues(app...), unavailable: m.unavailable.WithLabelValues(app...),
 		timeouts: m.timeouts.WithLabelValues(app...),
