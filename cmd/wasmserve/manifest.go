@@ -71,17 +71,17 @@ var serverOnlyFlags = map[string]bool{
 	"cache-dir": true, "no-cache": true, "guest-profile": true, "guest-profiling": true,
 }
 
-// appFlagCategories are the serve flag groups whose flags an app may set.
-var appFlagCategories = map[string]bool{"Isolates and limits": true, "Guest": true, "Middleware": true, "Outbound HTTP": true}
-
-// appFlagNames are the serve flags an app may set, by long name.
+// appFlagNames are the serve flags an app may set, by long name: those of
+// the flag sets that configure one module (its pool and limits, the
+// guest, middleware, outbound HTTP, key-value stores), whatever help group
+// they are shown in.
 func appFlagNames() []string {
 	var names []string
-	for _, f := range serveFlags() {
-		cat, _ := f.(interface{ GetCategory() string })
-		name := f.Names()[0]
-		if cat != nil && appFlagCategories[cat.GetCategory()] && !serverOnlyFlags[name] {
-			names = append(names, name)
+	for _, group := range [][]cli.Flag{poolFlags(), guestFlags(), middlewareFlags(), outboundFlags(), kvFlags()} {
+		for _, f := range group {
+			if name := f.Names()[0]; !serverOnlyFlags[name] {
+				names = append(names, name)
+			}
 		}
 	}
 	return names
@@ -89,9 +89,9 @@ func appFlagNames() []string {
 
 // pathFlags are the flags whose values are files or folders: relative to
 // the manifest when a manifest gives them. dir is HOST[:GUEST][:ro]: its
-// HOST part is.
+// HOST part is; kv-store is NAME=URL: a file: URL's path is.
 var pathFlags = map[string]bool{
-	"guest-config": true, "dir": true, "tls-cert": true, "tls-key": true, "tls-key-password-file": true,
+	"guest-config": true, "dir": true, "kv-store": true, "tls-cert": true, "tls-key": true, "tls-key-password-file": true,
 	"client-ca": true, "port-file": true, "cache-dir": true, "outbound-ca": true,
 }
 
@@ -478,6 +478,14 @@ func relativeTo(dir, p string) string {
 // relativePath resolves the path in a path flag's value against the
 // manifest's folder: the whole value, or dir's HOST part.
 func relativePath(dir, flag, v string) string {
+	if flag == "kv-store" {
+		// NAME=file:PATH: the store's file is relative to the manifest.
+		name, url, _ := strings.Cut(v, "=")
+		if p, ok := strings.CutPrefix(url, "file:"); ok {
+			return name + "=file:" + relativeTo(dir, p)
+		}
+		return v
+	}
 	if flag != "dir" {
 		return relativeTo(dir, v)
 	}
