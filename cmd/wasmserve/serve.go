@@ -110,8 +110,8 @@ func (m *moduleConfig) handler(logger *slog.Logger) (host.HandlerConfig, *extens
 		return hc, nil, err
 	}
 	// Components call out through the outbound extension's policy, its
-	// caps and its metrics.
-	hc.Executors = []executor.Kind{httpwasm.Kind(m.hw), cgi.Kind, wasihttp.Kind(wasihttp.KindConfig{Outbound: exts.ob.Host()})}
+	// caps and its metrics, and reach the same key-value stores.
+	hc.Executors = []executor.Kind{httpwasm.Kind(m.hw), cgi.Kind, wasihttp.Kind(wasihttp.KindConfig{Outbound: exts.ob.Host(), KeyValue: exts.kv})}
 	hc.Extensions = exts.list()
 	return hc, exts, nil
 }

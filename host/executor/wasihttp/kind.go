@@ -10,6 +10,8 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/wasmserve/wasmserve/host/executor"
+	"github.com/wasmserve/wasmserve/host/ext/kv"
+	"github.com/wasmserve/wasmserve/host/ext/kv/wasikv"
 	"github.com/wasmserve/wasmserve/host/ext/outbound"
 	"github.com/wasmserve/wasmserve/runtimepool/component"
 	"github.com/wasmserve/wasmserve/runtimepool/component/wasip2"
@@ -26,6 +28,10 @@ type KindConfig struct {
 	// that components obey the same --allow-outbound and count in the
 	// same metrics as core modules. Nil refuses every outgoing request.
 	Outbound *outbound.Host
+	// KeyValue gives components wasi:keyvalue over the key-value
+	// extension's stores (package host/ext/kv/wasikv). Nil configures no
+	// store: every open answers error::no-such-store.
+	KeyValue *kv.Extension
 }
 
 // Kind is the executor of wasi:http proxy components: a component that
@@ -77,6 +83,9 @@ func newExecutor(env executor.Env, cfg KindConfig) (*kindExecutor, error) {
 		return nil, err
 	}
 	if err := Define(h, Config{Outbound: cfg.Outbound}); err != nil {
+		return nil, err
+	}
+	if err := wasikv.Define(h, cfg.KeyValue); err != nil {
 		return nil, err
 	}
 	return &kindExecutor{env: env, host: h}, nil
