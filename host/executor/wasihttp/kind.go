@@ -10,8 +10,6 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/wasmserve/wasmserve/host/executor"
-	"github.com/wasmserve/wasmserve/host/ext/kv"
-	"github.com/wasmserve/wasmserve/host/ext/kv/wasikv"
 	"github.com/wasmserve/wasmserve/host/ext/outbound"
 	"github.com/wasmserve/wasmserve/runtimepool/component"
 	"github.com/wasmserve/wasmserve/runtimepool/component/wasip2"
@@ -28,10 +26,11 @@ type KindConfig struct {
 	// that components obey the same --allow-outbound and count in the
 	// same metrics as core modules. Nil refuses every outgoing request.
 	Outbound *outbound.Host
-	// KeyValue gives components wasi:keyvalue over the key-value
-	// extension's stores (package host/ext/kv/wasikv). Nil configures no
-	// store: every open answers error::no-such-store.
-	KeyValue *kv.Extension
+	// KeyValue, when set, defines wasi:keyvalue on the components' host:
+	// wasikv.Definer of the key-value extension, so that components reach
+	// the same stores as core modules. Nil defines nothing: a component
+	// importing wasi:keyvalue is refused at load, naming the import.
+	KeyValue func(*component.Host) error
 }
 
 // Kind is the executor of wasi:http proxy components: a component that
@@ -85,8 +84,10 @@ func newExecutor(env executor.Env, cfg KindConfig) (*kindExecutor, error) {
 	if err := Define(h, Config{Outbound: cfg.Outbound}); err != nil {
 		return nil, err
 	}
-	if err := wasikv.Define(h, cfg.KeyValue); err != nil {
-		return nil, err
+	if cfg.KeyValue != nil {
+		if err := cfg.KeyValue(h); err != nil {
+			return nil, err
+		}
 	}
 	return &kindExecutor{env: env, host: h}, nil
 }

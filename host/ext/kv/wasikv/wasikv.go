@@ -64,6 +64,13 @@ func Define(h *component.Host, e *kv.Extension) error {
 	return nil
 }
 
+// Definer returns a function defining wasi:keyvalue over the stores of e
+// on a host, for an executor to call on the host its components link
+// against (wasihttp.KindConfig.KeyValue).
+func Definer(e *kv.Extension) func(*component.Host) error {
+	return func(h *component.Host) error { return Define(h, e) }
+}
+
 // version is the types of one version of the interfaces. The resource
 // types are its own: a bucket of one version is not one of the other.
 type version struct {
