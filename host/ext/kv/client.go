@@ -56,19 +56,6 @@ func (e *Error) Error() string { return e.Msg }
 // Unwrap returns the store's error, if any: errors.Is(err, ErrQuota).
 func (e *Error) Unwrap() error { return e.err }
 
-// CodeOf returns the code of a Client's error; 0 for nil, CodeUnavailable
-// for an error that is not an *Error.
-func CodeOf(err error) contract.Code {
-	if err == nil {
-		return 0
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return contract.CodeUnavailable
-}
-
 // fail counts a failure of op and returns it.
 func (c *Client) fail(op string, code contract.Code, err error, format string, args ...any) error {
 	c.s.m.result(op, code)
