@@ -27,7 +27,7 @@ type bucket struct {
 // behind, gets an error for the oldest.
 const maxCursors = 64
 
-// ok and fail are the Go values of result<T, error>.
+// ok is the Go value of result<T, error> holding v.
 func ok(v any) cabi.Result { return cabi.Result{Value: v} }
 
 // fail is error::other with err's message.
