@@ -4,7 +4,7 @@ BIN      := bin
 GUESTS   := hello echo json-api router middleware fetch-json kv-counter
 WASMENV  := GOOS=wasip1 GOARCH=wasm
 PORT     ?= 8080
-WAT      := $(sort $(wildcard guest-examples/*/*.wat */testdata/*.wat */*/testdata/*.wat */*/*/testdata/*.wat cmd/*/testdata/*.wat))
+WAT      := $(sort $(wildcard guest-examples/*/*.wat */testdata/*.wat */*/testdata/*.wat */*/*/testdata/*.wat */*/*/*/testdata/*.wat cmd/*/testdata/*.wat))
 # jco builds the component fixtures (component text): npm's @bytecodealliance/jco
 JCO      ?= $(or $(wildcard $(NPMTOOLS)/node_modules/.bin/jco),$(wildcard /tmp/npmtools/node_modules/.bin/jco),jco)
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)

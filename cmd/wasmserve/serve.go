@@ -25,6 +25,7 @@ import (
 	"github.com/wasmserve/wasmserve/host/executor/httpwasm"
 	"github.com/wasmserve/wasmserve/host/executor/wasihttp"
 	"github.com/wasmserve/wasmserve/host/ext/kv"
+	"github.com/wasmserve/wasmserve/host/ext/kv/wasikv"
 	"github.com/wasmserve/wasmserve/host/ext/outbound"
 	"github.com/wasmserve/wasmserve/host/observe"
 	"github.com/wasmserve/wasmserve/host/server"
@@ -110,8 +111,8 @@ func (m *moduleConfig) handler(logger *slog.Logger) (host.HandlerConfig, *extens
 		return hc, nil, err
 	}
 	// Components call out through the outbound extension's policy, its
-	// caps and its metrics.
-	hc.Executors = []executor.Kind{httpwasm.Kind(m.hw), cgi.Kind, wasihttp.Kind(wasihttp.KindConfig{Outbound: exts.ob.Host()})}
+	// caps and its metrics, and reach the same key-value stores.
+	hc.Executors = []executor.Kind{httpwasm.Kind(m.hw), cgi.Kind, wasihttp.Kind(wasihttp.KindConfig{Outbound: exts.ob.Host(), KeyValue: wasikv.Definer(exts.kv)})}
 	hc.Extensions = exts.list()
 	return hc, exts, nil
 }

@@ -26,6 +26,11 @@ type KindConfig struct {
 	// that components obey the same --allow-outbound and count in the
 	// same metrics as core modules. Nil refuses every outgoing request.
 	Outbound *outbound.Host
+	// KeyValue, when set, defines wasi:keyvalue on the components' host:
+	// wasikv.Definer of the key-value extension, so that components reach
+	// the same stores as core modules. Nil defines nothing: a component
+	// importing wasi:keyvalue is refused at load, naming the import.
+	KeyValue func(*component.Host) error
 }
 
 // Kind is the executor of wasi:http proxy components: a component that
@@ -78,6 +83,11 @@ func newExecutor(env executor.Env, cfg KindConfig) (*kindExecutor, error) {
 	}
 	if err := Define(h, Config{Outbound: cfg.Outbound}); err != nil {
 		return nil, err
+	}
+	if cfg.KeyValue != nil {
+		if err := cfg.KeyValue(h); err != nil {
+			return nil, err
+		}
 	}
 	return &kindExecutor{env: env, host: h}, nil
 }
