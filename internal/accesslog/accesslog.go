@@ -35,9 +35,11 @@ func levelName(l slog.Level) string {
 	return strings.ToLower(l.String())
 }
 
-// New returns the access log: one line per request, to w as JSON ("json")
-// or logfmt (anything else) with the process log's field names (time,
-// level, msg), through a buffer flushed every accessFlush. Every value is
+// New returns the access log: one line per request, to w as JSON ("json"),
+// logfmt ("logfmt"), or the process log's text format ("text" or "": its
+// time, level and message first, then the fields as in logfmt, so that
+// both logs read alike on a terminal), through a buffer flushed every
+// accessFlush. Every value is
 // escaped where it holds a rune that logsafe.Unsafe names or invalid
 // UTF-8, so that a request can neither split its line nor reorder it on a
 // terminal. Its handler
@@ -48,14 +50,20 @@ func levelName(l slog.Level) string {
 // before exiting.
 func New(w io.Writer, format string) (*slog.Logger, func()) {
 	fw := newFlushingWriter(w, accessFlush)
-	return slog.New(&handler{w: fw, json: strings.EqualFold(format, "json")}), fw.close
+	text := format == "" || strings.EqualFold(format, "text")
+	return slog.New(&handler{w: fw, json: strings.EqualFold(format, "json"), text: text}), fw.close
 }
+
+// textTime is the time of a text line: the process log's text format,
+// RFC 3339 to the millisecond.
+const textTime = "2006-01-02T15:04:05.000Z07:00"
 
 // handler is a slog.Handler for access-log lines: info and above, no
 // groups (WithGroup hands over to log/slog's own handler).
 type handler struct {
 	w     io.Writer
 	json  bool
+	text  bool // the process log's text format: "TIME LEVEL msg" first
 	attrs []slog.Attr // from WithAttrs
 }
 
@@ -85,6 +93,12 @@ func (h *handler) appendStart(b []byte, t time.Time, l slog.Level, msg string) [
 		b = append(b, levelName(l)...)
 		b = append(b, `","msg":`...)
 		b = appendJSONString(b, msg)
+	} else if h.text {
+		b = t.AppendFormat(b, textTime)
+		b = append(b, ' ')
+		b = append(b, strings.ToUpper(levelName(l))...)
+		b = append(b, ' ')
+		b = append(b, logsafe.String(msg)...)
 	} else {
 		b = append(b, "time="...)
 		b = t.AppendFormat(b, time.RFC3339Nano)
@@ -268,7 +282,7 @@ func (h *handler) writeEntry(e *Entry) {
 
 // WithAttrs returns a handler that adds attrs to every line.
 func (h *handler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &handler{w: h.w, json: h.json, attrs: append(slices.Clip(h.attrs), attrs...)}
+	return &handler{w: h.w, json: h.json, text: h.text, attrs: append(slices.Clip(h.attrs), attrs...)}
 }
 
 // WithGroup hands over to log/slog's own handler, which knows groups,

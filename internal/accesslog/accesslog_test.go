@@ -366,3 +366,21 @@ func TestJSONStringEscapes(t *testing.T) {
 		}
 	}
 }
+
+// TestTextFormat: with the process log's text format, an access line starts
+// as the process log's lines do (time to the millisecond, level, message),
+// then the fields as logfmt writes them.
+func TestTextFormat(t *testing.T) {
+	for _, format := range []string{"text", ""} {
+		var buf bytes.Buffer
+		l, flush := New(&buf, format)
+		e := Entry{Time: time.Date(2026, 12, 2, 4, 5, 6, 7_000_000, time.UTC), Method: "GET", Host: "h", Path: "/x",
+			Proto: "HTTP/1.1", Status: 200, Bytes: 3, Duration: 1500 * time.Microsecond, RequestID: "r1"}
+		EntryLoggerOf(l).Log(&e)
+		flush()
+		want := "2026-12-02T04:05:06.007Z INFO request method=GET host=h path=/x proto=HTTP/1.1 status=200 bytes=3 duration=0.0015"
+		if got := buf.String(); !strings.HasPrefix(got, want) {
+			t.Errorf("format %q: %q, want it to start %q", format, got, want)
+		}
+	}
+}
