@@ -63,7 +63,7 @@ const textTime = "2006-01-02T15:04:05.000Z07:00"
 type handler struct {
 	w     io.Writer
 	json  bool
-	text  bool // the process log's text format: "TIME LEVEL msg" first
+	text  bool        // the process log's text format: "TIME LEVEL msg" first
 	attrs []slog.Attr // from WithAttrs
 }
 
