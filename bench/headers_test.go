@@ -11,7 +11,7 @@ import (
 )
 
 // manyHeaders is a request with n distinct headers of about 12 bytes each,
-// the shape of the 119 KB request.
+// the shape of a 119 KB request of many small headers.
 func manyHeaders(n int) *http.Request {
 	r := httptest.NewRequest("GET", "/bench", nil)
 	for i := range n {

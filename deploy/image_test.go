@@ -190,7 +190,7 @@ func TestImage(t *testing.T) {
 }
 
 // checkImageConfig: the user, entrypoint, ports, environment and OCI labels
-// the issue asks for.
+// the image promises (README, "The container image").
 func checkImageConfig(t *testing.T, e engine, tag string) {
 	var inspect []struct {
 		Config struct {

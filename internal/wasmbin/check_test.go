@@ -21,7 +21,7 @@ func TestCheckRefuses(t *testing.T) {
 		wasm []byte
 		want string // in the message
 	}{
-		{"the issue's 15 bytes", []byte("\x00asm\x01\x00\x00\x00\x02\x05\xff\xff\xff\xff\x0f"),
+		{"15 bytes declaring 2^32-1 imports", []byte("\x00asm\x01\x00\x00\x00\x02\x05\xff\xff\xff\xff\x0f"),
 			"import section, offset 10: import count 4294967295 exceeds the 0 bytes left in the section"},
 		{"no magic", []byte("\x00wasm\x01\x00\x00"), "no \\0asm magic"},
 		{"short", []byte("\x00as"), "no \\0asm magic"},
