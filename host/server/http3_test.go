@@ -451,7 +451,7 @@ func TestClientCAReload(t *testing.T) {
 
 // TestHTTP3ZeroRTT: a client resuming a session gets 0-RTT only with
 // Allow0RTT. Its client's datagrams after the server's first answer are held
-// back 300 ms, so the requests it sends in its first flight reach the
+// back a second, so the requests it sends in its first flight reach the
 // server before the handshake completes: a GET reaches the handler marked
 // Early-Data: 1, a POST is answered 425 without reaching it. Without
 // Allow0RTT both wait for the handshake and are served as usual.
@@ -535,10 +535,10 @@ func TestHTTP3ZeroRTT(t *testing.T) {
 }
 
 // slowReplies is a client's UDP socket that holds the first datagram it
-// sends after it first received one back (when slow) by 300 ms, and the
-// ones after it behind: the client's handshake completes that much later
-// at the server, while what it sent in its first flight (0-RTT) is already
-// there.
+// sends after it first received one back (when slow) by a second, and the
+// ones after it behind: the client's handshake completes that much later at
+// the server (long enough for a loaded machine under the race detector),
+// while what it sent in its first flight (0-RTT) is already there.
 type slowReplies struct {
 	net.PacketConn // not *net.UDPConn: quic-go would use its ReadMsgUDP and WriteMsgUDP instead
 	udp            *net.UDPConn
@@ -557,7 +557,7 @@ func (c *slowReplies) ReadFrom(p []byte) (int, net.Addr, error) {
 
 func (c *slowReplies) WriteTo(p []byte, a net.Addr) (int, error) {
 	if c.slow && c.received.Load() && c.held.CompareAndSwap(false, true) {
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(time.Second)
 	}
 	return c.PacketConn.WriteTo(p, a)
 }
