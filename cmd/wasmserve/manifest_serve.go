@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/charmbracelet/log"
@@ -21,7 +19,6 @@ import (
 	"github.com/wasmserve/wasmserve/host/apps"
 	"github.com/wasmserve/wasmserve/host/observe"
 	"github.com/wasmserve/wasmserve/host/server"
-	"github.com/wasmserve/wasmserve/internal/accesslog"
 	"github.com/wasmserve/wasmserve/internal/suggest"
 )
 
@@ -211,7 +208,7 @@ func (m *manifest) files() []string {
 }
 
 // serveManifest is serve for a manifest: every app of it on one listener.
-func serveManifest(c *cli.Context, path string) error {
+func serveManifest(ctx context.Context, c *cli.Context, path string) error {
 	if err := applyServerTable(c, path); err != nil {
 		return err
 	}
@@ -222,26 +219,12 @@ func serveManifest(c *cli.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	lc, err := listenConfig(c)
+	lc, charm, logger, err := serverConfig(c)
 	if err != nil {
 		return err
 	}
-	if err := serverLimits(c, &lc); err != nil {
-		return err
-	}
-	if err := responseConfig(c, &lc); err != nil {
-		return err
-	}
-	charm, logger, err := newLogger(c.App.ErrWriter, c.String("log-level"), c.String("log-format"))
-	if err != nil {
-		return err
-	}
-	lc.Logger = logger
-	flushAccess := func() {}
-	if c.Bool("access-log") {
-		lc.AccessLog, flushAccess = accesslog.New(c.App.ErrWriter, c.String("log-format"))
-		defer flushAccess()
-	}
+	flushAccess := accessLog(c, &lc)
+	defer flushAccess()
 	var cols *appCollectors
 	if c.String("admin") != "" {
 		lc.Metrics = observe.NewAppMetrics()
@@ -257,9 +240,6 @@ func serveManifest(c *cli.Context, path string) error {
 		lc.Tracer = tp
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	if d := c.Duration("idle-app-timeout"); d < 0 {
 		return fmt.Errorf("--idle-app-timeout must be 0 (never) or more, got %s", d)
 	}
@@ -267,6 +247,9 @@ func serveManifest(c *cli.Context, path string) error {
 	start := time.Now()
 	if _, err := set.Apply(ctx, m.specs(logger, cols)); err != nil {
 		set.Close(context.Background())
+		if ierr := interrupted(ctx, "starting the apps of "+path); ierr != nil {
+			return ierr
+		}
 		return fmt.Errorf("manifest %s: %w", path, err)
 	}
 	took := time.Since(start)

@@ -331,15 +331,15 @@ func serve(c *cli.Context) error {
 		return fmt.Errorf("serve takes one module file, got %d arguments (usage: wasmserve serve [flags] MODULE.wasm)", c.NArg())
 	}
 	path := c.Args().First()
-	if isManifest(path) {
-		return serveManifest(c, path)
-	} else if err := manifestOnly(c); err != nil {
-		return err
-	}
 	// SIGINT and SIGTERM are caught from here on: one that comes during
 	// start-up stops it where it is, and exits 128 and its number.
 	ctx, stop := notifyStop()
 	defer stop()
+	if isManifest(path) {
+		return serveManifest(ctx, c, path)
+	} else if err := manifestOnly(c); err != nil {
+		return err
+	}
 	return serveModule(ctx, c, path, nil)
 }
 
@@ -347,6 +347,42 @@ func serve(c *cli.Context) error {
 // reload, which reports its own failures, when it changed. charm is the
 // command's logger.
 type watchFunc func(ctx context.Context, charm *log.Logger, reload func() error)
+
+// serverConfig reads the listener, limit and response flags, and makes the
+// command's loggers; serving a module and serving a manifest share it.
+func serverConfig(c *cli.Context) (server.Config, *log.Logger, *slog.Logger, error) {
+	lc, err := listenConfig(c)
+	if err != nil {
+		return lc, nil, nil, err
+	}
+	if err := serverLimits(c, &lc); err != nil {
+		return lc, nil, nil, err
+	}
+	if err := responseConfig(c, &lc); err != nil {
+		return lc, nil, nil, err
+	}
+	charm, logger, err := newLogger(c.App.ErrWriter, c.String("log-level"), c.String("log-format"))
+	if err != nil {
+		return lc, nil, nil, err
+	}
+	lc.Logger = logger
+	// Libraries that log through the log package or slog's default (quic-go
+	// warns there of a UDP buffer it could not enlarge) write in the
+	// server's format too.
+	slog.SetDefault(logger)
+	return lc, charm, logger, nil
+}
+
+// accessLog sets lc's access log as the flags say and returns its flush,
+// to call before exiting. Always at info level: --log-level quiets the
+// server's own lines, --access-log=false the requests.
+func accessLog(c *cli.Context, lc *server.Config) (flush func()) {
+	if !c.Bool("access-log") {
+		return func() {}
+	}
+	lc.AccessLog, flush = accesslog.New(c.App.ErrWriter, c.String("log-format"))
+	return flush
+}
 
 // serveModule serves the module at path as the flags of c say, until ctx
 // (from notifyStop) is done. watch, when not nil, replaces --watch's polling
@@ -356,37 +392,17 @@ func serveModule(ctx context.Context, c *cli.Context, path string, watch watchFu
 	if err != nil {
 		return err
 	}
-	lc, err := listenConfig(c)
+	lc, charm, logger, err := serverConfig(c)
 	if err != nil {
 		return err
 	}
-	if err := serverLimits(c, &lc); err != nil {
-		return err
-	}
-	if err := responseConfig(c, &lc); err != nil {
-		return err
-	}
-	charm, logger, err := newLogger(c.App.ErrWriter, c.String("log-level"), c.String("log-format"))
-	if err != nil {
-		return err
-	}
-	lc.Logger = logger
-	// Libraries that log through the log package or slog's default (quic-go
-	// warns there of a UDP buffer it could not enlarge) write in the
-	// server's format too.
-	slog.SetDefault(logger)
 	hc, exts, err := mc.handler(logger)
 	if err != nil {
 		return err
 	}
 	defer exts.Close(context.Background()) // after the handler: deferred first, runs last
-	flushAccess := func() {}
-	if c.Bool("access-log") {
-		// Always at info level: --log-level quiets the server's
-		// own lines, --access-log=false the requests.
-		lc.AccessLog, flushAccess = accesslog.New(c.App.ErrWriter, c.String("log-format"))
-		defer flushAccess()
-	}
+	flushAccess := accessLog(c, &lc)
+	defer flushAccess()
 	if c.String("admin") != "" {
 		lc.Metrics = observe.NewMetrics()
 		lc.Metrics.BuildInfo(buildInfo())
