@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -13,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tetratelabs/wazero"
-
 	"github.com/wasmserve/wasmserve/runtimepool/component"
+	"github.com/wasmserve/wasmserve/runtimepool/component/componenttest"
 )
 
 // guest is one instance of a fixture component from testdata, linked
@@ -28,29 +26,11 @@ type guest struct {
 
 func loadGuest(t *testing.T, fixture string, cfg Config) *guest {
 	t.Helper()
-	bin, err := os.ReadFile(filepath.Join("testdata", fixture+".wasm"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var h component.Host
 	if err := Define(&h, cfg); err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	rt := wazero.NewRuntime(ctx)
-	t.Cleanup(func() { rt.Close(ctx) })
-	c, err := component.Load(ctx, rt, bin, &h)
-	if err != nil {
-		t.Fatalf("loading %s: %v", fixture, err)
-	}
-	inst, err := c.Instantiate(ctx)
-	if err != nil {
-		t.Fatalf("instantiating %s: %v", fixture, err)
-	}
-	t.Cleanup(func() {
-		inst.Close(ctx)
-		c.Close(ctx)
-	})
+	c, inst := componenttest.Load(t, filepath.Join("testdata", fixture+".wasm"), &h)
 	return &guest{t: t, c: c, inst: inst}
 }
 

@@ -12,12 +12,12 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/tetratelabs/wazero"
 
 	"github.com/wasmserve/wasmserve/host/ext/kv"
 	"github.com/wasmserve/wasmserve/internal/testredis"
 	"github.com/wasmserve/wasmserve/runtimepool/component"
 	"github.com/wasmserve/wasmserve/runtimepool/component/cabi"
+	"github.com/wasmserve/wasmserve/runtimepool/component/componenttest"
 )
 
 // redisSrv is the package's redis-server, started by TestMain when it is
@@ -108,29 +108,11 @@ func newExtension(t *testing.T, cfg kv.Config) *kv.Extension {
 
 func loadGuest(t *testing.T, fixture string, e *kv.Extension) *guest {
 	t.Helper()
-	bin, err := os.ReadFile(filepath.Join("testdata", fixture+".wasm"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var h component.Host
 	if err := Define(&h, e); err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	rt := wazero.NewRuntime(ctx)
-	t.Cleanup(func() { rt.Close(ctx) })
-	c, err := component.Load(ctx, rt, bin, &h)
-	if err != nil {
-		t.Fatalf("loading %s: %v", fixture, err)
-	}
-	inst, err := c.Instantiate(ctx)
-	if err != nil {
-		t.Fatalf("instantiating %s: %v", fixture, err)
-	}
-	t.Cleanup(func() {
-		inst.Close(ctx)
-		c.Close(ctx)
-	})
+	c, inst := componenttest.Load(t, filepath.Join("testdata", fixture+".wasm"), &h)
 	return &guest{t: t, c: c, inst: inst}
 }
 
