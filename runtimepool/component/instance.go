@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -130,25 +128,6 @@ func (i *Instance) Component() *Component { return i.c }
 
 // Broken returns the trap that broke the instance, or nil.
 func (i *Instance) Broken() error { return i.broken }
-
-// Memories returns the instance's core memories, for accounting: every
-// memory its core instances define.
-func (i *Instance) Memories() []api.Memory {
-	var out []api.Memory
-	for _, m := range i.mods {
-		for _, d := range m.ExportedMemoryDefinitions() {
-			if _, _, imported := d.Import(); imported {
-				continue
-			}
-			if len(d.ExportNames()) > 0 {
-				if mem := m.ExportedMemory(d.ExportNames()[0]); mem != nil {
-					out = append(out, mem)
-				}
-			}
-		}
-	}
-	return out
-}
 
 func (i *Instance) fn(slot int) (api.Function, error) {
 	if f := i.funcs[slot]; f != nil {
@@ -368,14 +347,4 @@ func hostModuleFunc(spec *hostFuncSpec) api.GoModuleFunc {
 			panic(err)
 		}
 	}
-}
-
-// parseStepName is the inverse of stepName.
-func parseStepName(name string) (int, bool) {
-	rest, ok := strings.CutPrefix(name, "ci")
-	if !ok {
-		return 0, false
-	}
-	k, err := strconv.Atoi(rest)
-	return k, err == nil
 }
