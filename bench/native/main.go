@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"strconv"
@@ -31,6 +32,7 @@ func main() {
 	addr := flag.String("address", "127.0.0.1", "listen address")
 	port := flag.Int("port", 0, "listen port; 0 picks a free one")
 	upstream := flag.String("upstream", "", "reverse-proxy every request to this origin instead of answering hello")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:9199), to profile the baseline under load")
 	portFile := flag.String("port-file", os.Getenv("WASMSERVE_PORT_FILE"), "write the bound port here (default $WASMSERVE_PORT_FILE)")
 	flag.Parse()
 	ln, err := net.Listen("tcp", net.JoinHostPort(*addr, strconv.Itoa(*port)))
@@ -44,6 +46,12 @@ func main() {
 		}
 	}
 	fmt.Fprintln(os.Stderr, "native hello listening on", ln.Addr())
+	if *pprofAddr != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		go func() { log.Fatal(http.ListenAndServe(*pprofAddr, mux)) }()
+	}
 	var handler http.Handler = http.HandlerFunc(Hello)
 	if *upstream != "" {
 		u, err := url.Parse(*upstream)
