@@ -35,6 +35,19 @@ func levelName(l slog.Level) string {
 	return strings.ToLower(l.String())
 }
 
+// appendUpper appends s in upper case, ASCII letters only: a level name
+// without strings.ToUpper's allocation.
+func appendUpper(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
 // New returns the access log: one line per request, to w as JSON ("json"),
 // logfmt ("logfmt"), or the process log's text format ("text" or "": its
 // time, level and message first, then the fields as in logfmt, so that
@@ -51,11 +64,11 @@ func levelName(l slog.Level) string {
 func New(w io.Writer, format string) (*slog.Logger, func()) {
 	fw := newFlushingWriter(w, accessFlush)
 	text := format == "" || strings.EqualFold(format, "text")
-	return slog.New(&handler{w: fw, json: strings.EqualFold(format, "json"), text: text}), fw.close
+	return slog.New(&handler{w: fw, json: strings.EqualFold(format, "json"), text: text, stamp: new(stamp)}), fw.close
 }
 
-// textTime is the time of a text line: the process log's text format,
-// RFC 3339 to the millisecond.
+// textTime is the layout of a text line's time (what stamp writes with
+// millis): the process log's text format, RFC 3339 to the millisecond.
 const textTime = "2006-01-02T15:04:05.000Z07:00"
 
 // handler is a slog.Handler for access-log lines: info and above, no
@@ -65,6 +78,7 @@ type handler struct {
 	json  bool
 	text  bool        // the process log's text format: "TIME LEVEL msg" first
 	attrs []slog.Attr // from WithAttrs
+	stamp *stamp      // the time of a line, formatted once a second
 }
 
 var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
@@ -88,20 +102,20 @@ func (h *handler) Handle(_ context.Context, r slog.Record) error {
 func (h *handler) appendStart(b []byte, t time.Time, l slog.Level, msg string) []byte {
 	if h.json {
 		b = append(b, `{"time":"`...)
-		b = t.AppendFormat(b, time.RFC3339Nano)
+		b = h.stamp.appendTime(b, t, false)
 		b = append(b, `","level":"`...)
 		b = append(b, levelName(l)...)
 		b = append(b, `","msg":`...)
 		b = appendJSONString(b, msg)
 	} else if h.text {
-		b = t.AppendFormat(b, textTime)
+		b = h.stamp.appendTime(b, t, true)
 		b = append(b, ' ')
-		b = append(b, strings.ToUpper(levelName(l))...)
+		b = appendUpper(b, levelName(l))
 		b = append(b, ' ')
 		b = append(b, logsafe.String(msg)...)
 	} else {
 		b = append(b, "time="...)
-		b = t.AppendFormat(b, time.RFC3339Nano)
+		b = h.stamp.appendTime(b, t, false)
 		b = append(b, " level="...)
 		b = append(b, levelName(l)...)
 		b = append(b, " msg="...)
@@ -282,7 +296,7 @@ func (h *handler) writeEntry(e *Entry) {
 
 // WithAttrs returns a handler that adds attrs to every line.
 func (h *handler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &handler{w: h.w, json: h.json, text: h.text, attrs: append(slices.Clip(h.attrs), attrs...)}
+	return &handler{w: h.w, json: h.json, text: h.text, attrs: append(slices.Clip(h.attrs), attrs...), stamp: h.stamp}
 }
 
 // WithGroup hands over to log/slog's own handler, which knows groups,

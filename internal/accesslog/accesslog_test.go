@@ -179,7 +179,7 @@ func BenchmarkLine(b *testing.B) {
 	e := Entry{Time: time.Now(), Method: "GET", Host: "localhost:8080", Path: "/bench", Proto: "HTTP/1.1", Status: 200, Bytes: 13,
 		Duration: 81234 * time.Nanosecond, UserAgent: "curl/8.5.0", Isolate: "1", RequestID: "6f1c2a9d00000001",
 		Remote: "127.0.0.1:54321"}
-	for _, format := range []string{"json", "logfmt"} {
+	for _, format := range []string{"json", "logfmt", "text"} {
 		l, flush := New(io.Discard, format)
 		b.Run(format+"/entry", func(b *testing.B) {
 			el := EntryLoggerOf(l)
