@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Header is the header that carries a request's id, on the request the
@@ -33,7 +34,12 @@ type Info struct {
 	App string
 	// Isolate names the isolate that served the request; empty if none.
 	Isolate string
-	// Queued is how long the request waited for an isolate.
+	// Start is when the server took the request (its headers read), or
+	// zero: the handler core measures Queued from it without a clock read
+	// of its own.
+	Start time.Time
+	// Queued is how long the request waited for an isolate: from Start
+	// (or from when the handler core took it) to having one.
 	Queued time.Duration
 	// Guest is how long the guest call ran; meaningful when Called.
 	Guest time.Duration
@@ -103,14 +109,32 @@ var (
 
 // NewID returns a fresh request id.
 func NewID() string {
-	var b [16]byte
+	id, _ := NewIDValue()
+	return id
+}
+
+// idValue is a request id's bytes and a header value holding it, allocated
+// together (see NewIDValue).
+type idValue struct {
+	b [16]byte
+	v [1]string
+}
+
+// NewIDValue returns a fresh request id and a header value of it
+// ([]string{id}, its capacity its length), in one allocation instead of
+// two: the server sets the value on both the request and the response.
+// The id's bytes are never written after it is made, so the string over
+// them is immutable like any other.
+func NewIDValue() (string, []string) {
 	const digits = "0123456789abcdef"
+	c := new(idValue)
 	n := idBase + idSeq.Add(1)
 	for i := 15; i >= 0; i-- {
-		b[i] = digits[n&15]
+		c.b[i] = digits[n&15]
 		n >>= 4
 	}
-	return string(b[:])
+	c.v[0] = unsafe.String(&c.b[0], len(c.b))
+	return c.v[0], c.v[:]
 }
 
 // WriteError answers a request with a generic error: the status and text,

@@ -44,3 +44,20 @@ func TestOf(t *testing.T) {
 		t.Errorf("new ids %q, %q: want distinct 16-digit ids", a, b)
 	}
 }
+
+// TestNewIDValue: the header value holds the id, cannot be appended to in
+// place, and every id is new.
+func TestNewIDValue(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for range 1000 {
+		id, v := NewIDValue()
+		if len(v) != 1 || v[0] != id || cap(v) != 1 {
+			t.Fatalf("NewIDValue: %q, %q (cap %d)", id, v, cap(v))
+		}
+		if len(id) != 16 || seen[id] {
+			t.Fatalf("id %q: short or seen before", id)
+		}
+		seen[id] = true
+	}
+}

@@ -46,6 +46,7 @@ type recorder struct {
 	altSvc      []string // the Alt-Svc header to add: HTTP/3's, over TCP
 	streamProto string   // the protocol of an HTTP/2 or HTTP/3 request, for a stalled write
 	info        reqinfo.Info
+	idValue     []string // the X-Request-Id header value, the request's and the response's
 }
 
 var recorders = sync.Pool{New: func() any { return new(recorder) }}
@@ -73,7 +74,9 @@ func (rw *recorder) WriteHeader(code int) {
 		}
 	}
 	if _, set := h[HeaderRequestID]; !set {
-		h[HeaderRequestID] = []string{rw.info.ID}
+		// Shared with the request's header: its capacity is its
+		// length, so an append to either copies.
+		h[HeaderRequestID] = rw.idValue
 	}
 	if rw.altSvc != nil {
 		if _, set := h["Alt-Svc"]; !set {
@@ -178,12 +181,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rw := recorders.Get().(*recorder)
 	*rw = recorder{ResponseWriter: w, s: s}
-	rw.info.ID = requestIDOf(r)
+	rw.info.ID, rw.idValue = requestIDOf(r)
+	rw.info.Start = start
 	rw.closeConn = r.ProtoMajor == 1 && mustClose(r)
 	if r.ProtoMajor >= 2 {
 		rw.streamProto = r.Proto
 	}
-	r.Header[HeaderRequestID] = []string{rw.info.ID}
+	r.Header[HeaderRequestID] = rw.idValue
 	tooEarly := false
 	if s.quic != nil {
 		if r.ProtoMajor == 3 {
@@ -282,13 +286,14 @@ func (s *Server) logAccess(r *http.Request, rw *recorder, end time.Time, d time.
 	h.Handle(context.Background(), rec)
 }
 
-// requestIDOf returns the client's X-Request-Id when it is a sane token
-// (1 to 128 bytes of letters, digits and -._:+/=@), else a new id.
-func requestIDOf(r *http.Request) string {
+// requestIDOf returns the request's id and its header value: the
+// client's X-Request-Id when it is a sane token (1 to 128 bytes of letters,
+// digits and -._:+/=@), else a new id.
+func requestIDOf(r *http.Request) (string, []string) {
 	if v := r.Header[HeaderRequestID]; len(v) == 1 && saneRequestID(v[0]) {
-		return v[0]
+		return v[0], v[:1:1]
 	}
-	return reqinfo.NewID()
+	return reqinfo.NewIDValue()
 }
 
 func saneRequestID(s string) bool {
