@@ -81,10 +81,16 @@ drive() {
   local out
   # Warm-up, the same for every config: a Go guest grows its heap over its
   # first thousands of requests, which is start-up, not steady state.
-  wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP:-1s}" "http://127.0.0.1:$PORT/warm" >/dev/null
+  # WARMUP=0 skips it; wrk takes whole units only (1s, not 0.5s).
+  case ${WARMUP:-1s} in
+    0 | 0s) ;;
+    *) wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP:-1s}" "http://127.0.0.1:$PORT/warm" >/dev/null ||
+      { echo "load.sh: wrk failed to warm $1 up (WARMUP=${WARMUP:-1s}; whole units: 1s, 2s, 1m)" >&2; exit 1; } ;;
+  esac
   local t0 t1
   t0=$(cpu_ticks "$PID")
-  out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "http://127.0.0.1:$PORT/bench")
+  out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "http://127.0.0.1:$PORT/bench") ||
+    { echo "load.sh: wrk failed on $1 (DURATION=$DURATION; whole units: 1s, 2s, 1m)" >&2; exit 1; }
   t1=$(cpu_ticks "$PID")
   local rps p50 p99 reqs cpu
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
