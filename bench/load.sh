@@ -266,7 +266,7 @@ awk "$AWKLIB"'
     if ("wat-nolog" in rps) {
       loss = walloss()
       printf "access log: the WAT hello loses %.1f%% req/s with it on (median of per-round wat/wat-nolog ratios; %.1f%% from the medians); target <= %g%%: %s\n", 100 * loss, 100 * (1 - median(rps["wat"]) / median(rps["wat-nolog"])), 100 * log_loss, verdict(loss <= log_loss)
-      printf "access log: server CPU per request %.2f us with it, %.2f us without: +%.1f%%\n", median(cpu["wat"]), median(cpu["wat-nolog"]), 100 * (median(cpu["wat"]) / median(cpu["wat-nolog"]) - 1)
+      printf "access log: server CPU per request %.2f us with it, %.2f us without: %+.1f%%\n", median(cpu["wat"]), median(cpu["wat-nolog"]), 100 * (median(cpu["wat"]) / median(cpu["wat-nolog"]) - 1)
     }
   }' "$OUT/results" | tee "$OUT/summary"
 if [ "$PROXY" = 1 ]; then
