@@ -125,6 +125,9 @@ bench-go:
 bench-targets:
 	bash bench/targets.sh
 
+## bench-load: under load (wrk), wasmserve against a native net/http hello
+## and the same WAT hello on http-wasm-host-go (bench/load.sh); prints every
+## goal met or NOT MET, also in bench/out/goals
 bench-load:
 	bash bench/load.sh
 

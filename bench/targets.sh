@@ -10,7 +10,7 @@ COUNT=${COUNT:-3}
 BENCHTIME=${BENCHTIME:-20000x}
 OUT=${OUT:-bench/out}
 mkdir -p "$OUT"
-go test -run '^$' -bench '^Benchmark(HelloNative|HelloWAT|HelloGo|HelloGoDefaults|Echo64KiBNative|Echo64KiBWAT|Echo64KiBCopyGo|Echo64KiBGo)$' \
+go test -run '^$' -bench '^Benchmark(HelloNative|HelloWAT|HelloHostGo|HelloGo|HelloGoDefaults|Echo64KiBNative|Echo64KiBWAT|Echo64KiBCopyGo|Echo64KiBGo)$' \
   -benchmem -benchtime "$BENCHTIME" -count "$COUNT" ./bench/ | tee "$OUT/targets.txt"
 go test -run '^$' -bench '^BenchmarkHelloGoFresh$' -benchmem -benchtime 300x -count "$COUNT" ./bench/ | tee -a "$OUT/targets.txt"
 go test -run '^$' -bench '^Benchmark(HelloGoFloor|GoGuestOps)$' -benchtime 200x ./bench/ | tee "$OUT/goops.txt"
@@ -31,6 +31,7 @@ awk '
   END {
     for (n in cpu) m[n] = median(cpu[n])
     printf "%-18s %10.0f ns   native %6.0f ns   %5.1fx native\n", "HelloWAT", m["HelloWAT"], m["HelloNative"], m["HelloWAT"] / m["HelloNative"]
+    printf "%-18s %10.0f ns   the same guest on http-wasm-host-go: %.2fx HelloWAT\n", "HelloHostGo", m["HelloHostGo"], m["HelloHostGo"] / m["HelloWAT"]
     printf "%-18s %10.0f ns   target <= 3000 ns: %s\n", "HelloGo", m["HelloGo"], m["HelloGo"] <= 3000 ? "met" : "NOT MET"
     printf "%-18s %10.0f ns   (with serve'"'"'s default limits)\n", "HelloGoDefaults", m["HelloGoDefaults"]
     r = m["Echo64KiBCopyGo"] / m["Echo64KiBWAT"]
