@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wasmserve/wasmserve/host/observe"
@@ -40,77 +41,94 @@ type ConnInfo struct {
 }
 
 // connTracker follows every connection through http.Server.ConnState.
+// A connection's own transitions (active, idle: two a request) touch only
+// its entry, found in a sync.Map without a lock: one mutex over every
+// connection was waited on by every request of a busy server.
 type connTracker struct {
+	conns   sync.Map // net.Conn → *connEntry
 	mu      sync.Mutex
-	conns   map[net.Conn]*connEntry
-	quic    map[*quicConn]struct{} // HTTP/3's connections
+	quic    map[*quicConn]struct{} // HTTP/3's connections; under mu
 	metrics *observe.Metrics
 }
 
 type connEntry struct {
-	state  http.ConnState
+	state  atomic.Int32 // an http.ConnState
 	opened time.Time
-	proto  string
-	active bool // has been active at least once
+	proto  atomic.Pointer[string] // set at the first activation
+	active atomic.Bool            // has been active at least once
 }
 
 func (t *connTracker) init(m *observe.Metrics) {
-	t.conns = map[net.Conn]*connEntry{}
 	t.quic = map[*quicConn]struct{}{}
 	t.metrics = m
 }
 
 // track is the http.Server's ConnState hook.
 func (t *connTracker) track(c net.Conn, state http.ConnState) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	e := t.conns[c]
 	switch state {
 	case http.StateNew:
-		t.conns[c] = &connEntry{state: state, opened: time.Now()}
+		e := &connEntry{opened: time.Now()}
+		e.state.Store(int32(state))
+		t.conns.Store(c, e)
 		if t.metrics != nil {
 			t.metrics.ConnOpened()
 		}
 		return
 	case http.StateClosed:
-		delete(t.conns, c)
-		if e != nil && !e.active && t.metrics != nil {
+		v, ok := t.conns.LoadAndDelete(c)
+		if ok && !v.(*connEntry).active.Load() && t.metrics != nil {
 			if tc, ok := c.(*tls.Conn); ok && !tc.ConnectionState().HandshakeComplete {
 				t.metrics.TLSFailure()
 			}
 		}
 		return
 	}
-	if e == nil {
+	v, ok := t.conns.Load(c)
+	if !ok {
 		return
 	}
-	e.state = state
-	if state == http.StateActive && !e.active {
-		e.active = true
-		e.proto = "http"
+	e := v.(*connEntry)
+	e.state.Store(int32(state))
+	if state == http.StateActive && e.active.CompareAndSwap(false, true) {
+		proto := "http"
 		if tc, ok := c.(*tls.Conn); ok {
 			cs := tc.ConnectionState()
 			v := tls.VersionName(cs.Version)
-			e.proto = cs.NegotiatedProtocol
-			if e.proto == "" {
-				e.proto = "http/1.1"
+			proto = cs.NegotiatedProtocol
+			if proto == "" {
+				proto = "http/1.1"
 			}
-			e.proto += " " + v
+			proto += " " + v
 			if t.metrics != nil {
 				t.metrics.TLSHandshake(v)
 			}
 		}
+		e.proto.Store(&proto)
 	}
+}
+
+// each calls f with every TCP connection and its entry.
+func (t *connTracker) each(f func(net.Conn, *connEntry)) {
+	t.conns.Range(func(k, v any) bool {
+		f(k.(net.Conn), v.(*connEntry))
+		return true
+	})
+}
+
+// protoOf is e's protocol, empty before its first request.
+func (e *connEntry) protoOf() string {
+	if p := e.proto.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // Connections returns the connection counts now.
 func (s *Server) Connections() ConnectionsInfo {
+	var ci ConnectionsInfo
+	s.conns.each(func(_ net.Conn, e *connEntry) { countConn(&ci, http.ConnState(e.state.Load())) })
 	s.conns.mu.Lock()
 	defer s.conns.mu.Unlock()
-	var ci ConnectionsInfo
-	for _, e := range s.conns.conns {
-		countConn(&ci, e.state)
-	}
 	for qc := range s.conns.quic {
 		switch qc.state() {
 		case http.StateActive.String():
@@ -139,13 +157,13 @@ func countConn(ci *ConnectionsInfo, state http.ConnState) {
 // OpenConnections describes every open connection, oldest first.
 func (s *Server) OpenConnections() []ConnInfo {
 	now := time.Now()
-	s.conns.mu.Lock()
-	out := make([]ConnInfo, 0, len(s.conns.conns)+len(s.conns.quic))
-	for c, e := range s.conns.conns {
+	var out []ConnInfo
+	s.conns.each(func(c net.Conn, e *connEntry) {
 		age := now.Sub(e.opened)
-		out = append(out, ConnInfo{Remote: c.RemoteAddr().String(), State: e.state.String(),
-			Protocol: e.proto, Age: age, AgeText: age.Round(time.Millisecond).String()})
-	}
+		out = append(out, ConnInfo{Remote: c.RemoteAddr().String(), State: http.ConnState(e.state.Load()).String(),
+			Protocol: e.protoOf(), Age: age, AgeText: age.Round(time.Millisecond).String()})
+	})
+	s.conns.mu.Lock()
 	out = s.conns.quicConnInfos(now, out)
 	s.conns.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].Age > out[j].Age })
