@@ -141,7 +141,7 @@ func BenchmarkHelloNative(b *testing.B) {
 	serveLoop(b, http.HandlerFunc(nativeHello), hello(), nil, helloLen)
 }
 
-func watHello(b *testing.B) []byte {
+func watHello(b testing.TB) []byte {
 	wasm, err := os.ReadFile(testguest.Path("guest-examples/hello-wat/hello.wasm"))
 	if err != nil {
 		b.Fatal(err)

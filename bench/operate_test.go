@@ -13,6 +13,7 @@ import (
 
 	"github.com/wasmserve/wasmserve/host/server"
 	"github.com/wasmserve/wasmserve/internal/accesslog"
+	"github.com/wasmserve/wasmserve/internal/testguest"
 )
 
 // pairLoop serves b.N requests through each of two handlers, alternating
@@ -87,11 +88,23 @@ func BenchmarkAccessLog(b *testing.B) {
 }
 
 // BenchmarkServerFront is the cost of the server front itself: the bare
-// handler, then behind the server's handler without access log.
+// handler, then behind the server's handler without access log; for the
+// WAT hello and the Go hello (whose guest also reads the X-Request-Id the
+// front adds, a header and a string more a request).
 func BenchmarkServerFront(b *testing.B) {
-	h := newHandler(b, watHello(b), defaults)
-	front := server.NewServer(server.Config{ServerHeader: server.DefaultServerHeader}, h).Handler()
-	pairLoop(b, h, front, hello, "bare", "front")
+	for _, g := range []struct {
+		name string
+		wasm func(testing.TB) []byte
+	}{
+		{"wat", watHello},
+		{"go", func(tb testing.TB) []byte { return testguest.Read(tb, "hello") }},
+	} {
+		b.Run(g.name, func(b *testing.B) {
+			h := newHandler(b, g.wasm(b), defaults)
+			front := server.NewServer(server.Config{ServerHeader: server.DefaultServerHeader}, h).Handler()
+			pairLoop(b, h, front, hello, "bare", "front")
+		})
+	}
 }
 
 // BenchmarkCompress is a 16 KiB JSON response from a native handler, sent

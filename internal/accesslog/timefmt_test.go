@@ -64,7 +64,7 @@ func BenchmarkStamp(b *testing.B) {
 	buf := make([]byte, 0, 64)
 	b.Run("AppendFormat", func(b *testing.B) {
 		for i := range b.N {
-			buf = t0.Add(time.Duration(i) * time.Microsecond).AppendFormat(buf[:0], time.RFC3339Nano)
+			buf = t0.Add(time.Duration(i)*time.Microsecond).AppendFormat(buf[:0], time.RFC3339Nano)
 		}
 	})
 	b.Run("stamp", func(b *testing.B) {
