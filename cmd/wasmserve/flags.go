@@ -36,6 +36,7 @@ func serveFlags() []cli.Flag {
 		{"Key-value stores", kvFlags()},
 		{"Logging", logFlags()},
 		{"Admin", adminFlags()},
+		{"Runtime", runtimeFlags()},
 		{"Apps", appsFlags()},
 	} {
 		all = append(all, inCategory(group.category, group.flags)...)
@@ -195,6 +196,14 @@ func abiFlag() cli.Flag {
 	return &cli.StringFlag{Name: "abi", Value: host.ABIAuto, EnvVars: env("abi"),
 		Usage: "how the module is run: " + strings.Join(host.ABINames(), ", ") +
 			" (auto: http-wasm when it imports http_handler or exports handle_request, else cgi for a WASI command, one that exports _start; wasi-http for a component exporting wasi:http/incoming-handler)"}
+}
+
+// runtimeFlags tune the server process's Go runtime.
+func runtimeFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "gc-heap-floor", Value: "64MiB", EnvVars: env("gc-heap-floor"),
+			Usage: "let the heap grow to this size before the garbage collector runs, while the live heap is small (fewer collections under load); 0 = Go's default; ignored when GOGC is set"},
+	}
 }
 
 // adminFlags configure the admin listener: metrics, health and debugging.

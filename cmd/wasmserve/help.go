@@ -59,7 +59,7 @@ func helpPlace(name string) (string, int) {
 // placeholders name the value of the flags whose type does not say enough.
 var placeholders = map[string]string{
 	"address": "ADDR", "admin": "ADDR", "port": "PORT", "listen-fd": "FD",
-	"memory-limit": "SIZE", "max-body": "SIZE", "max-header-bytes": "SIZE", "compress-min-size": "SIZE",
+	"memory-limit": "SIZE", "max-body": "SIZE", "gc-heap-floor": "SIZE", "max-header-bytes": "SIZE", "compress-min-size": "SIZE",
 	"max-outbound-body": "SIZE", "cache-dir": "DIR", "dir": "HOST[:GUEST][:ro]", "env": "KEY=VALUE", "header": "'NAME: VALUE'",
 	"server-header": "VALUE", "tls-key-password": "PASSWORD", "client-cert": "none|request|require",
 	"alpn": "PROTOCOLS", "tls-min-version": "VERSION", "abi": "ABI", "log-level": "LEVEL", "log-format": "FORMAT",

@@ -77,6 +77,7 @@ func TestBadInput(t *testing.T) {
 			"--abi wasi-http runs WebAssembly components (WASI 0.2), and this is a core module; leave --abi at auto"},
 		{"start function traps", []string{"serve", "--no-cache", td("badstart.wasm")}, nil, "_initialize"},
 		{"unknown flag", []string{"serve", "--bogus", hello}, nil, "--bogus is not a flag (run 'wasmserve serve --help' for the flags)"},
+		{"bad heap floor", []string{"serve", "--gc-heap-floor", "lots", hello}, nil, `--gc-heap-floor: "lots" is not a size`},
 		{"misspelt flag", []string{"serve", "--isolate", "2", hello}, nil, "--isolate is not a flag; did you mean --isolates?"},
 		{"duration without a unit", []string{"serve", "--handler-timeout", "5", hello}, nil, `--handler-timeout "5": not a duration: give a number with a unit, such as 5s`},
 		{"not a whole number", []string{"serve", "--isolates", "abc", hello}, nil, `--isolates "abc": not a whole number`},

@@ -223,6 +223,7 @@ func serveManifest(ctx context.Context, c *cli.Context, path string) error {
 	if err != nil {
 		return err
 	}
+	defer startGCFloor(c)()
 	flushAccess := accessLog(c, &lc)
 	defer flushAccess()
 	var cols *appCollectors

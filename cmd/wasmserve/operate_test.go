@@ -405,3 +405,40 @@ func TestOTLPEndpoint(t *testing.T) {
 		t.Errorf("a bad endpoint: %v\n%s", err, out)
 	}
 }
+
+// TestGCHeapFloor: by default the server raises the garbage collector's
+// percent while its live heap is small (--gc-heap-floor 64MiB), as the
+// Go collector's go_gc_gogc_percent shows; --gc-heap-floor 0 leaves Go's
+// 100.
+func TestGCHeapFloor(t *testing.T) {
+	if os.Getenv("GOGC") != "" {
+		t.Skip("GOGC is set: the server keeps it")
+	}
+	t.Parallel()
+	gogc := regexp.MustCompile(`(?m)^go_gc_gogc_percent ([0-9.e+]+)$`)
+	for _, c := range []struct {
+		name  string
+		flags []string
+		above bool // above 100, else exactly 100
+	}{
+		{"default floor", nil, true},
+		{"floor off", []string{"--gc-heap-floor", "0"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			_, _, stderr := startServer(t, append(c.flags, "--admin", "127.0.0.1:0", testguest.Path("guest-examples/hello-wat/hello.wasm"))...)
+			_, body := get(t, adminURL(t, stderr)+"/metrics")
+			m := gogc.FindStringSubmatch(body)
+			if m == nil {
+				t.Fatal("/metrics has no go_gc_gogc_percent")
+			}
+			p, err := strconv.ParseFloat(m[1], 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.above && p <= 100 || !c.above && p != 100 {
+				t.Errorf("go_gc_gogc_percent %v (above 100 wanted: %v)", p, c.above)
+			}
+		})
+	}
+}

@@ -31,6 +31,7 @@ import (
 	"github.com/wasmserve/wasmserve/host/server"
 	"github.com/wasmserve/wasmserve/internal/accesslog"
 	"github.com/wasmserve/wasmserve/internal/atomicfile"
+	"github.com/wasmserve/wasmserve/internal/gcfloor"
 	"github.com/wasmserve/wasmserve/internal/prefault"
 )
 
@@ -361,6 +362,9 @@ func serverConfig(c *cli.Context) (server.Config, *log.Logger, *slog.Logger, err
 	if err := responseConfig(c, &lc); err != nil {
 		return lc, nil, nil, err
 	}
+	if _, err := gcHeapFloor(c); err != nil {
+		return lc, nil, nil, err
+	}
 	charm, logger, err := newLogger(c.App.ErrWriter, c.String("log-level"), c.String("log-format"))
 	if err != nil {
 		return lc, nil, nil, err
@@ -371,6 +375,22 @@ func serverConfig(c *cli.Context) (server.Config, *log.Logger, *slog.Logger, err
 	// server's format too.
 	slog.SetDefault(logger)
 	return lc, charm, logger, nil
+}
+
+// gcHeapFloor is --gc-heap-floor in bytes.
+func gcHeapFloor(c *cli.Context) (uint64, error) {
+	n, err := parseSize(c.String("gc-heap-floor"))
+	if err != nil {
+		return 0, fmt.Errorf("--gc-heap-floor: %w", err)
+	}
+	return n, nil
+}
+
+// startGCFloor keeps the garbage collector's heap goal at --gc-heap-floor
+// (already checked by serverConfig) until the returned stop.
+func startGCFloor(c *cli.Context) (stop func()) {
+	n, _ := gcHeapFloor(c)
+	return gcfloor.Start(n)
 }
 
 // accessLog sets lc's access log as the flags say and returns its flush,
@@ -396,6 +416,7 @@ func serveModule(ctx context.Context, c *cli.Context, path string, watch watchFu
 	if err != nil {
 		return err
 	}
+	defer startGCFloor(c)()
 	hc, exts, err := mc.handler(logger)
 	if err != nil {
 		return err
