@@ -269,8 +269,8 @@ func (rw *recorder) finishRequest(r *http.Request, in *countingBody, start time.
 // the same line through slog's Record), else as slog attributes.
 func (s *Server) logAccess(r *http.Request, rw *recorder, end time.Time, d time.Duration, aborted bool) {
 	e := accesslog.Entry{Time: end, Method: r.Method, Host: r.Host, Path: r.URL.Path, Query: r.URL.RawQuery,
-		Proto: r.Proto, Status: rw.status, Bytes: rw.bytes, Duration: d, UserAgent: r.UserAgent(),
-		Referer: r.Referer(), App: rw.info.App, Isolate: rw.info.Isolate, RequestID: rw.info.ID, Remote: r.RemoteAddr, Aborted: aborted}
+		Proto: r.Proto, Status: rw.status, Bytes: rw.bytes, Duration: d, UserAgent: firstValue(r.Header["User-Agent"]),
+		Referer: firstValue(r.Header["Referer"]), App: rw.info.App, Isolate: rw.info.Isolate, RequestID: rw.info.ID, Remote: r.RemoteAddr, Aborted: aborted}
 	if s.entries != nil {
 		s.entries.Log(&e)
 		return
@@ -284,6 +284,15 @@ func (s *Server) logAccess(r *http.Request, rw *recorder, end time.Time, d time.
 	rec := slog.NewRecord(e.Time, slog.LevelInfo, "request", 0)
 	rec.AddAttrs(e.Attrs()...)
 	h.Handle(context.Background(), rec)
+}
+
+// firstValue is a header's first value, or "". Indexing the map with the
+// canonical key skips what Header.Get does to canonicalize it.
+func firstValue(vs []string) string {
+	if len(vs) == 0 {
+		return ""
+	}
+	return vs[0]
 }
 
 // requestIDOf returns the request's id and its header value: the
