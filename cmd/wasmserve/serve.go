@@ -416,7 +416,6 @@ func serveModule(ctx context.Context, c *cli.Context, path string, watch watchFu
 	if err != nil {
 		return err
 	}
-	defer startGCFloor(c)()
 	hc, exts, err := mc.handler(logger)
 	if err != nil {
 		return err
@@ -464,6 +463,9 @@ func serveModule(ctx context.Context, c *cli.Context, path string, watch watchFu
 		charm.Debug("module failed to start", "module", path, "err", err)
 		return fmt.Errorf("module %s: %s", path, firstLine(err.Error()))
 	}
+	// After the start-up, whose heap warm-up sets the GC percent of its
+	// own meanwhile.
+	defer startGCFloor(c)()
 	closeHandler := true
 	defer func() {
 		if closeHandler {
