@@ -56,7 +56,7 @@ step() {
 }
 
 row() { # label seconds requests
-  awk -v l="$1" -v s="$2" -v n="$3" 'BEGIN { printf "  %-58s %8.2f us\n", l, s / n * 1e6 }'
+  awk -v l="$1" -v s="$2" -v n="$3" 'BEGIN { printf "  %-74s %8.2f us\n", l, s / n * 1e6 }'
 }
 
 profile native bin/bench/native bin/bench/native -pprof "$ADMIN"
@@ -85,9 +85,9 @@ row "    pool acquire" "$(step "$WTOP" 'runtimepool.\(\*Pool\[.*\]\).Acquire$')"
 row "    pool release" "$(step "$WTOP" 'runtimepool.\(\*Pool\[.*\]\).Release$')" "$WREQ"
 row "    connection deadlines" "$(step "$WTOP" 'host.\(\*Handler\).setDeadlines$')" "$WREQ"
 row "    guest call (wazero, the ABI's host functions)" "$(step "$WTOP" 'httpwasm.\(\*Guest\).Handle$')" "$WREQ"
-row "      guest code (JIT)" "$(step "$WTOP" '^runtime._ExternalCode$')" "$WREQ"
-row "      response headers and body to net/http" "$(step "$WTOP" 'httpwasm.\(\*exchange\).commit$')" "$WREQ"
-row "  server headers on the response (recorder)" "$(step "$WTOP" 'server.\(\*recorder\).WriteHeader$')" "$WREQ"
+row "      status and headers to net/http (its header copy included)" "$(step "$WTOP" 'httpwasm.\(\*exchange\).commit$')" "$WREQ"
+row "    guest code (JIT; the profile counts it apart from its caller)" "$(step "$WTOP" '^runtime._ExternalCode$')" "$WREQ"
+row "  server headers on the response (recorder; net/http's header copy included)" "$(step "$WTOP" 'server.\(\*recorder\).WriteHeader$')" "$WREQ"
 row "  request id" "$(step "$WTOP" 'server.requestIDOf$')" "$WREQ"
 row "  metrics" "$(step "$WTOP" 'observe.\(\*Metrics\).ObserveRequest$')" "$WREQ"
 row "  access log" "$(step "$WTOP" 'server.\(\*Server\).logAccess$')" "$WREQ"
