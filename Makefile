@@ -13,7 +13,7 @@ IMAGE    ?= wasmserve:dev
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 CONTAINER_ENGINE ?= $(shell command -v podman 2>/dev/null || command -v docker 2>/dev/null)
 
-.PHONY: all build install guests run test test-short conformance check wat bench bench-go bench-targets bench-load bench-http3 clean certs image image-test fuzz
+.PHONY: all build install guests run test test-short conformance check wat bench bench-go bench-targets bench-load bench-ledger bench-http3 clean certs image image-test fuzz
 
 all: build guests
 
@@ -112,8 +112,9 @@ image:
 image-test:
 	cd deploy && WASMSERVE_IMAGE_TEST=require $(GO) test -count=1 -run '^TestImage' -v .
 
-## bench: in-process Go benchmarks, the in-process targets, the load/start-up/memory script, then HTTP/3 beside HTTP/2
-bench: bench-go bench-targets bench-load bench-http3
+## bench: in-process Go benchmarks, the in-process targets, the load/start-up/memory script, a request's
+## CPU step by step (the ledger), then HTTP/3 beside HTTP/2
+bench: bench-go bench-targets bench-load bench-ledger bench-http3
 
 ## bench-go: every in-process benchmark; the slow ones (a new instance or a
 ## reload per iteration, a key-value write fsynced) with fewer iterations
@@ -130,6 +131,11 @@ bench-targets:
 ## goal met or NOT MET, also in bench/out/goals
 bench-load:
 	bash bench/load.sh
+
+## bench-ledger: a request's server CPU step by step under load, wasmserve
+## beside native, from CPU profiles taken during wrk (bench/ledger.sh)
+bench-ledger:
+	bash bench/ledger.sh
 
 ## bench-http3: HTTP/3 and HTTP/2 over TLS against one server, req/s and p99 (bench/protoload)
 bench-http3:
