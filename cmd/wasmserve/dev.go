@@ -82,14 +82,16 @@ func dev(c *cli.Context) error {
 			if srcs, err = waitForChange(ctx, dir, l.sources, srcs); err != nil {
 				return
 			}
-			if devBuild(ctx, charm, c.App.ErrWriter, dir, "rebuilt", c.String("log-format")) {
+			built := devBuild(ctx, charm, c.App.ErrWriter, dir, "rebuilt", c.String("log-format"))
+			// What the build wrote (go.sum, say) is no change of the
+			// user's. Taken before the reload: an edit made once the
+			// new build answers must count as a change.
+			srcs = sourceStamps(dir, l.sources)
+			if built {
 				reload()
 			} else if ctx.Err() == nil {
 				charm.Warn("the last build that worked goes on serving")
 			}
-			// What the build wrote (go.sum, say) is no change of the
-			// user's.
-			srcs = sourceStamps(dir, l.sources)
 		}
 	})
 }
