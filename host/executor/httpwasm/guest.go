@@ -75,6 +75,11 @@ type exchange struct {
 	finishing   bool  // the guest returned: the whole body is known
 	// respHeaderBytes counts the response header bytes the guest set.
 	respHeaderBytes int
+	// framing says the response header may hold a key cleanFraming
+	// looks at: the guest set one (isFramingKey), or next ran and its
+	// handler's headers are in. Without it the map has none, and commit
+	// skips the deletes.
+	framing bool
 }
 
 func (ex *exchange) statusCode() int {
@@ -261,7 +266,9 @@ func (ex *exchange) commit() {
 	case ex.finishing:
 		n = 0
 	}
-	cleanFraming(ex.w.Header(), n)
+	if ex.framing {
+		cleanFraming(ex.w.Header(), n)
+	}
 	ex.w.WriteHeader(ex.statusCode())
 }
 
@@ -270,6 +277,16 @@ func (ex *exchange) commit() {
 // how the response is framed and carried is the host's business, and
 // HTTP/2 clients reject a stream carrying any of them.
 var hopByHop = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Transfer-Encoding", "Upgrade"}
+
+// isFramingKey reports whether the canonical header name k is one
+// cleanFraming removes or checks.
+func isFramingKey(k string) bool {
+	switch k {
+	case "Connection", "Keep-Alive", "Proxy-Connection", "Te", "Transfer-Encoding", "Upgrade", "Content-Length":
+		return true
+	}
+	return false
+}
 
 // cleanFraming makes the response headers h safe to send before net/http
 // frames the response: it removes every hop-by-hop header, and keeps

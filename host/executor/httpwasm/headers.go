@@ -174,7 +174,17 @@ func setHeaderValue(ctx context.Context, _ api.Module, stack []uint64) {
 		return
 	}
 	delete(h, string(g.lookupKey(name)))
-	h[g.headerName(name)] = []string{value}
+	k := g.headerName(name)
+	g.noteFraming(kind, k)
+	h[k] = []string{value}
+}
+
+// noteFraming marks the exchange's response header as holding a key
+// cleanFraming must see, when the guest sets one.
+func (g *Guest) noteFraming(kind abi.HeaderKind, k string) {
+	if kind == abi.HeaderKindResponse && isFramingKey(k) {
+		g.ex.framing = true
+	}
 }
 
 func addHeaderValue(ctx context.Context, _ api.Module, stack []uint64) {
@@ -188,7 +198,9 @@ func addHeaderValue(ctx context.Context, _ api.Module, stack []uint64) {
 		h[string(g.lookupKey(name))] = append(vs, value)
 		return
 	}
-	h[g.headerName(name)] = []string{value}
+	k := g.headerName(name)
+	g.noteFraming(kind, k)
+	h[k] = []string{value}
 }
 
 func removeHeader(ctx context.Context, _ api.Module, stack []uint64) {

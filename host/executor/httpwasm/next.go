@@ -113,6 +113,7 @@ func ReportNextError(w http.ResponseWriter, err error) {
 func (g *Guest) callNext() (failed bool) {
 	ex := &g.ex
 	ex.phase = phaseResponse
+	ex.framing = true // the next handler's headers come in
 	if ex.bodyErr != nil && ex.reqBodyOut == nil {
 		return true // never pass a truncated client body on
 	}
