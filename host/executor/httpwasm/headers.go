@@ -173,7 +173,8 @@ func setHeaderValue(ctx context.Context, _ api.Module, stack []uint64) {
 		delete(h, "Host")
 		return
 	}
-	delete(h, string(g.lookupKey(name)))
+	// The canonical key replaces whatever the map held under it (the
+	// map's keys are all canonical: see lookupKey).
 	k := g.headerName(name)
 	g.noteFraming(kind, k)
 	h[k] = []string{value}
@@ -194,8 +195,9 @@ func addHeaderValue(ctx context.Context, _ api.Module, stack []uint64) {
 		g.ex.r.Host = value
 		return
 	}
-	if vs, ok := h[string(g.lookupKey(name))]; ok {
-		h[string(g.lookupKey(name))] = append(vs, value)
+	lk := g.lookupKey(name)
+	if vs, ok := h[string(lk)]; ok {
+		h[string(lk)] = append(vs, value)
 		return
 	}
 	k := g.headerName(name)
