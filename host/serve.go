@@ -130,7 +130,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if info != nil {
 		info.Isolate, info.Called, start = iso.ID, true, now
 	}
-	r, span := observe.ChildSpan(r, "guest", trace.SpanKindInternal)
+	var span trace.Span
+	if info == nil || !info.Untraced {
+		r, span = observe.ChildSpan(r, "guest", trace.SpanKindInternal)
+	}
 	if len(st.exts) > 0 {
 		deadline := h.extDeadline()
 		ctx := r.Context()

@@ -45,6 +45,9 @@ type Info struct {
 	Guest time.Duration
 	// Called says the guest was called.
 	Called bool
+	// Untraced says the server starts no spans: the layers under it need
+	// not look for a span to continue in the request's context.
+	Untraced bool
 }
 
 // Carrier is a ResponseWriter that carries the request's Info.

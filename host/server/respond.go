@@ -206,6 +206,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	var span trace.Span
 	if s.tracer != nil {
 		r, span = s.startServerSpan(r)
+	} else {
+		rw.info.Untraced = true
 	}
 	aborted := true
 	defer func() {
