@@ -384,3 +384,64 @@ func TestTextFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentEntriesKeepEveryLine: entries logged from 8 goroutines at
+// once, some longer than a whole shard, all reach the writer whole, each
+// exactly once, as the same entry written alone would.
+func TestConcurrentEntriesKeepEveryLine(t *testing.T) {
+	for _, format := range []string{"json", "logfmt", "text"} {
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			var out bytes.Buffer
+			l, flush := New(&out, format)
+			el := EntryLoggerOf(l)
+			var one bytes.Buffer
+			l1, flush1 := New(&one, format)
+			el1 := EntryLoggerOf(l1)
+			entry := func(g, i int) Entry {
+				return Entry{Time: time.Unix(1_800_000_000, int64(i)).UTC(), Method: "GET", Host: "h",
+					Path: "/" + strings.Repeat("p", (i*37)%(3*shardSize/2)), Proto: "HTTP/1.1", Status: 200,
+					RequestID: fmt.Sprintf("g%d-i%d", g, i), Isolate: "i1", Remote: "127.0.0.1:1"}
+			}
+			const writers, lines = 8, 400
+			var wg sync.WaitGroup
+			for g := range writers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range lines {
+						e := entry(g, i)
+						el.Log(&e)
+					}
+				}()
+			}
+			wg.Wait()
+			flush()
+			want := map[string]bool{}
+			for g := range writers {
+				for i := range lines {
+					e := entry(g, i)
+					one.Reset()
+					el1.Log(&e)
+					flush1()
+					l1, flush1 = New(&one, format)
+					el1 = EntryLoggerOf(l1)
+					want[one.String()] = true
+				}
+			}
+			got := strings.SplitAfter(out.String(), "\n")
+			if got[len(got)-1] == "" {
+				got = got[:len(got)-1]
+			}
+			if len(got) != writers*lines {
+				t.Fatalf("%d lines, want %d", len(got), writers*lines)
+			}
+			for _, line := range got {
+				if !want[line] {
+					t.Fatalf("a line no entry writes alone (or twice): %.200q", line)
+				}
+				delete(want, line)
+			}
+		})
+	}
+}
