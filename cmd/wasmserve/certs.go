@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/wasmserve/wasmserve/internal/devcert"
+	"github.com/wasmserve/wasmserve/internal/project"
 )
 
 func certsCommand() *cli.Command {
@@ -61,9 +62,4 @@ func certs(c *cli.Context) error {
 }
 
 // q quotes a path for a POSIX shell when it needs quoting.
-func q(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@+=") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+func q(s string) string { return project.Quote(s) }

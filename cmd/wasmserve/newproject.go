@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,17 +9,11 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"text/template"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/wasmserve/wasmserve/abi/c"
+	"github.com/wasmserve/wasmserve/internal/project"
 )
-
-// templates are the files `wasmserve new` writes, per language.
-//
-//go:embed templates
-var templates embed.FS
 
 // sdkModule is the module of the Go guest SDK.
 const sdkModule = "github.com/wasmserve/wasmserve"
@@ -49,7 +41,7 @@ func newCommand() *cli.Command {
 		ArgsUsage: "NAME",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "lang", Aliases: []string{"l"}, Value: "go",
-				Usage: "the language: " + strings.Join(languageNames(), ", ")},
+				Usage: "the language: " + strings.Join(project.Names(), ", ")},
 			&cli.StringFlag{Name: "sdk", TakesFile: true,
 				Usage: "Go: use the SDK of this wasmserve checkout (a replace in go.mod) instead of the release of this binary"},
 		},
@@ -58,28 +50,17 @@ func newCommand() *cli.Command {
 	}
 }
 
-// projectData is what the templates are filled with.
-type projectData struct {
-	Name, Lang   string
-	PackageName  string // the npm package's name: Name in lower case
-	Greeting     string // what the handler answers before the request's URI
-	GoVersion    string // the go line of go.mod
-	SDKVersion   string // the SDK version go.mod requires
-	SDKDir       string // a local SDK checkout go.mod replaces it with, or ""
-	BuildCommand string // the build's command, for the Makefile
-}
-
 func newProject(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return fmt.Errorf("new takes the name of the project's folder, got %d arguments (usage: wasmserve new [--lang %s] NAME)",
-			c.NArg(), strings.Join(languageNames(), "|"))
+			c.NArg(), strings.Join(project.Names(), "|"))
 	}
 	dir := c.Args().First()
 	name := filepath.Base(filepath.Clean(dir))
 	if !projectName.MatchString(name) {
 		return fmt.Errorf("%q cannot name a project: use a letter, then letters, digits, - or _ (it names the folder, the module and the handler)", name)
 	}
-	l, err := languageNamed(c.String("lang"))
+	l, err := project.Named(c.String("lang"))
 	if err != nil {
 		return err
 	}
@@ -88,15 +69,15 @@ func newProject(c *cli.Context) error {
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	data := projectData{Name: name, Lang: l.name, PackageName: strings.ToLower(name), Greeting: "Hello from " + name + ": "}
-	if l.name == "go" {
+	data := project.Data{Name: name, Lang: l.Name(), PackageName: strings.ToLower(name), Greeting: "Hello from " + name + ": "}
+	if l.Name() == "go" {
 		if err := goSDK(c.String("sdk"), &data); err != nil {
 			return err
 		}
 	} else if c.IsSet("sdk") {
-		return fmt.Errorf("--sdk is for Go projects; a %s handler needs no SDK", l.title)
+		return fmt.Errorf("--sdk is for Go projects; a %s handler needs no SDK", l.Title())
 	}
-	files, err := renderProject(l, &data)
+	files, err := project.Render(l, &data)
 	if err != nil {
 		return err
 	}
@@ -115,7 +96,7 @@ func newProject(c *cli.Context) error {
 		}
 	}
 	w := c.App.Writer
-	fmt.Fprintf(w, "Wrote %s handler in %s:\n", l.a(), dir)
+	fmt.Fprintf(w, "Wrote %s handler in %s:\n", l.A(), dir)
 	for _, n := range names {
 		fmt.Fprintf(w, "  %s\n", filepath.Join(dir, n))
 	}
@@ -124,18 +105,18 @@ func newProject(c *cli.Context) error {
 	} else if data.SDKVersion != "" {
 		fmt.Fprintf(w, "Its go.mod requires the SDK %s %s.\n", sdkModule, data.SDKVersion)
 	}
-	if err := l.missingTool(); err != nil {
+	if err := l.MissingTool(); err != nil {
 		fmt.Fprintf(w, "Before building: %s\n", lowerFirst(err.Error()))
 	}
 	fmt.Fprintf(w, "\nNext:\n  cd %s\n  wasmserve dev                            # build, serve on http://localhost:8080, rebuild on save\n", q(dir))
-	fmt.Fprintf(w, "  wasmserve build && wasmserve test %s cases.yaml\n", builtModule)
+	fmt.Fprintf(w, "  wasmserve build && wasmserve test %s cases.yaml\n", project.Output)
 	return nil
 }
 
 // goSDK fills in the SDK a Go project's go.mod requires: the checkout of
 // --sdk, else the release of this binary, else the checkout it was built
 // from.
-func goSDK(flagDir string, data *projectData) error {
+func goSDK(flagDir string, data *project.Data) error {
 	v, goVersion, _ := buildInfo()
 	// The Go this binary was built with, which the SDK's go.mod allows.
 	data.GoVersion = "1.24"
@@ -180,32 +161,6 @@ func checkout(dir string) (string, error) {
 		return "", fmt.Errorf("not a checkout of %s: its go.mod is another module's", sdkModule)
 	}
 	return abs, nil
-}
-
-// renderProject fills l's templates with data: the project's files by
-// their path in the project.
-func renderProject(l *language, data *projectData) (map[string][]byte, error) {
-	files := map[string][]byte{}
-	if l.name == "c" {
-		files["http_handler.h"] = c.Header
-	}
-	data.BuildCommand = l.makeCommand
-	for tmpl, out := range l.files {
-		b, err := templates.ReadFile("templates/" + tmpl)
-		if err != nil {
-			return nil, err
-		}
-		t, err := template.New(tmpl).Parse(string(b))
-		if err != nil {
-			return nil, fmt.Errorf("template %s: %w", tmpl, err)
-		}
-		var buf bytes.Buffer
-		if err := t.Execute(&buf, data); err != nil {
-			return nil, fmt.Errorf("template %s: %w", tmpl, err)
-		}
-		files[out] = buf.Bytes()
-	}
-	return files, nil
 }
 
 // lowerFirst lower-cases the first letter of s.

@@ -1,4 +1,4 @@
-package main
+package project
 
 import (
 	"bufio"
@@ -11,16 +11,16 @@ import (
 	"strings"
 )
 
-// builtModule is the file `wasmserve build` writes in the project folder and
+// Output is the module a build writes in the project folder, and what
 // `wasmserve dev` serves.
-const builtModule = "handler.wasm"
+const Output = "handler.wasm"
 
-// A language is one kind of handler project: what `wasmserve new` writes,
+// A Language is one kind of handler project: what `wasmserve new` writes,
 // how `wasmserve build` recognises and builds it, and which of its files
 // `wasmserve dev` rebuilds on.
-type language struct {
+type Language struct {
 	name  string // the --lang value
-	title string
+	title string // for a sentence: "Go", "AssemblyScript"
 	// files maps a template of templates/ to the file it becomes in the
 	// project.
 	files map[string]string
@@ -36,7 +36,7 @@ type language struct {
 	// steps are the commands of a build in dir.
 	steps func(dir string) ([]step, error)
 	// makeCommand is the build as one shell command, for a Makefile; ""
-	// for a language whose build file is its own (go.mod, Cargo.toml).
+	// for a Language whose build file is its own (go.mod, Cargo.toml).
 	makeCommand string
 	// hint says what to install when a failed build's output shows that
 	// part of the toolchain is missing; "" when it does not.
@@ -64,14 +64,14 @@ func (s step) String() string {
 	}
 	parts := append([]string{}, s.env...)
 	for _, a := range s.argv {
-		parts = append(parts, q(a))
+		parts = append(parts, Quote(a))
 	}
 	return strings.Join(parts, " ")
 }
 
 // languages are the languages `wasmserve new` writes and `wasmserve build`
 // builds, in the order build looks for them.
-var languages = []*language{
+var languages = []*Language{
 	{
 		name: "go", title: "Go",
 		files: map[string]string{
@@ -88,7 +88,7 @@ var languages = []*language{
 				steps = append(steps, step{argv: []string{"go", "mod", "tidy"}})
 			}
 			return append(steps, step{env: []string{"GOOS=wasip1", "GOARCH=wasm"},
-				argv: []string{"go", "build", "-buildmode=c-shared", "-o", builtModule, "."}}), nil
+				argv: []string{"go", "build", "-buildmode=c-shared", "-o", Output, "."}}), nil
 		},
 		hint: func(out string) string {
 			if strings.Contains(out, "missing go.sum entry") || strings.Contains(out, "no required module provides package") {
@@ -118,12 +118,12 @@ var languages = []*language{
 			out := filepath.Join("target", "wasm32-unknown-unknown", "release", strings.ReplaceAll(crate, "-", "_")+".wasm")
 			return []step{
 				{argv: []string{"cargo", "build", "--release", "--target", "wasm32-unknown-unknown"}},
-				{show: "cp " + out + " " + builtModule, fn: func() error {
+				{show: "cp " + out + " " + Output, fn: func() error {
 					b, err := os.ReadFile(filepath.Join(dir, out))
 					if err != nil {
 						return err
 					}
-					return os.WriteFile(filepath.Join(dir, builtModule), b, 0o644)
+					return os.WriteFile(filepath.Join(dir, Output), b, 0o644)
 				}},
 			}, nil
 		},
@@ -195,9 +195,9 @@ var languages = []*language{
 				}
 				src = wat[0]
 			}
-			return []step{{argv: []string{"wat2wasm", src, "-o", builtModule}}}, nil
+			return []step{{argv: []string{"wat2wasm", src, "-o", Output}}}, nil
 		},
-		makeCommand: "wat2wasm handler.wat -o " + builtModule,
+		makeCommand: "wat2wasm handler.wat -o " + Output,
 	},
 	{
 		name: "js", title: "JavaScript",
@@ -251,13 +251,13 @@ func npmHint(what string) func(output string) string {
 // package.json. --use abort= drops the env.abort import (an assertion then
 // traps), so that the module imports http_handler alone; --exportStart
 // _initialize runs the runtime's set-up as a reactor's start function.
-const ascCommand = "asc assembly/index.ts --outFile " + builtModule +
+const ascCommand = "asc assembly/index.ts --outFile " + Output +
 	" --optimize --runtime incremental --use abort= --exportStart _initialize"
 
 // clangArgs build a C handler, before its .c files. -mexec-model=reactor
 // links wasi-libc's _initialize, not _start: the module stays usable after
 // its start function.
-var clangArgs = []string{"clang", "--target=wasm32-wasi", "-O2", "-mexec-model=reactor", "-I", ".", "-o", builtModule}
+var clangArgs = []string{"clang", "--target=wasm32-wasi", "-O2", "-mexec-model=reactor", "-I", ".", "-o", Output}
 
 // notYet are languages wasmserve new knows of but cannot write a project
 // in, each with why and what to do instead.
@@ -265,8 +265,8 @@ var notYet = map[string]string{
 	"typescript": "a TypeScript handler is written in AssemblyScript: --lang assemblyscript",
 }
 
-// languageNamed returns the language of --lang name.
-func languageNamed(name string) (*language, error) {
+// Named returns the language of a --lang value (or one of its aliases).
+func Named(name string) (*Language, error) {
 	name = strings.ToLower(name)
 	aliases := map[string]string{"golang": "go", "rs": "rust", "wasm": "wat", "as": "assemblyscript", "ts": "typescript",
 		"javascript": "js"}
@@ -281,11 +281,11 @@ func languageNamed(name string) (*language, error) {
 	if why, ok := notYet[name]; ok {
 		return nil, fmt.Errorf("--lang %s: %s", name, why)
 	}
-	return nil, fmt.Errorf("--lang %q: want one of %s", name, strings.Join(languageNames(), ", "))
+	return nil, fmt.Errorf("--lang %q: want one of %s", name, strings.Join(Names(), ", "))
 }
 
-// languageNames lists the --lang values.
-func languageNames() []string {
+// Names lists the --lang values.
+func Names() []string {
 	var names []string
 	for _, l := range languages {
 		names = append(names, l.name)
@@ -293,8 +293,8 @@ func languageNames() []string {
 	return names
 }
 
-// detectLanguage returns the language of the project in dir.
-func detectLanguage(dir string) (*language, error) {
+// Detect returns the language of the project in dir, from its files.
+func Detect(dir string) (*Language, error) {
 	for _, l := range languages {
 		if l.detect(dir) {
 			return l, nil
@@ -304,12 +304,12 @@ func detectLanguage(dir string) (*language, error) {
 	return nil, fmt.Errorf("no handler project in %s: it has no go.mod, Cargo.toml, package.json (AssemblyScript or componentize-js), .c or .wat file (wasmserve new NAME writes one)", abs)
 }
 
-// missingTool says which program or part of l's toolchain is missing and
+// MissingTool says which program or part of l's toolchain is missing and
 // how to install it; nil when nothing is.
-func (l *language) missingTool() error {
+func (l *Language) MissingTool() error {
 	for _, t := range l.tools {
 		if _, err := exec.LookPath(t.program); err != nil {
-			return fmt.Errorf("building %s handler needs %s, which is not on PATH: %s", l.a(), t.program, t.install)
+			return fmt.Errorf("building %s handler needs %s, which is not on PATH: %s", l.A(), t.program, t.install)
 		}
 	}
 	if l.check != nil {
@@ -318,8 +318,8 @@ func (l *language) missingTool() error {
 	return nil
 }
 
-// a is the language's title with its article: "a Go", "an AssemblyScript".
-func (l *language) a() string {
+// A is the language's title with its article: "a Go", "an AssemblyScript".
+func (l *Language) A() string {
 	if strings.ContainsRune("AEIOU", rune(l.title[0])) {
 		return "an " + l.title
 	}
@@ -373,4 +373,22 @@ func glob(dir, pattern string) []string {
 		names[i] = filepath.Base(p)
 	}
 	return names
+}
+
+// Name is l's --lang value.
+func (l *Language) Name() string { return l.name }
+
+// Title is l's name for a sentence: "Go", "AssemblyScript".
+func (l *Language) Title() string { return l.title }
+
+// Sources are the suffixes of l's files whose change means a rebuild.
+func (l *Language) Sources() []string { return l.sources }
+
+// Quote quotes s for a POSIX shell when it needs it, so that a command line
+// shown to a user can be pasted back.
+func Quote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@+=") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
