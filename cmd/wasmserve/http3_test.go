@@ -193,3 +193,25 @@ func TestSIGHUPReloadsClientCA(t *testing.T) {
 		t.Errorf("after SIGHUP the old CA's certificate: TCP %v, QUIC %v, want both refused", tcp, quic)
 	}
 }
+
+// TestHTTP3Manifest: a manifest's server takes --http3 as a module's does:
+// it logs its UDP address and an app answers over HTTP/3.
+func TestHTTP3Manifest(t *testing.T) {
+	dir := t.TempDir()
+	manifest := filepath.Join(dir, "wasmserve.toml")
+	doc := "[[app]]\nname = \"hello\"\nmodule = " + strconv.Quote(testguest.Path("guest-examples/hello-wat/hello.wasm")) +
+		"\nroutes = [\"/...\"]\n"
+	if err := os.WriteFile(manifest, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, base, stderr := startServer(t, "--tls-cert", certSet.Cert, "--tls-key", certSet.Key, "--http3", manifest)
+	base = strings.Replace(base, "http://", "https://", 1)
+	port := base[strings.LastIndexByte(base, ':')+1:]
+	resp, body, err := h3Get(t, newH3Client(t), base+"/x")
+	if err != nil || resp.StatusCode != 200 || resp.Proto != "HTTP/3.0" || body != "Hello from wasmserve: /x\n" {
+		t.Fatalf("over HTTP/3: %v %v %q\n%s", resp, err, body, stderr)
+	}
+	if !strings.Contains(stderr.String(), "HTTP/3 on UDP 127.0.0.1:"+port) {
+		t.Errorf("the log lacks the UDP address:\n%s", stderr)
+	}
+}

@@ -331,19 +331,9 @@ func serveManifest(ctx context.Context, c *cli.Context, path string) error {
 		appsBanner(charm, m, set, took)
 	}
 	if !c.Bool("no-url") {
-		charm.Info("listening on " + strings.Join(srv.URLs(), " "))
-		if admin != nil {
-			charm.Info("admin on " + admin.URL() + " (/metrics /healthz /readyz /debug/apps /debug/pprof/ /debug/connections)")
-		}
+		logURLs(charm, srv, admin, "/metrics /healthz /readyz /debug/apps /debug/pprof/ /debug/connections")
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve() }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	err = shutdown(charm, srv, set, c.Duration("grace"), c.String("log-format"), flushAccess)
+	err = serveUntilDone(ctx, c, charm, srv, set, flushAccess)
 	closeSet = err == nil
 	return err
 }

@@ -537,14 +537,33 @@ func serveModule(ctx context.Context, c *cli.Context, path string, watch watchFu
 		styled = banner(c, charm, bannerFacts{path: path, wasm: wasm, hc: hc, h: handler, srv: srv, admin: admin})
 	}
 	if !c.Bool("no-url") && !styled {
-		charm.Info("listening on " + strings.Join(srv.URLs(), " "))
-		if a := srv.HTTP3Addr(); a != nil {
-			charm.Info("HTTP/3 on UDP " + a.String())
-		}
-		if admin != nil {
-			charm.Info("admin on " + admin.URL() + " (/metrics /healthz /readyz /debug/pprof/ /debug/connections)")
-		}
+		logURLs(charm, srv, admin, "/metrics /healthz /readyz /debug/pprof/ /debug/connections")
 	}
+	err = serveUntilDone(ctx, c, charm, srv, handler, flushAccess)
+	// After a forced or overrun shutdown guests may still be running:
+	// waiting for them to close the pool could take for ever.
+	closeHandler = err == nil
+	return err
+}
+
+// logURLs logs where srv answers: its URLs, HTTP/3's UDP address, and the
+// admin listener with the paths it serves.
+func logURLs(charm *log.Logger, srv *server.Server, admin *observe.Admin, adminPaths string) {
+	charm.Info("listening on " + strings.Join(srv.URLs(), " "))
+	if a := srv.HTTP3Addr(); a != nil {
+		charm.Info("HTTP/3 on UDP " + a.String())
+	}
+	if admin != nil {
+		charm.Info("admin on " + admin.URL() + " (" + adminPaths + ")")
+	}
+}
+
+// serveUntilDone serves srv until it fails or ctx is done, then shuts it
+// and handler down (see shutdown).
+func serveUntilDone(ctx context.Context, c *cli.Context, charm *log.Logger, srv *server.Server, handler interface {
+	Interrupt()
+	Close(context.Context) error
+}, flushAccess func()) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
 	select {
@@ -552,11 +571,7 @@ func serveModule(ctx context.Context, c *cli.Context, path string, watch watchFu
 		return err
 	case <-ctx.Done():
 	}
-	err = shutdown(charm, srv, handler, c.Duration("grace"), c.String("log-format"), flushAccess)
-	// After a forced or overrun shutdown guests may still be running:
-	// waiting for them to close the pool could take for ever.
-	closeHandler = err == nil
-	return err
+	return shutdown(charm, srv, handler, c.Duration("grace"), c.String("log-format"), flushAccess)
 }
 
 // writeGuestProfile starts the profile of --guest-profile; the returned
