@@ -145,6 +145,16 @@ type call struct {
 	fn string
 }
 
+// beginKey is begin, then the key of a (store, key, key_len, ...) call
+// read from the guest.
+func (e *Extension) beginKey(mod api.Module, fn string, stack []uint64) (c call, key string, code contract.Code, ok bool) {
+	if c, code, ok = e.begin(mod, fn, uint32(stack[0])); !ok {
+		return c, "", code, false
+	}
+	key, code, ok = c.key(mod, uint32(stack[1]), uint32(stack[2]))
+	return c, key, code, ok
+}
+
 // begin finds the calling isolate's request and the store handle h for fn.
 // When there is none it returns ok false with the code to return.
 func (e *Extension) begin(mod api.Module, fn string, h uint32) (c call, code contract.Code, ok bool) {
@@ -247,12 +257,7 @@ func (e *Extension) open(ctx context.Context, mod api.Module, stack []uint64) {
 // get(store, key, key_len, buf, buf_limit) -> value length or code.
 func (e *Extension) get(_ context.Context, mod api.Module, stack []uint64) {
 	buf, limit := uint32(stack[3]), uint32(stack[4])
-	c, code, ok := e.begin(mod, contract.FuncGet, uint32(stack[0]))
-	if !ok {
-		stack[0] = i64Result(code)
-		return
-	}
-	key, code, ok := c.key(mod, uint32(stack[1]), uint32(stack[2]))
+	c, key, code, ok := e.beginKey(mod, contract.FuncGet, stack)
 	if !ok {
 		stack[0] = i64Result(code)
 		return
@@ -286,12 +291,7 @@ func (e *Extension) get(_ context.Context, mod api.Module, stack []uint64) {
 // set(store, key, key_len, value, value_len, ttl_ms) -> 0 or code.
 func (e *Extension) set(_ context.Context, mod api.Module, stack []uint64) {
 	vptr, vlen, ttl := uint32(stack[3]), uint32(stack[4]), int64(stack[5])
-	c, code, ok := e.begin(mod, contract.FuncSet, uint32(stack[0]))
-	if !ok {
-		stack[0] = i32Result(code)
-		return
-	}
-	key, code, ok := c.key(mod, uint32(stack[1]), uint32(stack[2]))
+	c, key, code, ok := e.beginKey(mod, contract.FuncSet, stack)
 	if !ok {
 		stack[0] = i32Result(code)
 		return
@@ -326,12 +326,7 @@ func (e *Extension) exists(_ context.Context, mod api.Module, stack []uint64) {
 
 // boolOp runs delete or exists.
 func (e *Extension) boolOp(mod api.Module, stack []uint64, fn string, method func(Store) func(context.Context, string) (bool, error)) {
-	c, code, ok := e.begin(mod, fn, uint32(stack[0]))
-	if !ok {
-		stack[0] = i32Result(code)
-		return
-	}
-	key, code, ok := c.key(mod, uint32(stack[1]), uint32(stack[2]))
+	c, key, code, ok := e.beginKey(mod, fn, stack)
 	if !ok {
 		stack[0] = i32Result(code)
 		return
@@ -415,12 +410,7 @@ func containsNUL(s string) bool {
 // is written at result_ptr, 8 bytes little-endian.
 func (e *Extension) increment(_ context.Context, mod api.Module, stack []uint64) {
 	delta, rptr := int64(stack[3]), uint32(stack[4])
-	c, code, ok := e.begin(mod, contract.FuncIncrement, uint32(stack[0]))
-	if !ok {
-		stack[0] = i32Result(code)
-		return
-	}
-	key, code, ok := c.key(mod, uint32(stack[1]), uint32(stack[2]))
+	c, key, code, ok := e.beginKey(mod, contract.FuncIncrement, stack)
 	if !ok {
 		stack[0] = i32Result(code)
 		return
@@ -441,12 +431,7 @@ func (e *Extension) increment(_ context.Context, mod api.Module, stack []uint64)
 // -> 1 swapped, 0 not, or code.
 func (e *Extension) compareAndSwap(_ context.Context, mod api.Module, stack []uint64) {
 	flags := contract.Flags(uint32(stack[7]))
-	c, code, ok := e.begin(mod, contract.FuncCompareAndSwap, uint32(stack[0]))
-	if !ok {
-		stack[0] = i32Result(code)
-		return
-	}
-	key, code, ok := c.key(mod, uint32(stack[1]), uint32(stack[2]))
+	c, key, code, ok := e.beginKey(mod, contract.FuncCompareAndSwap, stack)
 	if !ok {
 		stack[0] = i32Result(code)
 		return
