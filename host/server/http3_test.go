@@ -523,7 +523,22 @@ func TestHTTP3ZeroRTT(t *testing.T) {
 			if code != 200 || body != want {
 				t.Errorf("GET: %d %q, want 200 %q", code, body, want)
 			}
-			_, code, body = send("POST", "/early", true)
+			// The POST's dial resumes with the ticket of the last
+			// connection; on a loaded machine that ticket may not have
+			// arrived before the connection closed, and the dial goes
+			// without 0-RTT: refresh the ticket and try again, a few
+			// times, but it must go in 0-RTT at least once.
+			var postConn *quic.Conn
+			for range 3 {
+				postConn, code, body = send("POST", "/early", true)
+				if !allow || postConn.ConnectionState().Used0RTT {
+					break
+				}
+				send("GET", "/ticket", false)
+			}
+			if allow && !postConn.ConnectionState().Used0RTT {
+				t.Fatalf("the POST never went in 0-RTT in 3 tries (the last: %d %q)", code, body)
+			}
 			switch {
 			case allow && (code != http.StatusTooEarly || posts.Load() != 0):
 				t.Errorf("POST in early data: %d %q (handler ran %d times), want 425 before the handler", code, body, posts.Load())
